@@ -1,0 +1,22 @@
+"""rules_kernel_lto public API. Load everything from here; rules/private/ may change."""
+
+load("//rules/private:dependencies.bzl", _register_kernel_toolchains = "register_kernel_toolchains", _rules_kernel_lto_dependencies = "rules_kernel_lto_dependencies")
+load("//rules/private:py_tool.bzl", _py_tool = "py_tool", _py_tool_test = "py_tool_test")
+load("//rules/private:thinlto_binary.bzl", _kernel_thinlto_binary = "kernel_thinlto_binary")
+load("//rules/private:platform_transition.bzl", _kernel_platform_files = "kernel_platform_files")
+load("//toolchains:toolchain.bzl", _KernelToolchainInfo = "KernelToolchainInfo")
+load("//rules/private:providers.bzl", _KernelLtoInfo = "KernelLtoInfo")
+
+# WORKSPACE macros.
+rules_kernel_lto_dependencies = _rules_kernel_lto_dependencies
+register_kernel_toolchains = _register_kernel_toolchains
+
+# Rules.
+kernel_thinlto_binary = _kernel_thinlto_binary
+kernel_platform_files = _kernel_platform_files
+py_tool = _py_tool
+py_tool_test = _py_tool_test
+
+# Providers.
+KernelToolchainInfo = _KernelToolchainInfo
+KernelLtoInfo = _KernelLtoInfo

@@ -1,0 +1,120 @@
+"""Action helpers shared by every rule that compiles and links with ThinLTO."""
+
+def emit_compile(ctx, tc, src, out, copts, hdrs, lto):
+    """One KernelCompile action: SRC -> OUT (bitcode for lto "thin"/"full", else native).
+
+    Args:
+      ctx: rule context.
+      tc: KernelToolchainInfo.
+      src: File, the C source.
+      out: File, the object to write.
+      copts: list[string], extra compiler flags.
+      hdrs: depset[File], exactly the headers SRC includes.
+      lto: string, "thin", "full" or "none".
+    """
+    args = ctx.actions.args()
+    args.add("--target=" + tc.target_triple)
+    args.add_all(["-no-canonical-prefixes", "-nostdinc", "-isystem", tc.builtin_include])
+    args.add_all(["-O2", "-fno-PIE", "-ffunction-sections", "-fdata-sections"])
+    if lto != "none":
+        args.add("-flto=" + lto)
+    args.add_all(copts)
+    args.add_all(["-c", src, "-o", out])
+    ctx.actions.run(
+        executable = tc.clang,
+        arguments = [args],
+        inputs = depset([src], transitive = [hdrs, tc.all_files]),
+        outputs = [out],
+        mnemonic = "KernelCompile",
+        progress_message = "Compiling {} ({})".format(src.short_path, "bitcode" if lto != "none" else "native"),
+    )
+
+def emit_thin_link(ctx, tc, thinlto, inputs, bitcode, ldflags):
+    """One KernelThinLink action; returns a tree (index, imports, imported objects) per bitcode object.
+
+    Args:
+      ctx: rule context.
+      tc: KernelToolchainInfo.
+      thinlto: FilesToRunProvider of //tools/thinlto.
+      inputs: list[File], every linker input in link order.
+      bitcode: list[File], the bitcode objects among them (each gets a backend).
+      ldflags: list[string], ld.lld flags (emulation, -mllvm ..., -T ...).
+
+    Returns:
+      list[File]: one tree artifact per bitcode object, in the same order.
+    """
+    trees = [ctx.actions.declare_directory(o.basename + ".inputs", sibling = o) for o in bitcode]
+    args = ctx.actions.args()
+    args.use_param_file("--flagfile=%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add("--mode=thin_link")
+    args.add("--ld", tc.ld_lld)
+    args.add_all(ldflags, format_each = "--ld_arg=%s")
+    args.add_all(inputs, format_each = "--input=%s")
+    args.add_all(bitcode, format_each = "--bitcode=%s")
+    args.add_all(trees, format_each = "--tree=%s", expand_directories = False)
+    ctx.actions.run(
+        executable = thinlto,
+        arguments = [args],
+        inputs = depset(inputs, transitive = [tc.all_files]),
+        outputs = trees,
+        mnemonic = "KernelThinLink",
+        progress_message = "Thin-linking %{label} (" + str(len(bitcode)) + " bitcode objects)",
+    )
+    return trees
+
+def backend_flags(tc):
+    """The minimal backend codegen flags that reproduce lld's in-process ThinLTO output."""
+    return [
+        "--target=" + tc.target_triple,
+        "-no-canonical-prefixes",
+        "-O2",
+        "-fno-PIE",
+        "-ffunction-sections",
+        "-fdata-sections",
+    ]
+
+def emit_backend(ctx, tc, thinlto, obj, tree, out):
+    """One KernelLtoBackend action: the object's tree -> a checked native object."""
+    args = ctx.actions.args()
+    args.use_param_file("--flagfile=%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add("--mode=backend")
+    args.add("--clang", tc.clang)
+    args.add_all(backend_flags(tc), format_each = "--clang_arg=%s")
+    args.add_all([tree], format_each = "--tree=%s", expand_directories = False)
+    args.add("--object", obj)
+    args.add("--out", out)
+    args.add("--machine", tc.elf_machine)
+    ctx.actions.run(
+        executable = thinlto,
+        arguments = [args],
+        inputs = depset([tree], transitive = [tc.all_files]),
+        outputs = [out],
+        mnemonic = "KernelLtoBackend",
+        progress_message = "ThinLTO backend {}".format(obj.short_path),
+    )
+
+def emit_link(ctx, tc, objects, out, ldflags):
+    """One KernelLink action: ld.lld LDFLAGS OBJECTS -o OUT."""
+    args = ctx.actions.args()
+    args.add_all(tc.ld_emulation)
+    args.add_all(ldflags)
+    args.add("-o", out)
+    args.add_all(objects)
+    ctx.actions.run(
+        executable = tc.ld_lld,
+        arguments = [args],
+        inputs = depset(objects, transitive = [tc.all_files]),
+        outputs = [out],
+        mnemonic = "KernelLink",
+        progress_message = "Linking %{output}",
+    )
+
+lto_actions = struct(
+    backend_flags = backend_flags,
+    emit_backend = emit_backend,
+    emit_compile = emit_compile,
+    emit_link = emit_link,
+    emit_thin_link = emit_thin_link,
+)

@@ -1,0 +1,53 @@
+"""WORKSPACE macros: rules_kernel_lto_dependencies() and register_kernel_toolchains()."""
+
+load(
+    "//toolchains/private:repositories.bzl",
+    "debian_skylib_repository",
+    "kernel_llvm_repository",
+    "kernel_py_wheels_repository",
+    "kernel_python_repository",
+    "kernel_sysroot_repository",
+    "offline_shim_repository",
+)
+
+def _maybe(rule, name, **kwargs):
+    if not native.existing_rule(name):
+        rule(name = name, **kwargs)
+
+def rules_kernel_lto_dependencies(
+        llvm_source = "debian",
+        llvm_urls = [],
+        llvm_sha256 = "",
+        llvm_strip_prefix = "",
+        llvm_path = ""):
+    """Declares the repositories rules_kernel_lto needs. Call once from WORKSPACE.
+
+    Args:
+      llvm_source: "debian" (pinned Debian packages, the default), "archive" (an LLVM
+        release archive: llvm_urls + llvm_sha256 [+ llvm_strip_prefix]) or "local"
+        (an installed LLVM 19 prefix: llvm_path, version-checked).
+      llvm_urls: archive URLs (llvm_source = "archive").
+      llvm_sha256: archive sha256 (llvm_source = "archive").
+      llvm_strip_prefix: top directory of the archive (llvm_source = "archive").
+      llvm_path: LLVM prefix such as /usr/lib/llvm-19 (llvm_source = "local").
+    """
+    _maybe(offline_shim_repository, "rules_cc", kind = "rules_cc")
+    _maybe(offline_shim_repository, "rules_java", kind = "rules_java")
+    _maybe(offline_shim_repository, "remote_coverage_tools", kind = "remote_coverage_tools")
+    _maybe(debian_skylib_repository, "bazel_skylib")
+    _maybe(kernel_python_repository, "kernel_python")
+    _maybe(kernel_py_wheels_repository, "kernel_py_wheels")
+    _maybe(kernel_sysroot_repository, "kernel_sysroot")
+    _maybe(
+        kernel_llvm_repository,
+        "kernel_llvm",
+        source = llvm_source,
+        urls = llvm_urls,
+        sha256 = llvm_sha256,
+        strip_prefix = llvm_strip_prefix,
+        path = llvm_path,
+    )
+
+def register_kernel_toolchains():
+    """Registers one kernel toolchain per supported target cpu (arm64, x86_64)."""
+    native.register_toolchains("@rules_kernel_lto//toolchains:all")

@@ -1,0 +1,39 @@
+"""Assembles a relocatable LLVM prefix from unpacked Debian packages.
+
+    assemble.py --root UNPACKED --out DIR --prefix usr/lib/llvm-19 --tool clang --tool lld ...
+
+Standard library only: the repository rule runs it with the pinned interpreter before any
+wheel exists.
+"""
+
+import argparse
+import os
+import sys
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from tools.deb_assemble import lib  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", help="directory of the unpacked packages")
+    parser.add_argument("--out", help="directory to assemble bin/ and lib/ in")
+    parser.add_argument("--prefix", help="LLVM prefix inside --root, e.g. usr/lib/llvm-19")
+    parser.add_argument("--tool", action="append", default=[], help="NAME or NAME=LLVM_BIN_NAME")
+    parser.add_argument("--allow-host-libs", action="store_true", help="local LLVM installs: skip the closure check")
+    parser.add_argument("--relative-symlinks", metavar="DIR", help="only rewrite absolute symlinks under DIR")
+    args = parser.parse_args(argv)
+    try:
+        if args.relative_symlinks:
+            lib.relative_symlinks(args.relative_symlinks)
+            return
+        if not (args.root and args.out and args.prefix and args.tool):
+            parser.error("--root, --out, --prefix and --tool are required")
+        lib.assemble_llvm(args.root, args.out, args.prefix, args.tool, args.allow_host_libs)
+    except (lib.AssembleError, OSError) as e:
+        sys.exit(f"deb_assemble: {e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Distributed ThinLTO helpers: stage each backend's exact inputs, check what backends wrote.
+
+The thin-link (`ld.lld --thinlto-index-only --thinlto-emit-imports-files`) names modules
+by the exact path strings it was given; a backend must see its object and every object
+its imports file names under those same strings, or clang silently writes a broken
+object. So the thin-link action stages, per bitcode object, a tree:
+
+    TREE/index.thinlto.bc     the object's index
+    TREE/imports              the object's imports file (module paths, one per line)
+    TREE/files/<module path>  the object itself and each imported object
+
+and the backend runs in TREE/files. The tree is the backend's whole bitcode input: its
+action key holds exactly what it reads.
+"""
+
+import io
+import os
+import shutil
+
+from tools.elfinfo import lib as elfinfo
+
+# clang exits 0 after printing these (research: distributed-thinlto-linux-6.1.md).
+BACKEND_ERROR_MARKERS = ("Error running ThinLTO backend", "error:")
+
+
+class ThinLtoError(Exception):
+    """One line: which file and what is wrong."""
+
+
+def parse_imports(path, text):
+    """Module paths listed in an `.imports` file (one per line), checked to be relative."""
+    mods = [l for l in text.splitlines() if l.strip()]
+    for m in mods:
+        if m.startswith("/") or ".." in m.split("/"):
+            raise ThinLtoError(f"{path}: module path {m!r} is not execroot-relative; pass relative paths to the thin-link")
+    return mods
+
+
+def index_paths(index_dir, module):
+    """Where `--thinlto-prefix-replace=';INDEX_DIR/'` puts MODULE's index and imports files."""
+    base = os.path.join(index_dir, module)
+    return base + ".thinlto.bc", base + ".imports"
+
+
+def stage_tree(module, index_dir, tree, known_modules):
+    """Fills TREE for MODULE from the thin-link's INDEX_DIR. Returns the imported modules.
+
+    Args:
+      module: the bitcode object's path as given to the thin-link.
+      index_dir: the directory of --thinlto-prefix-replace.
+      tree: the (empty) tree artifact directory to fill.
+      known_modules: set of every module path the thin-link was given.
+    """
+    index, imports = index_paths(index_dir, module)
+    for f in (index, imports):
+        if not os.path.isfile(f):
+            raise ThinLtoError(f"{module}: the thin-link wrote no {os.path.basename(f)}; "
+                               "is the object in the link (not a lazy archive member that was skipped)?")
+    with open(imports) as f:
+        imported = parse_imports(imports, f.read())
+    unknown = [m for m in imported if m not in known_modules]
+    if unknown:
+        raise ThinLtoError(f"{imports}: imports {unknown[0]}, which is not an input of the thin-link")
+    os.makedirs(tree, exist_ok=True)
+    shutil.copyfile(index, os.path.join(tree, "index.thinlto.bc"))
+    shutil.copyfile(imports, os.path.join(tree, "imports"))
+    for m in [module] + imported:
+        dest = os.path.join(tree, "files", m)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copyfile(m, dest)
+    return imported
+
+
+def check_backend_stderr(module, stderr):
+    """Raises if clang reported a ThinLTO error, whatever its exit status."""
+    for line in stderr.splitlines():
+        if any(marker in line for marker in BACKEND_ERROR_MARKERS):
+            raise ThinLtoError(f"{module}: backend failed: {line.strip()}")
+
+
+def check_native(path, data, machine):
+    """Raises unless DATA (the backend's output) is a non-empty ELF object for MACHINE."""
+    k = elfinfo.kind(data)
+    if k != "elf":
+        raise ThinLtoError(f"{path}: the backend wrote {k} data, not a native ELF object"
+                           + (" (was -flto left in the backend flags?)" if k == "bitcode" else ""))
+    info = elfinfo.describe(path, io.BytesIO(data))
+    if info["machine"] != machine:
+        raise ThinLtoError(f"{path}: the backend wrote a {info['machine']} object, expected {machine}")
+    return info

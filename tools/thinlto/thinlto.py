@@ -1,0 +1,83 @@
+"""Distributed ThinLTO steps run as Bazel actions.
+
+    thinlto --mode=thin_link --ld=LD --ld_arg=... --input=A.o ... --bitcode=A.o --tree=A.tree ...
+    thinlto --mode=backend --clang=CLANG --clang_arg=... --tree=A.tree --object=A.o --out=A.native.o
+            --machine=EM_AARCH64
+
+Both modes check what they produced: clang exits 0 on several ThinLTO failures.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+from absl import app, flags
+
+from tools.thinlto import lib
+
+_MODE = flags.DEFINE_enum("mode", None, ["thin_link", "backend"], "Which step to run.", required=True)
+_LD = flags.DEFINE_string("ld", None, "thin_link: ld.lld.")
+_LD_ARGS = flags.DEFINE_multi_string("ld_arg", [], "thin_link: ld.lld flags before the inputs.")
+_INPUTS = flags.DEFINE_multi_string("input", [], "thin_link: every linker input, in link order.")
+_BITCODE = flags.DEFINE_multi_string("bitcode", [], "thin_link: bitcode objects that get a backend.")
+_TREES = flags.DEFINE_multi_string("tree", [], "thin_link: per --bitcode, the tree to stage; backend: the tree.")
+_CLANG = flags.DEFINE_string("clang", None, "backend: clang.")
+_CLANG_ARGS = flags.DEFINE_multi_string("clang_arg", [], "backend: clang flags (target, -O, codegen).")
+_OBJECT = flags.DEFINE_string("object", None, "backend: the module path of the object, as given to the thin-link.")
+_OUT = flags.DEFINE_string("out", None, "backend: the native object to write.")
+_MACHINE = flags.DEFINE_string("machine", None, "backend: expected e_machine, e.g. EM_AARCH64.")
+
+
+def _thin_link():
+    if len(_BITCODE.value) != len(_TREES.value):
+        raise app.UsageError("--bitcode and --tree must pair up")
+    with tempfile.TemporaryDirectory(prefix="thinlink.") as idx:
+        cmd = [_LD.value, *_LD_ARGS.value, "-o", os.path.join(idx, "unused.o"),
+               "--thinlto-index-only", "--thinlto-emit-imports-files",
+               f"--thinlto-prefix-replace=;{idx}/", *_INPUTS.value]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise lib.ThinLtoError(f"thin-link failed: {proc.stderr.strip()}")
+        known = set(_INPUTS.value)
+        for module, tree in zip(_BITCODE.value, _TREES.value):
+            lib.stage_tree(module, idx, tree, known)
+
+
+def _backend():
+    tree = _tree_dir()
+    files = os.path.join(tree, "files")
+    if not os.path.isfile(os.path.join(files, _OBJECT.value)):
+        raise lib.ThinLtoError(f"{_OBJECT.value}: not in its backend tree {tree}")
+    out = os.path.relpath(os.path.abspath(_OUT.value), files)
+    clang = os.path.relpath(os.path.abspath(_CLANG.value), files)
+    cmd = [clang, *_CLANG_ARGS.value, "-x", "ir", "-fthinlto-index=../index.thinlto.bc",
+           "-c", _OBJECT.value, "-o", out]
+    proc = subprocess.run(cmd, cwd=files, capture_output=True, text=True, check=False)
+    lib.check_backend_stderr(_OBJECT.value, proc.stderr)
+    if proc.returncode != 0:
+        raise lib.ThinLtoError(f"{_OBJECT.value}: clang exited {proc.returncode}: {proc.stderr.strip()}")
+    with open(_OUT.value, "rb") as f:
+        lib.check_native(_OUT.value, f.read(), _MACHINE.value)
+
+
+def _tree_dir():
+    if len(_TREES.value) != 1:
+        raise app.UsageError("backend takes exactly one --tree")
+    return _TREES.value[0]
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    try:
+        if _MODE.value == "thin_link":
+            _thin_link()
+        else:
+            _backend()
+    except (lib.ThinLtoError, OSError) as e:
+        sys.exit(f"thinlto: {e}")
+
+
+if __name__ == "__main__":
+    app.run(main)
