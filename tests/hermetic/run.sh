@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Hermeticity test: builds and tests the toolchain targets for both platforms from a
+# fresh output base inside a mount namespace where the host's LLVM and Python are hidden
+# (/dev/null over their executables and libLLVM/libclang, empty tmpfs over their lib
+# trees). Repositories are fetched first, outside the namespace: fetching may use the
+# host's pip; building and testing must not use anything of the host but glibc.
+#
+#   tests/hermetic/run.sh [BAZEL]        (BAZEL defaults to ./bazel)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bazel=${1:-./bazel}
+ob=${TMPDIR:-/tmp}/rules_kernel_lto-hermetic-$(id -u)
+targets=(//tests/toolchain/... //tools/...)
+[ "$(id -u)" = 0 ] || { echo "hermetic: needs root for a mount namespace (unshare -m)"; exit 1; }
+
+"$bazel" --output_base="$ob" fetch "${targets[@]}" >/dev/null 2>"$ob.fetch.log" || { cat "$ob.fetch.log"; exit 1; }
+"$bazel" --output_base="$ob" shutdown
+
+status=0
+# Inside, run Bazel itself: the wrapper would try to install the Python it can't see.
+unshare -m --propagation private bash -euo pipefail -s "$ob" "${targets[@]}" <<'INNER' || status=$?
+ob=$1; shift
+shopt -s nullglob
+hidden=0
+for f in /usr/bin/clang* /usr/bin/ld.lld* /usr/bin/lld* /usr/bin/llvm-* /usr/bin/python3* \
+         /usr/local/bin/python3* /usr/lib/x86_64-linux-gnu/libLLVM* /usr/lib/x86_64-linux-gnu/libclang*; do
+  [ -L "$f" ] && continue   # a symlink's target is hidden in its own right
+  mount --bind /dev/null "$f"; hidden=$((hidden + 1))
+done
+for d in /usr/lib/llvm-* /usr/lib/python3 /usr/lib/python3.* /usr/local/lib/python3.* "$HOME/.pyenv"; do
+  [ -d "$d" ] && { mount -t tmpfs none "$d"; hidden=$((hidden + 1)); }
+done
+echo "hermetic: hid $hidden host LLVM/Python files and directories"
+for exe in python3 clang-19 clang ld.lld llvm-nm; do
+  if command -v "$exe" >/dev/null && "$exe" --version >/dev/null 2>&1; then
+    echo "hermetic: FAIL: host $exe still runs inside the namespace"; exit 1
+  fi
+done
+bazel --output_base="$ob" test --nocache_test_results "$@"
+bazel --output_base="$ob" shutdown
+INNER
+echo "hermetic: $([ $status = 0 ] && echo PASS || echo FAIL) (builds and tests with host LLVM and Python hidden)"
+exit $status
