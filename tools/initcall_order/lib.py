@@ -127,14 +127,15 @@ def parse_nm_output(path: str, text: str) -> list[Initcall]:
                 "no level suffix (early, rootfs, con or 0-7, then an optional s)"
             )
         function, level = lm.group(1), lm.group(2)
+        name = f"__initcall__{module}__{counter}_{line_no}_{symbol}"
         call = Initcall(level=level, secname=f"{module}__{counter}_{line_no}_{function}")
         seen = unit.get(counter)
         if seen is not None and seen[1] != call:
             raise InitcallError(
                 f"{where}: nm output line {lineno}: initcall counter {counter} used twice: "
-                f"{seen[0]!r} and {m.group(0).split()[-1]!r}"
+                f"{seen[0]!r} and {name!r}"
             )
-        unit[counter] = (line, call)
+        unit[counter] = (name, call)
     _flush(unit, out)
     return out
 

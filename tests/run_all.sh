@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole test suite: `bazel test //...` (unit, analysis, toolchain smoke and hermetic
+# checks), the mount-namespace hermeticity run, and the integration workspaces.
+# Ends with one line `N passed, N failed`: Python test cases (from Bazel's test.xml),
+# other Bazel test targets, and integration cases.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bazel=./bazel
+log=$(mktemp)
+passed=0
+failed=0
+
+# Bazel first (it also installs Bazel and fetches the toolchains on a fresh machine).
+"$bazel" test //... 2>&1 | tee "$log"
+bazel_status=${PIPESTATUS[0]}
+testlogs=$("$bazel" info bazel-testlogs 2>/dev/null)
+while read -r target result; do
+  xml="$testlogs/${target#//}"; xml="${xml/://}/test.xml"
+  cases=""
+  if [ -f "$xml" ] && grep -q '<testsuites' "$xml"; then
+    cases=$(sed -n 's/.*<testsuites[^>]* tests="\([0-9]*\)".*/\1/p' "$xml" | head -1)
+    bad=$(sed -n 's/.*<testsuites[^>]* failures="\([0-9]*\)" errors="\([0-9]*\)".*/\1 \2/p' "$xml" | head -1)
+  fi
+  if [ -n "$cases" ] && [ "$result" = PASSED ]; then
+    passed=$((passed + cases))
+  elif [ -n "$cases" ]; then
+    set -- $bad
+    failed=$((failed + ${1:-0} + ${2:-0})); passed=$((passed + cases - ${1:-0} - ${2:-0}))
+    [ $(( ${1:-0} + ${2:-0} )) -gt 0 ] || failed=$((failed + 1))
+  elif [ "$result" = PASSED ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+  fi
+done < <(sed -n 's#^\(//[^ ]*\) \{1,\}\(PASSED\|FAILED\|TIMEOUT\|NO STATUS\|FAILED TO BUILD\|FLAKY\|INCOMPLETE\).*#\1 \2#p' "$log" | sed 's/ NO STATUS$/ NO_STATUS/; s/ FAILED TO BUILD$/ FAILED_TO_BUILD/')
+if [ "$bazel_status" != 0 ] && [ $failed = 0 ]; then
+  failed=$((failed + 1))   # e.g. a loading error: no target lines at all
+fi
+
+# Integration: each script prints `PASS`/`FAIL` lines; its exit status must agree.
+for script in tests/hermetic/run.sh tests/integration/*/run.sh; do
+  [ -f "$script" ] || continue
+  echo "=== $script"
+  out=$(bash "$script" 2>&1); status=$?
+  echo "$out" | tail -40
+  p=$(grep -c '\bPASS\b' <<<"$out"); f=$(grep -c '\bFAIL\b' <<<"$out")
+  if [ $status != 0 ] && [ "$f" = 0 ]; then f=1; fi
+  passed=$((passed + p)); failed=$((failed + f))
+done
+
+rm -f "$log"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]
