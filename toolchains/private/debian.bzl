@@ -19,6 +19,9 @@ def parse_debian_lock(content, path):
     """
     if not content.strip().startswith("{"):
         return struct(packages = None, error = "{}: not a JSON object; {}".format(path, RELOCK_HINT))
+    problem = _json_structure_problem(content)
+    if problem:
+        return struct(packages = None, error = "{}: not valid JSON ({}); {}".format(path, problem, RELOCK_HINT))
     lock = json.decode(content)
     if type(lock) != "dict" or lock.get("format") != _LOCK_FORMAT:
         return struct(packages = None, error = "{}: lock format is not {}; {}".format(path, _LOCK_FORMAT, RELOCK_HINT))
@@ -45,7 +48,10 @@ def parse_debian_lock(content, path):
                 repr(sha),
                 RELOCK_HINT,
             ))
-        if not pkg["path"].startswith("pool/") or ".." in pkg["path"]:
+        for field in ["name", "version", "archive", "path"]:
+            if type(pkg[field]) != "string":
+                return struct(packages = None, error = "{}: packages[{}].{} is not a string; {}".format(path, i, field, RELOCK_HINT))
+        if not pkg["path"].startswith("pool/") or ".." in pkg["path"].split("/"):
             return struct(packages = None, error = "{}: {} has a malformed path {}; {}".format(
                 path,
                 pkg["name"],
@@ -53,6 +59,42 @@ def parse_debian_lock(content, path):
                 RELOCK_HINT,
             ))
     return struct(packages = packages, error = None)
+
+def _json_structure_problem(text):
+    """Why TEXT cannot be JSON (unbalanced brackets, open string, truncation), or None.
+
+    json.decode() fails the whole fetch with a message that names neither the file nor
+    the fix; this catches the usual damage (a truncated or hand-edited lock) first.
+    """
+    stack = []
+    in_string = False
+    escaped = False
+    closed_at = -1
+    for i in range(len(text)):
+        c = text[i]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == "\"":
+                in_string = False
+            continue
+        if closed_at >= 0 and c not in " \t\r\n":
+            return "text after the closing brace at offset {}".format(closed_at)
+        if c == "\"":
+            in_string = True
+        elif c in "{[":
+            stack.append(c)
+        elif c in "}]":
+            if not stack or {"}": "{", "]": "["}[c] != stack[-1]:
+                return "unbalanced {} at offset {}".format(repr(c), i)
+            stack.pop()
+            if not stack:
+                closed_at = i
+    if in_string or stack:
+        return "truncated: it ends inside {}".format("a string" if in_string else "an open " + repr(stack[-1]))
+    return None
 
 def _words(s):
     return [w for w in s.replace("\t", " ").split(" ") if w]
@@ -71,12 +113,14 @@ def parse_apt_sources(texts):
         for line in text.splitlines():
             line = line.strip()
             uris = []
-            if line.startswith("URIs:"):
-                uris = _words(line[len("URIs:"):])
+            if line.lower().startswith("uris:"):
+                uris = _words(line[len("uris:"):])
             elif line.startswith("deb "):
                 uris = [w for w in _words(line)[1:] if "://" in w][:1]
             for uri in uris:
                 base = uri.rstrip("/")
+                if base.startswith("mirror+"):
+                    continue  # a mirror list file, not a base URL
                 archive = base.split("/")[-1]
                 if archive and archive not in mirrors:
                     mirrors[archive] = base

@@ -55,5 +55,5 @@ def describe(path, stream):
             "undefined": sorted(undefined),
             "sections": sorted(s.name for s in elf.iter_sections() if s.name),
         }
-    except (ELFError, ValueError, KeyError, IndexError, EOFError) as e:
+    except (ELFError, ValueError, KeyError, IndexError, EOFError, OverflowError, UnicodeDecodeError) as e:
         raise ElfInfoError(f"{path}: malformed ELF: {e}") from None

@@ -50,9 +50,16 @@ def _relock_wheels(path, shown):
             with open(os.path.join(tmp, name), "rb") as f:
                 hashes[name] = hashlib.sha256(f.read()).hexdigest()
     out = path[: -len(".in")] + ".lock.txt"
-    with open(out, "w") as f:
-        f.write(lib.make_wheel_lock(shown, pins, hashes))
+    _write_atomically(out, lib.make_wheel_lock(shown, pins, hashes))
     return out
+
+
+def _write_atomically(path, text):
+    """An interrupted relock must not leave a truncated lock behind."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def main(argv=None):
@@ -74,8 +81,7 @@ def main(argv=None):
             with open(path) as f:
                 names = lib.parse_package_list(shown, f.read())
             text = lib.make_lock(shown, names, lib.parse_print_uris(_print_uris(names)))
-            with open(lib.lock_path_for(path), "w") as f:
-                f.write(text)
+            _write_atomically(lib.lock_path_for(path), text)
             print(f"relock: wrote {lib.lock_path_for(shown)} ({len(names)} packages)")
     except (lib.RelockError, OSError, subprocess.CalledProcessError) as e:
         sys.exit(f"relock: {e}")

@@ -84,7 +84,10 @@ def check_native(path, data, machine):
     if k != "elf":
         raise ThinLtoError(f"{path}: the backend wrote {k} data, not a native ELF object"
                            + (" (was -flto left in the backend flags?)" if k == "bitcode" else ""))
-    info = elfinfo.describe(path, io.BytesIO(data))
+    try:
+        info = elfinfo.describe(path, io.BytesIO(data))
+    except elfinfo.ElfInfoError as e:
+        raise ThinLtoError(f"{e} (a broken backend output)") from None
     if info["machine"] != machine:
         raise ThinLtoError(f"{path}: the backend wrote a {info['machine']} object, expected {machine}")
     return info

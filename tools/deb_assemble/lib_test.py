@@ -1,0 +1,298 @@
+"""Tests of tools/deb_assemble/lib.py on hand-built ELF images and on the pinned runtime's libraries."""
+
+import os
+import stat
+import struct
+import sys
+
+from absl.testing import absltest
+
+from tools.deb_assemble import lib
+
+# The pinned interpreter's own libraries (kernel_python: usr/bin/python3.11, usr/lib/x86_64-linux-gnu).
+_PY_LIBS = os.path.normpath(os.path.join(os.path.dirname(sys.executable), "..", "lib", "x86_64-linux-gnu"))
+
+_BASE = 0x400000
+
+
+def _elf(needed=(), runpath=None, rpath=None, ei_class=2, ei_data=1, strtab_vaddr=None, dynamic=True):
+    """A minimal 64-bit LE shared object: ELF header, PT_LOAD + PT_DYNAMIC, .dynamic, .dynstr."""
+    strtab = bytearray(b"\0")
+    dyn = []
+
+    def add(tag, s):
+        dyn.append((tag, len(strtab)))
+        strtab.extend(s.encode() + b"\0")
+
+    for n in needed:
+        add(lib.DT_NEEDED, n)
+    if rpath is not None:
+        add(lib.DT_RPATH, rpath)
+    if runpath is not None:
+        add(lib.DT_RUNPATH, runpath)
+    phnum = 2 if dynamic else 1
+    dyn_off = 64 + 56 * phnum
+    entries = dyn + [(lib.DT_STRTAB, None), (lib.DT_NULL, 0)]
+    str_off = dyn_off + 16 * len(entries)
+    total = str_off + len(strtab)
+    ehdr = b"\x7fELF" + bytes([ei_class, ei_data, 1, 0]) + bytes(8)
+    ehdr += struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0, 64, 0, 0, 64, 56, phnum, 64, 0, 0)
+    phdrs = struct.pack("<IIQQQQQQ", 1, 5, 0, _BASE, _BASE, total, total, 0x1000)
+    if dynamic:
+        phdrs += struct.pack("<IIQQQQQQ", 2, 6, dyn_off, _BASE + dyn_off, _BASE + dyn_off,
+                             16 * len(entries), 16 * len(entries), 8)
+    body = b"".join(struct.pack("<qQ", tag, (strtab_vaddr or _BASE + str_off) if val is None else val)
+                    for tag, val in entries)
+    data = ehdr + phdrs + body + bytes(strtab)
+    assert len(data) == total
+    return data
+
+
+def _dynamic_tags(data):
+    """(tag, file offset) of each .dynamic entry: an independent reading for the tests."""
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz, _, _ = struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize)
+        if p_type == lib.PT_DYNAMIC:
+            return [(struct.unpack_from("<q", data, off)[0], off) for off in range(p_offset, p_offset + p_filesz, 16)]
+    return []
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _write(path, data, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+
+
+class DynamicInfoTest(absltest.TestCase):
+
+    def test_hand_built(self):
+        data = _elf(needed=["libLLVM.so.19", "libc.so.6"], runpath="$ORIGIN/../lib")
+        self.assertEqual(lib.dynamic_info(data, "clang"),
+                         {"needed": ["libLLVM.so.19", "libc.so.6"], "rpath": None, "runpath": "$ORIGIN/../lib"})
+
+    def test_rpath(self):
+        self.assertEqual(lib.dynamic_info(_elf(needed=["libz.so.1"], rpath="/opt/x"), "x"),
+                         {"needed": ["libz.so.1"], "rpath": "/opt/x", "runpath": None})
+
+    def test_no_dynamic_segment(self):
+        self.assertEqual(lib.dynamic_info(_elf(dynamic=False), "static"),
+                         {"needed": [], "rpath": None, "runpath": None})
+
+    def test_real_shared_objects(self):
+        self.assertTrue(os.path.isdir(_PY_LIBS), _PY_LIBS)
+        ffi = lib.dynamic_info(_read(os.path.join(_PY_LIBS, "libffi.so.8")), "libffi.so.8")
+        self.assertEqual(ffi, {"needed": ["libc.so.6"], "rpath": None, "runpath": None})
+        ssl = lib.dynamic_info(_read(os.path.join(_PY_LIBS, "libssl.so.3")), "libssl.so.3")
+        self.assertEqual(sorted(ssl["needed"]), ["libc.so.6", "libcrypto.so.3"])
+
+    def test_real_executable(self):
+        info = lib.dynamic_info(_read(sys.executable), "python3.11")
+        self.assertIn("libc.so.6", info["needed"])
+        self.assertIn("libexpat.so.1", info["needed"])
+
+    def test_not_elf(self):
+        with self.assertRaisesRegex(lib.AssembleError, r"^bin/x: not an ELF file$"):
+            lib.dynamic_info(b"#!/bin/sh\necho hi\n", "bin/x")
+
+    def test_not_64_bit_little_endian(self):
+        for ei_class, ei_data in [(1, 1), (2, 2)]:
+            with self.subTest(ei_class=ei_class, ei_data=ei_data):
+                with self.assertRaisesRegex(lib.AssembleError, r"^x: not a 64-bit little-endian ELF file$"):
+                    lib.dynamic_info(_elf(ei_class=ei_class, ei_data=ei_data), "x")
+
+    def test_strtab_outside_every_load(self):
+        with self.assertRaisesRegex(lib.AssembleError, r"^x: DT_STRTAB is outside every PT_LOAD segment$"):
+            lib.dynamic_info(_elf(needed=["libc.so.6"], strtab_vaddr=0x900000), "x")
+
+
+class RunpathToRpathTest(absltest.TestCase):
+
+    def test_hand_built(self):
+        data = _elf(needed=["libLLVM.so.19"], runpath="$ORIGIN/../lib")
+        out = lib.runpath_to_rpath(data, "clang")
+        self.assertEqual(len(out), len(data))
+        self.assertEqual(lib.dynamic_info(out, "clang"),
+                         {"needed": ["libLLVM.so.19"], "rpath": "$ORIGIN/../lib", "runpath": None})
+        # Only the tag changed.
+        self.assertEqual([i for i in range(len(data)) if data[i] != out[i]],
+                         [off for tag, off in _dynamic_tags(data) if tag == lib.DT_RUNPATH])
+
+    def test_real_object_without_runpath_is_unchanged(self):
+        data = _read(os.path.join(_PY_LIBS, "libffi.so.8"))
+        self.assertEqual(lib.runpath_to_rpath(data, "libffi.so.8"), data)
+        self.assertEqual(lib.runpath_to_rpath(_elf(needed=["libc.so.6"], rpath="/x"), "x"),
+                         _elf(needed=["libc.so.6"], rpath="/x"))
+
+    def test_real_object_with_runpath(self):
+        # Retag libssl's DT_NEEDED libcrypto.so.3 as DT_RUNPATH: a real object with a RUNPATH.
+        data = bytearray(_read(os.path.join(_PY_LIBS, "libssl.so.3")))
+        needed = [off for tag, off in _dynamic_tags(data) if tag == lib.DT_NEEDED]
+        patched = None
+        for off in needed:
+            struct.pack_into("<q", data, off, lib.DT_RUNPATH)
+            if lib.dynamic_info(bytes(data), "libssl.so.3")["runpath"] == "libcrypto.so.3":
+                patched = off
+                break
+            struct.pack_into("<q", data, off, lib.DT_NEEDED)
+        self.assertIsNotNone(patched, "libssl.so.3 has no DT_NEEDED libcrypto.so.3")
+        data = bytes(data)
+        self.assertEqual(lib.dynamic_info(data, "libssl.so.3"),
+                         {"needed": ["libc.so.6"], "rpath": None, "runpath": "libcrypto.so.3"})
+        out = lib.runpath_to_rpath(data, "libssl.so.3")
+        self.assertEqual(lib.dynamic_info(out, "libssl.so.3"),
+                         {"needed": ["libc.so.6"], "rpath": "libcrypto.so.3", "runpath": None})
+        self.assertEqual([i for i in range(len(data)) if data[i] != out[i]], [patched])
+
+
+class UnresolvedTest(absltest.TestCase):
+
+    def test_glibc_and_provided_are_resolved(self):
+        objects = {
+            "lib/libLLVM.so.19": ["libz3.so.4", "libstdc++.so.6", "libm.so.6", "ld-linux-x86-64.so.2"],
+            "bin/clang": ["libLLVM.so.19", "libc.so.6", "libxml2.so.2"],
+        }
+        self.assertEqual(lib.unresolved(objects, {"libLLVM.so.19", "libstdc++.so.6"}),
+                         [("bin/clang", "libxml2.so.2"), ("lib/libLLVM.so.19", "libz3.so.4")])
+
+    def test_everything_resolved(self):
+        self.assertEqual(lib.unresolved({"bin/lld": ["libc.so.6", "libz.so.1"]}, {"libz.so.1"}), [])
+        self.assertEqual(lib.unresolved({}, set()), [])
+
+    def test_glibc_only_from_the_host(self):
+        # libstdc++ and libgcc_s are not glibc: they must come from the packages.
+        self.assertEqual(lib.unresolved({"bin/x": ["libstdc++.so.6", "libgcc_s.so.1"]}, set()),
+                         [("bin/x", "libgcc_s.so.1"), ("bin/x", "libstdc++.so.6")])
+
+
+class ParseToolTest(absltest.TestCase):
+
+    def test_good(self):
+        self.assertEqual(lib.parse_tool("clang"), ("clang", "clang"))
+        self.assertEqual(lib.parse_tool("ld.lld=lld"), ("ld.lld", "lld"))
+        self.assertEqual(lib.parse_tool("llvm-strip=llvm-objcopy"), ("llvm-strip", "llvm-objcopy"))
+
+    def test_bad(self):
+        for spec in ["", "=lld", "bin/clang", "clang=../clang", "x=a/b"]:
+            with self.subTest(spec=spec):
+                with self.assertRaisesRegex(lib.AssembleError, r"^bad --tool .*: want NAME or NAME=LLVM_BIN_NAME$"):
+                    lib.parse_tool(spec)
+
+
+class RelativeSymlinksTest(absltest.TestCase):
+
+    def test_rewrites_absolute_links_only(self):
+        top = self.create_tempdir().full_path
+        _write(os.path.join(top, "lib/x86_64-linux-gnu/libm.so.6"), b"m")
+        _write(os.path.join(top, "usr/lib/x86_64-linux-gnu/libc.a"), b"a")
+        os.symlink("/lib/x86_64-linux-gnu/libm.so.6", os.path.join(top, "usr/lib/x86_64-linux-gnu/libm.so"))
+        os.symlink("libc.a", os.path.join(top, "usr/lib/x86_64-linux-gnu/libc_rel.a"))
+        os.symlink("/usr/lib/x86_64-linux-gnu", os.path.join(top, "lib64"))
+        os.symlink("/usr/include/nothing-here", os.path.join(top, "usr/lib/dangling"))
+
+        self.assertEqual(lib.relative_symlinks(top), 3)
+
+        self.assertEqual(os.readlink(os.path.join(top, "usr/lib/x86_64-linux-gnu/libm.so")),
+                         "../../../lib/x86_64-linux-gnu/libm.so.6")
+        self.assertEqual(_read(os.path.join(top, "usr/lib/x86_64-linux-gnu/libm.so")), b"m")
+        self.assertEqual(os.readlink(os.path.join(top, "usr/lib/x86_64-linux-gnu/libc_rel.a")), "libc.a")
+        self.assertEqual(os.readlink(os.path.join(top, "lib64")), "usr/lib/x86_64-linux-gnu")
+        self.assertEqual(os.readlink(os.path.join(top, "usr/lib/dangling")), "../include/nothing-here")
+        self.assertFalse(os.path.islink(os.path.join(top, "usr/lib/x86_64-linux-gnu/libc.a")))
+        # A second pass finds nothing left to do.
+        self.assertEqual(lib.relative_symlinks(top), 0)
+
+
+class AssembleLlvmTest(absltest.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.root = self.create_tempdir("root").full_path
+        self.out = os.path.join(self.create_tempdir("o").full_path, "out")
+        self.prefix = "usr/lib/llvm-19"
+        self.bin = os.path.join(self.root, self.prefix, "bin")
+        self.lib = os.path.join(self.root, self.prefix, "lib")
+
+    def _add_libssl(self):
+        # Real objects: libssl.so.3 needs libcrypto.so.3, which needs only glibc.
+        for name in ["libssl.so.3", "libcrypto.so.3", "libffi.so.8"]:
+            _write(os.path.join(self.root, "usr/lib/x86_64-linux-gnu", name), _read(os.path.join(_PY_LIBS, name)))
+
+    def test_missing_tool(self):
+        _write(os.path.join(self.bin, "clang"), _elf(needed=["libc.so.6"]), 0o755)
+        with self.assertRaises(lib.AssembleError) as cm:
+            lib.assemble_llvm(self.root, self.out, self.prefix, ["clang", "ld.lld=lld"])
+        self.assertEqual(str(cm.exception), "usr/lib/llvm-19/bin/lld: not found; add its package to the lock")
+
+    def test_bad_tool_spec(self):
+        with self.assertRaisesRegex(lib.AssembleError, r"^bad --tool 'bin/clang'"):
+            lib.assemble_llvm(self.root, self.out, self.prefix, ["bin/clang"])
+
+    def test_unresolved_soname(self):
+        _write(os.path.join(self.bin, "clang"), _elf(needed=["libLLVM.so.19", "libc.so.6"]), 0o755)
+        _write(os.path.join(self.lib, "libLLVM.so.19"), _elf(needed=["libz3.so.4", "libssl.so.3"]))
+        self._add_libssl()
+        with self.assertRaises(lib.AssembleError) as cm:
+            lib.assemble_llvm(self.root, self.out, self.prefix, ["clang"])
+        self.assertEqual(str(cm.exception),
+                         "lib/libLLVM.so.19 needs libz3.so.4: not in the locked packages; "
+                         "add the package that ships it and relock")
+
+    def test_unresolved_sonames_all_named(self):
+        _write(os.path.join(self.bin, "clang"), _elf(needed=["libLLVM.so.19"]), 0o755)
+        _write(os.path.join(self.bin, "lld"), _elf(needed=["libxml2.so.2"]), 0o755)
+        with self.assertRaises(lib.AssembleError) as cm:
+            lib.assemble_llvm(self.root, self.out, self.prefix, ["clang", "ld.lld=lld"])
+        self.assertEqual(str(cm.exception),
+                         "bin/clang needs libLLVM.so.19; bin/ld.lld needs libxml2.so.2: not in the locked packages; "
+                         "add the package that ships it and relock")
+
+    def test_allow_host_libs(self):
+        _write(os.path.join(self.bin, "clang"), _elf(needed=["libLLVM.so.19"]), 0o755)
+        self.assertEqual(lib.assemble_llvm(self.root, self.out, self.prefix, ["clang"], allow_host_libs=True),
+                         ["bin/clang"])
+
+    def test_assembles_the_closure(self):
+        _write(os.path.join(self.bin, "clang-19"), _elf(needed=["libLLVM.so.19", "libc.so.6"], runpath="$ORIGIN/../lib"),
+               0o755)
+        os.symlink("clang-19", os.path.join(self.bin, "clang"))
+        _write(os.path.join(self.bin, "lld"), _elf(needed=["libc.so.6"], runpath="$ORIGIN/../lib"), 0o755)
+        _write(os.path.join(self.lib, "libLLVM.so.19"), _elf(needed=["libssl.so.3", "libm.so.6"]))
+        os.symlink("libLLVM.so.19", os.path.join(self.lib, "libLLVM.so"))
+        _write(os.path.join(self.lib, "clang/19/include/stddef.h"), b"/* stddef */\n")
+        self._add_libssl()
+
+        reached = lib.assemble_llvm(self.root, self.out, self.prefix, ["clang", "ld.lld=lld"])
+
+        self.assertEqual(reached, ["bin/clang", "bin/ld.lld", "lib/libLLVM.so.19", "lib/libcrypto.so.3",
+                                   "lib/libssl.so.3"])
+        self.assertEqual(sorted(os.listdir(os.path.join(self.out, "bin"))), ["clang", "ld.lld"])
+        # Libraries nothing reaches (libffi, the libLLVM.so dev link) are dropped; headers stay.
+        self.assertEqual(sorted(os.listdir(os.path.join(self.out, "lib"))),
+                         ["clang", "libLLVM.so.19", "libcrypto.so.3", "libssl.so.3"])
+        self.assertEqual(_read(os.path.join(self.out, "lib/clang/19/include/stddef.h")), b"/* stddef */\n")
+        clang = os.path.join(self.out, "bin/clang")
+        self.assertFalse(os.path.islink(clang))
+        self.assertEqual(stat.S_IMODE(os.stat(clang).st_mode), 0o755)
+        self.assertEqual(lib.dynamic_info(_read(clang), "clang"),
+                         {"needed": ["libLLVM.so.19", "libc.so.6"], "rpath": "$ORIGIN/../lib", "runpath": None})
+        self.assertEqual(lib.dynamic_info(_read(os.path.join(self.out, "bin/ld.lld")), "ld.lld")["rpath"],
+                         "$ORIGIN/../lib")
+        self.assertEqual(_read(os.path.join(self.out, "lib/libssl.so.3")), _read(os.path.join(_PY_LIBS, "libssl.so.3")))
+
+    def test_non_elf_files_are_not_checked(self):
+        _write(os.path.join(self.bin, "clang"), _elf(needed=["libc.so.6"]), 0o755)
+        _write(os.path.join(self.lib, "libfoo.so"), b"INPUT(libfoo.so.1)\n")
+        self.assertEqual(lib.assemble_llvm(self.root, self.out, self.prefix, ["clang"]), ["bin/clang"])
+        self.assertEqual(os.listdir(os.path.join(self.out, "bin")), ["clang"])
+
+
+if __name__ == "__main__":
+    absltest.main()

@@ -1,0 +1,173 @@
+"""Tests of tools/thinlto/lib.py: imports files, backend trees, backend output checks."""
+
+import os
+import sys
+
+from absl.testing import absltest
+
+from tools.thinlto import lib
+
+_LOAD_ERROR = ("Error running ThinLTO backend: Error loading imported file "
+               "'bazel-out/k8-fastbuild/bin/b.o': No such file or directory")
+
+
+def _write(path, data):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _files(top):
+    """Every file under TOP, relative, sorted."""
+    return sorted(os.path.relpath(os.path.join(d, f), top) for d, _, fs in os.walk(top) for f in fs)
+
+
+class ParseImportsTest(absltest.TestCase):
+
+    def test_modules(self):
+        self.assertEqual(lib.parse_imports("a.o.imports", "bazel-out/bin/b.o\n\nc.o\n"),
+                         ["bazel-out/bin/b.o", "c.o"])
+        self.assertEqual(lib.parse_imports("a.o.imports", ""), [])
+        # '..' inside a name is fine; only a '..' component escapes.
+        self.assertEqual(lib.parse_imports("a.o.imports", "x..y/b.o\n"), ["x..y/b.o"])
+
+    def test_absolute_or_parent_paths_are_rejected(self):
+        for bad in ["/tmp/execroot/b.o", "../b.o", "bazel-out/../../b.o", "a/.."]:
+            with self.subTest(bad=bad):
+                with self.assertRaises(lib.ThinLtoError) as cm:
+                    lib.parse_imports("idx/a.o.imports", "c.o\n" + bad + "\n")
+                self.assertEqual(str(cm.exception),
+                                 f"idx/a.o.imports: module path {bad!r} is not execroot-relative; "
+                                 "pass relative paths to the thin-link")
+
+
+class StageTreeTest(absltest.TestCase):
+    """stage_tree copies module paths relative to the cwd (the execroot): run in a temp cwd."""
+
+    def setUp(self):
+        super().setUp()
+        old = os.getcwd()
+        os.chdir(self.create_tempdir("execroot").full_path)
+        self.addCleanup(os.chdir, old)
+        self.idx = os.path.abspath("idx")
+        self.modules = {"bin/a.o": b"BC\xc0\xde a", "bin/b.o": b"BC\xc0\xde b", "lib/c.o": b"BC\xc0\xde c",
+                        "bin/unused.o": b"BC\xc0\xde u"}
+        for m, data in self.modules.items():
+            _write(m, data)
+
+    def _index(self, module, imports, index=b"index of "):
+        _write(os.path.join(self.idx, module + ".thinlto.bc"), index + module.encode())
+        _write(os.path.join(self.idx, module + ".imports"), imports.encode())
+
+    def test_index_paths(self):
+        self.assertEqual(lib.index_paths("/i", "bin/a.o"), ("/i/bin/a.o.thinlto.bc", "/i/bin/a.o.imports"))
+
+    def test_tree(self):
+        self._index("bin/a.o", "bin/b.o\nlib/c.o\n")
+        imported = lib.stage_tree("bin/a.o", self.idx, "a.tree", set(self.modules))
+        self.assertEqual(imported, ["bin/b.o", "lib/c.o"])
+        self.assertEqual(_files("a.tree"), ["files/bin/a.o", "files/bin/b.o", "files/lib/c.o", "imports",
+                                            "index.thinlto.bc"])
+        self.assertEqual(_read("a.tree/index.thinlto.bc"), b"index of bin/a.o")
+        self.assertEqual(_read("a.tree/imports"), b"bin/b.o\nlib/c.o\n")
+        for m in ["bin/a.o", "bin/b.o", "lib/c.o"]:
+            self.assertEqual(_read(os.path.join("a.tree/files", m)), self.modules[m])
+            self.assertFalse(os.path.islink(os.path.join("a.tree/files", m)))
+
+    def test_tree_without_imports(self):
+        self._index("lib/c.o", "")
+        self.assertEqual(lib.stage_tree("lib/c.o", self.idx, "c.tree", set(self.modules)), [])
+        self.assertEqual(_files("c.tree"), ["files/lib/c.o", "imports", "index.thinlto.bc"])
+
+    def test_missing_index(self):
+        with self.assertRaises(lib.ThinLtoError) as cm:
+            lib.stage_tree("bin/a.o", self.idx, "a.tree", set(self.modules))
+        msg = str(cm.exception)
+        self.assertTrue(msg.startswith("bin/a.o: the thin-link wrote no a.o.thinlto.bc;"), msg)
+        self.assertIn("lazy archive member", msg)
+        self.assertFalse(os.path.exists("a.tree"))
+
+    def test_missing_imports_file(self):
+        self._index("bin/a.o", "")
+        os.remove(os.path.join(self.idx, "bin/a.o.imports"))
+        with self.assertRaisesRegex(lib.ThinLtoError, r"^bin/a\.o: the thin-link wrote no a\.o\.imports; .*lazy archive member"):
+            lib.stage_tree("bin/a.o", self.idx, "a.tree", set(self.modules))
+
+    def test_import_not_among_known_modules(self):
+        self._index("bin/a.o", "bin/b.o\nbin/elsewhere.o\n")
+        with self.assertRaises(lib.ThinLtoError) as cm:
+            lib.stage_tree("bin/a.o", self.idx, "a.tree", {"bin/a.o", "bin/b.o"})
+        self.assertEqual(str(cm.exception),
+                         f"{self.idx}/bin/a.o.imports: imports bin/elsewhere.o, which is not an input of the thin-link")
+        self.assertFalse(os.path.exists("a.tree"))
+
+    def test_absolute_import(self):
+        self._index("bin/a.o", os.path.abspath("bin/b.o") + "\n")
+        with self.assertRaisesRegex(lib.ThinLtoError, "is not execroot-relative"):
+            lib.stage_tree("bin/a.o", self.idx, "a.tree", set(self.modules))
+
+
+class CheckBackendStderrTest(absltest.TestCase):
+
+    def test_load_error_raises_even_on_exit_0(self):
+        # clang prints this and exits 0, leaving a broken object behind.
+        with self.assertRaises(lib.ThinLtoError) as cm:
+            lib.check_backend_stderr("bin/a.o", _LOAD_ERROR + "\n")
+        self.assertEqual(str(cm.exception), f"bin/a.o: backend failed: {_LOAD_ERROR}")
+
+    def test_first_error_line_is_reported(self):
+        stderr = "warning: overriding the module target triple\n  clang: error: unable to execute command  \n"
+        with self.assertRaisesRegex(lib.ThinLtoError, r"^bin/a\.o: backend failed: clang: error: unable to execute command$"):
+            lib.check_backend_stderr("bin/a.o", stderr)
+
+    def test_clean(self):
+        lib.check_backend_stderr("bin/a.o", "")
+        lib.check_backend_stderr("bin/a.o", "warning: argument unused during compilation: '-fPIC'\n")
+
+
+class CheckNativeTest(absltest.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        with open(sys.executable, "rb") as f:
+            self.elf = f.read()
+
+    def test_empty(self):
+        with self.assertRaises(lib.ThinLtoError) as cm:
+            lib.check_native("a.native.o", b"", "EM_X86_64")
+        self.assertEqual(str(cm.exception), "a.native.o: the backend wrote empty data, not a native ELF object")
+
+    def test_bitcode_mentions_flto(self):
+        with self.assertRaises(lib.ThinLtoError) as cm:
+            lib.check_native("a.native.o", b"BC\xc0\xde\x35\x14\x00\x00", "EM_X86_64")
+        self.assertIn("wrote bitcode data", str(cm.exception))
+        self.assertIn("-flto", str(cm.exception))
+
+    def test_other(self):
+        with self.assertRaises(lib.ThinLtoError) as cm:
+            lib.check_native("a.native.o", b"\x00asm\x01\x00\x00\x00", "EM_X86_64")
+        self.assertEqual(str(cm.exception), "a.native.o: the backend wrote other data, not a native ELF object")
+
+    def test_wrong_machine(self):
+        with self.assertRaises(lib.ThinLtoError) as cm:
+            lib.check_native("a.native.o", self.elf, "EM_AARCH64")
+        self.assertEqual(str(cm.exception), "a.native.o: the backend wrote a EM_X86_64 object, expected EM_AARCH64")
+
+    def test_good(self):
+        info = lib.check_native("a.native.o", self.elf, "EM_X86_64")
+        self.assertEqual(info["machine"], "EM_X86_64")
+
+    def test_truncated_elf_is_a_thinlto_error(self):
+        # thinlto.py turns only ThinLtoError (and OSError) into its one-line `thinlto: ...` exit;
+        # a truncated backend output must not escape as another exception type.
+        with self.assertRaisesRegex(lib.ThinLtoError, r"^a\.native\.o: [^\n]*$"):
+            lib.check_native("a.native.o", self.elf[:64], "EM_X86_64")
+
+
+if __name__ == "__main__":
+    absltest.main()
