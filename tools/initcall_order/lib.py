@@ -120,14 +120,14 @@ def parse_nm_output(path: str, text: str) -> list[Initcall]:
             continue
         module, counter, line_no, symbol = m.groups()
         where = f"{path}({member})" if member is not None else path
+        name = f"__initcall__{module}__{counter}_{line_no}_{symbol}"
         lm = _LEVEL_RE.match(symbol)
         if not lm:
             raise InitcallError(
-                f"{where}: nm output line {lineno}: invalid initcall name {symbol!r}: "
+                f"{where}: nm output line {lineno}: invalid initcall name {name!r}: "
                 "no level suffix (early, rootfs, con or 0-7, then an optional s)"
             )
         function, level = lm.group(1), lm.group(2)
-        name = f"__initcall__{module}__{counter}_{line_no}_{symbol}"
         call = Initcall(level=level, secname=f"{module}__{counter}_{line_no}_{function}")
         seen = unit.get(counter)
         if seen is not None and seen[1] != call:

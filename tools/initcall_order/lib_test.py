@@ -120,7 +120,7 @@ class MalformedTest(absltest.TestCase):
         msg = str(cm.exception)
         self.assertNotIn("\n", msg)
         self.assertStartsWith(msg, "vmlinux.a(main.o): nm output line 3: invalid initcall name")
-        self.assertIn("'do_stuff'", msg)
+        self.assertIn("'__initcall__kmod_main__1_2_do_stuff'", msg)
 
     def test_counter_reused(self):
         text = _nm("__initcall__kmod_m__1_2_fn6", "__initcall__kmod_m__1_9_other6")
@@ -305,7 +305,8 @@ class MainTest(absltest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertEqual(
             r.stderr,
-            f"initcall_order: {obj}: nm output line 1: invalid initcall name 'a': "
+            f"initcall_order: {obj}: nm output line 1: "
+            "invalid initcall name '__initcall__kmod_a__1_1_a': "
             "no level suffix (early, rootfs, con or 0-7, then an optional s)\n",
         )
         self.assertFalse(os.path.exists(f"{tmp.full_path}/x.lds"))

@@ -7,6 +7,7 @@ object. So the thin-link action stages, per bitcode object, a tree:
 
     TREE/index.thinlto.bc     the object's index
     TREE/imports              the object's imports file (module paths, one per line)
+    TREE/module               the object's module path, exactly as the thin-link saw it
     TREE/files/<module path>  the object itself and each imported object
 
 and the backend runs in TREE/files. The tree is the backend's whole bitcode input: its
@@ -64,11 +65,28 @@ def stage_tree(module, index_dir, tree, known_modules):
     os.makedirs(tree, exist_ok=True)
     shutil.copyfile(index, os.path.join(tree, "index.thinlto.bc"))
     shutil.copyfile(imports, os.path.join(tree, "imports"))
+    with open(os.path.join(tree, "module"), "w") as f:
+        f.write(module + "\n")
     for m in [module] + imported:
         dest = os.path.join(tree, "files", m)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         shutil.copyfile(m, dest)
     return imported
+
+
+def check_module(tree, module):
+    """Raises unless MODULE is the exact path string TREE's object was thin-linked as.
+
+    clang exits 0 and writes an object with undefined symbols when the backend is given
+    the same file under another string (`./x.o`, an absolute path).
+    """
+    with open(os.path.join(tree, "module")) as f:
+        linked = f.read().strip()
+    if module != linked:
+        raise ThinLtoError(f"{module}: the thin-link named this object {linked!r}; "
+                           "a backend must use the exact same path string")
+    if not os.path.isfile(os.path.join(tree, "files", module)):
+        raise ThinLtoError(f"{module}: not in its backend tree {tree}")
 
 
 def check_backend_stderr(module, stderr):

@@ -72,7 +72,11 @@ class StageTreeTest(absltest.TestCase):
         imported = lib.stage_tree("bin/a.o", self.idx, "a.tree", set(self.modules))
         self.assertEqual(imported, ["bin/b.o", "lib/c.o"])
         self.assertEqual(_files("a.tree"), ["files/bin/a.o", "files/bin/b.o", "files/lib/c.o", "imports",
-                                            "index.thinlto.bc"])
+                                            "index.thinlto.bc", "module"])
+        lib.check_module("a.tree", "bin/a.o")
+        for other in ["./bin/a.o", "bin//a.o", os.path.abspath("bin/a.o")]:
+            with self.assertRaisesRegex(lib.ThinLtoError, "exact same path string"):
+                lib.check_module("a.tree", other)
         self.assertEqual(_read("a.tree/index.thinlto.bc"), b"index of bin/a.o")
         self.assertEqual(_read("a.tree/imports"), b"bin/b.o\nlib/c.o\n")
         for m in ["bin/a.o", "bin/b.o", "lib/c.o"]:
@@ -82,7 +86,7 @@ class StageTreeTest(absltest.TestCase):
     def test_tree_without_imports(self):
         self._index("lib/c.o", "")
         self.assertEqual(lib.stage_tree("lib/c.o", self.idx, "c.tree", set(self.modules)), [])
-        self.assertEqual(_files("c.tree"), ["files/lib/c.o", "imports", "index.thinlto.bc"])
+        self.assertEqual(_files("c.tree"), ["files/lib/c.o", "imports", "index.thinlto.bc", "module"])
 
     def test_missing_index(self):
         with self.assertRaises(lib.ThinLtoError) as cm:

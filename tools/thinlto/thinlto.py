@@ -47,8 +47,7 @@ def _thin_link():
 def _backend():
     tree = _tree_dir()
     files = os.path.join(tree, "files")
-    if not os.path.isfile(os.path.join(files, _OBJECT.value)):
-        raise lib.ThinLtoError(f"{_OBJECT.value}: not in its backend tree {tree}")
+    lib.check_module(tree, _OBJECT.value)
     out = os.path.relpath(os.path.abspath(_OUT.value), files)
     clang = os.path.relpath(os.path.abspath(_CLANG.value), files)
     cmd = [clang, *_CLANG_ARGS.value, "-x", "ir", "-fthinlto-index=../index.thinlto.bc",
