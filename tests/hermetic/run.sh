@@ -13,13 +13,17 @@ ob=${TMPDIR:-/tmp}/rules_kernel_lto-hermetic-$(id -u)
 targets=(//tests/toolchain/... //tools/...)
 [ "$(id -u)" = 0 ] || { echo "hermetic: needs root for a mount namespace (unshare -m)"; exit 1; }
 
+# A server left over from an earlier run lives in that run's namespace: stop it first.
+"$bazel" --output_base="$ob" shutdown
 "$bazel" --output_base="$ob" fetch "${targets[@]}" >/dev/null 2>"$ob.fetch.log" || { cat "$ob.fetch.log"; exit 1; }
+"$bazel" --output_base="$ob" clean   # every action runs again inside: no cached results
 "$bazel" --output_base="$ob" shutdown
 
 status=0
 # Inside, run Bazel itself: the wrapper would try to install the Python it can't see.
 unshare -m --propagation private bash -euo pipefail -s "$ob" "${targets[@]}" <<'INNER' || status=$?
 ob=$1; shift
+trap 'bazel --output_base="$ob" shutdown' EXIT   # never leave a server in this namespace
 shopt -s nullglob
 hidden=0
 for f in /usr/bin/clang* /usr/bin/ld.lld* /usr/bin/lld* /usr/bin/llvm-* /usr/bin/python3* \
@@ -37,7 +41,6 @@ for exe in python3 clang-19 clang ld.lld llvm-nm; do
   fi
 done
 bazel --output_base="$ob" test --nocache_test_results "$@"
-bazel --output_base="$ob" shutdown
 INNER
 echo "hermetic: $([ $status = 0 ] && echo PASS || echo FAIL) (builds and tests with host LLVM and Python hidden)"
 exit $status

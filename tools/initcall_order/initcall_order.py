@@ -20,14 +20,7 @@ import sys
 
 from absl import app, flags
 
-try:
-    # Run from the repository root with it on sys.path (`python3 -m
-    # tools.initcall_order.initcall_order`, Bazel's py_binary).
-    from tools.initcall_order import lib
-except ImportError:
-    # Run as a script (`python3 tools/initcall_order/initcall_order.py`):
-    # Python puts this file's directory first on sys.path, so lib.py is `lib`.
-    import lib
+from tools.initcall_order import lib
 
 _NM = flags.DEFINE_string("nm", None, "Path to llvm-nm (never looked up on PATH).", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output linker script.", required=True)
