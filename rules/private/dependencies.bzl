@@ -1,5 +1,6 @@
 """WORKSPACE macros: rules_kernel_lto_dependencies() and register_kernel_toolchains()."""
 
+load("//rules/private:kernel_source.bzl", "kernel_source_repository")
 load(
     "//toolchains/private:repositories.bzl",
     "debian_skylib_repository",
@@ -38,6 +39,7 @@ def rules_kernel_lto_dependencies(
     _maybe(kernel_python_repository, "kernel_python")
     _maybe(kernel_py_wheels_repository, "kernel_py_wheels")
     _maybe(kernel_sysroot_repository, "kernel_sysroot")
+    _maybe(kernel_source_repository, "linux")
     _maybe(
         kernel_llvm_repository,
         "kernel_llvm",

@@ -1,0 +1,283 @@
+"""The side-effecting half of the Kbuild import: running make and the compiler.
+
+Every tool is an explicit path; make runs with a fixed, minimal environment (PATH
+from --path, LC_ALL=C, TZ=UTC and fixed KBUILD_BUILD_* values), in the object
+tree, as `make -C OBJTREE -f SRC/Makefile -f HELPER O=OBJTREE ARCH=... LLVM=1
+CC=... LD=...`, the documented way to build outside the source tree (Kbuild then
+never writes to SRC). HELPER is lib.helper_makefile()'s text, written in OBJTREE.
+"""
+
+import concurrent.futures
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+from typing import Callable, Mapping, Sequence
+
+from tools.kbuild_import import lib
+
+HELPER_NAME = ".kbuild_import.mk"
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """How to run Kbuild.
+
+    Attributes:
+      src: absolute kernel source tree (read only).
+      objtree: absolute object tree (created by the import).
+      arch: ARCH.
+      tools: {"clang": path, "ld": ..., ...} (lib.TOOL_VARS keys), absolute paths.
+      make: path of GNU make.
+      path: PATH for make's recipes (sh, sed, awk, flex, bison, perl, bc, ...).
+      jobs: parallel jobs for make and for the dependency scan.
+      build_env: KBUILD_BUILD_TIMESTAMP/USER/HOST/VERSION values.
+      clang_scan_deps: path of clang-scan-deps, or None to run `clang -M` per object.
+    """
+
+    src: str
+    objtree: str
+    arch: str
+    tools: Mapping[str, str]
+    make: str
+    path: str
+    jobs: int
+    build_env: Mapping[str, str]
+    clang_scan_deps: str | None = None
+
+
+def env(opts: Options) -> dict[str, str]:
+    e = {"PATH": opts.path, "LC_ALL": "C", "TZ": "UTC", "HOME": opts.objtree}
+    e.update(opts.build_env)
+    return e
+
+
+def make_argv(opts: Options, goals: Sequence[str], *, dry_run: bool = False, jobs: int | None = None) -> list[str]:
+    argv = [opts.make, "-C", opts.objtree, "-f", os.path.join(opts.src, "Makefile"),
+            "-f", os.path.join(opts.objtree, HELPER_NAME), f"O={opts.objtree}",
+            f"ARCH={opts.arch}", "LLVM=1"]
+    for flag, var in lib.TOOL_VARS:
+        value = opts.tools.get(flag)
+        if value:
+            argv.append(f"{var}={value}")
+    if "clangxx" not in opts.tools or not opts.tools.get("clangxx"):
+        argv.append("HOSTCXX=false")  # no C++ host programs in this build: fail loudly if any
+    if dry_run:
+        argv.append("-n")
+    elif jobs and jobs > 1:
+        argv.append(f"-j{jobs}")
+    argv.extend(goals)
+    return argv
+
+
+def write_helper(opts: Options, gen_targets=()) -> None:
+    with open(os.path.join(opts.objtree, HELPER_NAME), "w") as f:
+        f.write(lib.helper_makefile(gen_targets))
+
+
+def run_make(opts: Options, goals: Sequence[str], *, dry_run: bool = False, what: str = "") -> str:
+    """Runs make; returns its stdout. Raises KbuildImportError with make's last error lines."""
+    argv = make_argv(opts, goals, dry_run=dry_run, jobs=None if dry_run else opts.jobs)
+    proc = subprocess.run(argv, cwd=opts.objtree, env=env(opts), capture_output=True, text=True,
+                          errors="surrogateescape", check=False)
+    if proc.returncode != 0:
+        err = [l for l in proc.stderr.splitlines() if l.strip()][-3:]
+        raise lib.KbuildImportError(f"make {what or ' '.join(goals)} failed (exit {proc.returncode}): "
+                                    + " | ".join(err))
+    return proc.stdout
+
+
+def check_dirs(src: str, objtree: str) -> None:
+    if not os.path.isfile(os.path.join(src, "Makefile")) or not os.path.isdir(os.path.join(src, "scripts")):
+        raise lib.KbuildImportError(f"{src}: not a kernel source tree")
+    rs, ro = os.path.realpath(src), os.path.realpath(objtree)
+    if ro == rs or ro.startswith(rs + "/"):
+        raise lib.KbuildImportError(f"{objtree}: the object tree must be outside the source tree")
+    if os.path.exists(os.path.join(src, ".config")) or os.path.isdir(os.path.join(src, "include/config")):
+        raise lib.KbuildImportError(f"{src}: the source tree is configured (run make mrproper on a copy)")
+    if os.path.exists(objtree) and os.listdir(objtree):
+        raise lib.KbuildImportError(f"{objtree}: the object tree must be absent or empty")
+
+
+def configure(opts: Options, *, config_text: str | None, defconfig_target: str | None,
+              fragments: Sequence[tuple[str, str]], lto: str | None) -> str:
+    """Writes OBJTREE/.config: a full config or a *config target, then the fragments and
+    the LTO choice appended and `olddefconfig`. Returns the final .config text."""
+    os.makedirs(opts.objtree, exist_ok=True)
+    write_helper(opts)
+    dotconfig = os.path.join(opts.objtree, ".config")
+    if config_text is not None:
+        with open(dotconfig, "w") as f:
+            f.write(config_text)
+    else:
+        run_make(opts, [defconfig_target])
+    extra = list(fragments)
+    if lto:
+        extra.append((f"--lto={lto}", lib.LTO_FRAGMENT[lto]))
+    if extra or config_text is not None:
+        with open(dotconfig, "a") as f:
+            for _, text in extra:
+                f.write(text if text.endswith("\n") else text + "\n")
+        run_make(opts, ["olddefconfig"])
+    with open(dotconfig) as f:
+        final = f.read()
+    config = lib.parse_config(final)
+    problems = []
+    for name, text in extra:
+        problems += lib.unmet_fragment(name, text, config)
+    if problems:
+        raise lib.KbuildImportError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    return final
+
+
+def prepare(opts: Options) -> dict[str, str]:
+    """`make prepare` (and the helper's variable dump). Returns the make variables."""
+    out = run_make(opts, ["prepare", lib.HELPER_VARS])
+    return lib.parse_vars(out)
+
+
+def dry_run(opts: Options, placeholders: Sequence[str]) -> str:
+    """`make -n vmlinux_o kbuild-import-link`, with empty stand-ins for the archives
+    Makefile.vmlinux_o insists exist (removed again). Returns make's stdout."""
+    made = []
+    try:
+        for p in placeholders:
+            full = os.path.join(opts.objtree, p)
+            if os.path.exists(full):
+                raise lib.KbuildImportError(f"{p}: already in the object tree")
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            open(full, "w").close()
+            made.append(full)
+        return run_make(opts, list(lib.DRY_RUN_GOALS), dry_run=True, what="-n vmlinux_o")
+    finally:
+        for full in made:
+            os.unlink(full)
+
+
+def generate(opts: Options, gen_targets: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """Runs the build-time generators (a real make of just those targets)."""
+    if not gen_targets:
+        return
+    write_helper(opts, gen_targets)
+    try:
+        run_make(opts, [lib.HELPER_GEN])
+    finally:
+        write_helper(opts)
+
+
+def walk(objtree: str) -> dict[str, bool]:
+    """Every regular file under objtree -> is it executable. Symlinks are skipped."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(objtree):
+        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            st = os.lstat(full)
+            if stat.S_ISREG(st.st_mode):
+                out[os.path.relpath(full, objtree)] = bool(st.st_mode & stat.S_IXUSR)
+    return out
+
+
+def listing(objtree: str, files: Mapping[str, bool]) -> dict[str, dict[str, str]]:
+    """The plan's generated-file entries for `files` (those lib.listed_file keeps)."""
+    out = {}
+    for rel, exe in sorted(files.items()):
+        if not lib.listed_file(rel):
+            continue
+        h = hashlib.sha256()
+        with open(os.path.join(objtree, rel), "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        out[rel] = {"sha256": h.hexdigest(), "kind": lib.file_kind(rel, exe)}
+    return out
+
+
+def resource_dir(clang: str) -> str:
+    proc = subprocess.run([clang, "-print-resource-dir"], capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise lib.KbuildImportError(f"{clang} -print-resource-dir failed: {proc.stderr.strip()}")
+    return os.path.normpath(proc.stdout.strip())
+
+
+def _clang_m(opts: Options, c: lib.Compile) -> list[str]:
+    argv = [opts.tools["clang"], *c.flags, "-M", "-MT", c.out, c.src]
+    proc = subprocess.run(argv, cwd=opts.objtree, env=env(opts), capture_output=True, text=True,
+                          errors="surrogateescape", check=False)
+    if proc.returncode != 0:
+        err = [l for l in proc.stderr.splitlines() if "error" in l][:1] or proc.stderr.splitlines()[-1:]
+        raise lib.KbuildImportError(f"{c.out}: clang -M failed: {' '.join(err)}")
+    deps = lib.parse_make_deps(proc.stdout)
+    if list(deps) != [c.out]:
+        raise lib.KbuildImportError(f"{c.out}: clang -M printed targets {list(deps)}")
+    return deps[c.out]
+
+
+def _scan_deps(opts: Options, compiles: Sequence[lib.Compile]) -> dict[str, list[str]]:
+    db = [{"directory": opts.objtree, "file": c.src if os.path.isabs(c.src) else os.path.join(opts.objtree, c.src),
+           "arguments": [opts.tools["clang"], *c.flags, "-c", "-o", c.out, c.src], "output": c.out}
+          for c in compiles]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix=".kbuild_import.", dir=opts.objtree,
+                                     delete=False) as f:
+        json.dump(db, f)
+    try:
+        proc = subprocess.run([opts.clang_scan_deps, "-compilation-database", f.name, "-format", "make",
+                               "-j", str(opts.jobs)], cwd=opts.objtree, env=env(opts), capture_output=True,
+                              text=True, errors="surrogateescape", check=False)
+    finally:
+        os.unlink(f.name)
+    if proc.returncode != 0:
+        err = [l for l in proc.stderr.splitlines() if "error" in l][:2]
+        raise lib.KbuildImportError(f"clang-scan-deps failed: {' | '.join(err) or proc.stderr.strip()[-200:]}")
+    deps = lib.parse_make_deps(proc.stdout)
+    missing = [c.out for c in compiles if c.out not in deps]
+    if missing:
+        raise lib.KbuildImportError(f"{missing[0]}: clang-scan-deps printed no dependencies for it")
+    return {c.out: deps[c.out] for c in compiles}
+
+
+def scan_deps(opts: Options, compiles: Sequence[lib.Compile], *, preprocess_only: Sequence[lib.Compile] = ()
+              ) -> dict[str, list[str]]:
+    """Header dependencies per compile (paths as the preprocessor prints them, cwd =
+    objtree). Objects go through clang-scan-deps if given, else `clang -M` in a pool;
+    preprocess_only (e.g. the linker script) always through `clang -M`."""
+    out: dict[str, list[str]] = {}
+    pool_items = list(preprocess_only)
+    if opts.clang_scan_deps:
+        out.update(_scan_deps(opts, compiles))
+    else:
+        pool_items = list(compiles) + pool_items
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+        for c, deps in zip(pool_items, pool.map(lambda c: _clang_m(opts, c), pool_items)):
+            out[c.out] = deps
+    return out
+
+
+def read_text(path: str) -> str:
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        return f.read()
+
+
+class Timer:
+    """Wall-clock seconds per named phase."""
+
+    def __init__(self):
+        self.times: dict[str, float] = {}
+
+    def run(self, name: str, fn: Callable, *args, **kwargs):
+        t0 = time.monotonic()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.times[name] = round(self.times.get(name, 0.0) + time.monotonic() - t0, 3)
+
+
+def write_atomically(path: str, text: str) -> None:
+    d = os.path.dirname(os.path.abspath(path))
+    with tempfile.NamedTemporaryFile("w", dir=d, prefix=".kbuild_import.", delete=False) as f:
+        f.write(text)
+    shutil.move(f.name, path)
