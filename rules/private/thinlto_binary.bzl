@@ -8,7 +8,9 @@ smoke tests build it for every target platform.
 load("//rules/private:providers.bzl", "KernelLtoInfo")
 load("//rules/private/actions:lto.bzl", "lto_actions")
 
-_TOOLCHAIN = "//toolchains:toolchain_type"
+# A string, resolved here: Bazel 4.2.3 resolves `toolchains = [...]` strings against the
+# main workspace and refuses Label objects there.
+_TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 
 def _kernel_thinlto_binary_impl(ctx):
     tc = ctx.toolchains[_TOOLCHAIN].kernel

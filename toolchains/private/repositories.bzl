@@ -102,9 +102,10 @@ def _kernel_llvm_repository_impl(rctx):
         rctx.delete(unpacked)
     major = _clang_major(rctx, rctx.path("bin/clang"))
     if major != rctx.attr.version:
-        fail("{}: clang is version {}, rules_kernel_lto needs {} (set version, or use another LLVM)".format(
+        fail("{}: clang is version {}, rules_kernel_lto needs {} (use an LLVM {} release or install)".format(
             rctx.name,
             major,
+            rctx.attr.version,
             rctx.attr.version,
         ))
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))

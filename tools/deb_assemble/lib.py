@@ -147,7 +147,11 @@ def assemble_llvm(root, out, prefix, tools, allow_host_libs=False):
     for dest, name in tools:
         src = os.path.join(root, prefix, "bin", name)
         if not os.path.exists(src):
-            raise AssembleError(f"{os.path.normpath(os.path.join(prefix, 'bin', name))}: not found; add its package to the lock")
+            # Installs and release archives have both names; an assembled prefix only `dest`.
+            src = os.path.join(root, prefix, "bin", dest)
+        if not os.path.exists(src):
+            raise AssembleError(f"{os.path.normpath(os.path.join(prefix, 'bin', name))}: not found in the LLVM "
+                                "packages, archive or install (for Debian packages: add its package to the lock)")
         shutil.copyfile(os.path.realpath(src), os.path.join(bin_dir, dest))
         os.chmod(os.path.join(bin_dir, dest), 0o755)
     for lib_root in ["usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", os.path.join(prefix, "lib")]:

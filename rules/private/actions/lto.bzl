@@ -59,7 +59,7 @@ def emit_thin_link(ctx, tc, thinlto, inputs, bitcode, ldflags):
         inputs = depset(inputs, transitive = [tc.all_files]),
         outputs = trees,
         mnemonic = "KernelThinLink",
-        progress_message = "Thin-linking %{label} (" + str(len(bitcode)) + " bitcode objects)",
+        progress_message = "Thin-linking {} ({} bitcode objects)".format(ctx.label, len(bitcode)),
     )
     return trees
 
@@ -108,7 +108,7 @@ def emit_link(ctx, tc, objects, out, ldflags):
         inputs = depset(objects, transitive = [tc.all_files]),
         outputs = [out],
         mnemonic = "KernelLink",
-        progress_message = "Linking %{output}",
+        progress_message = "Linking {}".format(out.short_path),
     )
 
 lto_actions = struct(
