@@ -32,7 +32,7 @@ while read -r target result; do
   else
     failed=$((failed + 1))
   fi
-done < <(sed -n 's#^\(//[^ ]*\) \{1,\}\(PASSED\|FAILED\|TIMEOUT\|NO STATUS\|FAILED TO BUILD\|FLAKY\|INCOMPLETE\).*#\1 \2#p' "$log" | sed 's/ NO STATUS$/ NO_STATUS/; s/ FAILED TO BUILD$/ FAILED_TO_BUILD/')
+done < <(sed -n 's#^\(//[^ ]*\) \{1,\}\(([a-z]*) \)\{0,1\}\(PASSED\|FAILED\|TIMEOUT\|NO STATUS\|FAILED TO BUILD\|FLAKY\|INCOMPLETE\).*#\1 \3#p' "$log" | sed 's/ NO STATUS$/ NO_STATUS/; s/ FAILED TO BUILD$/ FAILED_TO_BUILD/')
 if [ "$bazel_status" != 0 ] && [ $failed = 0 ]; then
   failed=$((failed + 1))   # e.g. a loading error: no target lines at all
 fi
