@@ -13,6 +13,7 @@ LLVM_TOOLS = [
     "llvm-readelf=llvm-readobj",
     "llvm-objdump=llvm-objdump",
     "llvm-dis=llvm-dis",
+    "clang-scan-deps=clang-scan-deps",
 ]
 
 _PYTHON_BIN = "usr/bin/python3.11"

@@ -11,7 +11,16 @@
 Configures and prepares OBJ with `make O=OBJ` (SRC is never written), dry-runs the
 vmlinux.o build, runs the few build-time generators, scans every object's header
 dependencies and writes the plan (schema: lib.py). OBJ keeps the configured and
-prepared object tree (generated headers, host programs) for the next step.
+prepared object tree (generated headers, host programs, generated sources) for the
+next step; the plan lists those files with their sha256.
+
+Every input is a flag: tools are paths (HOSTCC/HOSTLD/HOSTAR default to --clang,
+--ld and --ar), make's recipes see only --path, LC_ALL=C, TZ=UTC and the
+--build_* values. --config starts from a full .config, --defconfig_target from a
+*config target; --fragment files are appended and --lto is applied last (it wins
+over the fragments' LTO choice), then `make olddefconfig`; any assignment that did
+not stick is an error. With --clang_scan_deps the dependency scan takes seconds,
+without it `clang -M` runs once per object (--jobs at a time).
 """
 
 import json
@@ -31,7 +40,7 @@ _FRAGMENTS = flags.DEFINE_multi_string("fragment", [], "Config fragment appended
 _LTO = flags.DEFINE_enum("lto", None, ["none", "thin", "full"], "LTO mode set on top of the config.")
 _PLAN = flags.DEFINE_string("plan", None, "Output plan (JSON).", required=True)
 _JOBS = flags.DEFINE_integer("jobs", 1, "Parallel make jobs and dependency scans.", lower_bound=1)
-_MAKE = flags.DEFINE_string("make", None, "GNU make.", required=True)
+_MAKE = flags.DEFINE_string("make", None, "GNU make (a path, or a name looked up in --path).", required=True)
 _PATH = flags.DEFINE_string("path", None, "PATH for make's recipes (sh, sed, awk, flex, bison, perl, bc, ...).",
                             required=True)
 _TIMINGS = flags.DEFINE_string("timings", None, "Optional: write wall seconds per phase here (JSON).")
@@ -52,6 +61,8 @@ _TOOLS = {
     "strip": flags.DEFINE_string("strip", None, "llvm-strip (STRIP).", required=True),
     "hostcc": flags.DEFINE_string("hostcc", None, "Host C compiler (HOSTCC); default: --clang."),
     "clangxx": flags.DEFINE_string("clangxx", None, "Host C++ compiler (HOSTCXX); default: none."),
+    "hostld": flags.DEFINE_string("hostld", None, "Host linker for tools/ (HOSTLD); default: --ld."),
+    "hostar": flags.DEFINE_string("hostar", None, "Host archiver for tools/ (HOSTAR); default: --ar."),
 }
 
 
@@ -59,10 +70,12 @@ def _abs(path):
     return os.path.abspath(path) if path else path
 
 
-def _import(timer):
+def _options():
     tools = {k: _abs(v.value) for k, v in _TOOLS.items() if v.value}
     tools.setdefault("hostcc", tools["clang"])
-    opts = run.Options(
+    tools.setdefault("hostld", tools["ld"])
+    tools.setdefault("hostar", tools["ar"])
+    return run.Options(
         src=os.path.normpath(_abs(_SRC.value)),
         objtree=os.path.normpath(_abs(_OUT_DIR.value)),
         arch=_ARCH.value,
@@ -74,46 +87,6 @@ def _import(timer):
                    "KBUILD_BUILD_HOST": _BUILD_HOST.value, "KBUILD_BUILD_VERSION": _BUILD_VERSION.value},
         clang_scan_deps=_abs(_CLANG_SCAN_DEPS.value),
     )
-    run.check_dirs(opts.src, opts.objtree)
-    config_text = run.read_text(_CONFIG.value) if _CONFIG.value else None
-    fragments = [(p, run.read_text(p)) for p in _FRAGMENTS.value]
-
-    config_text = timer.run("config", run.configure, opts, config_text=config_text,
-                            defconfig_target=_DEFCONFIG.value, fragments=fragments, lto=_LTO.value)
-    make_vars = timer.run("prepare", run.prepare, opts)
-    prepared = run.walk(opts.objtree)
-
-    libs = make_vars["KBUILD_VMLINUX_LIBS"].split()
-    text = timer.run("dry_run", run.dry_run, opts, ["vmlinux.a", *libs])
-    analysis = timer.run("parse", lambda: lib.analyze(lib.parse_dry_run(text), tools, make_vars["KBUILD_LDS"]))
-
-    timer.run("generate", run.generate, opts, lib.gen_targets(analysis, prepared))
-    after = run.walk(opts.objtree)
-    built = {k: v for k, v in after.items() if k not in prepared}
-
-    roots = lib.Roots(opts.src, opts.objtree, ((run.resource_dir(tools["clang"]), lib.RESOURCE_DIR),))
-    compiles = list(analysis.compiles.values())
-    raw = timer.run("deps", run.scan_deps, opts, compiles,
-                    preprocess_only=[analysis.lds] if analysis.lds else [])
-
-    def classify():
-        deps, incbins = {}, {}
-        for c in compiles + ([analysis.lds] if analysis.lds else []):
-            src = c.src if os.path.isabs(c.src) else os.path.join(opts.objtree, c.src)
-            inc = lib.find_incbins(c.out, run.read_text(src)) if c.lang == "asm" or c.src.endswith(".c") else []
-            incbins[c.out] = [lib.split_placeholder(lib.placeholder_path(p, roots))[1] for p in inc]
-            deps[c.out] = lib.classify_deps(c.out, raw[c.out] + inc, roots, prepared, built,
-                                            skip=[lib.placeholder_path(c.src, roots)])
-        return deps, incbins
-
-    deps, incbins = timer.run("classify", classify)
-    head_list = run.read_text(os.path.join(opts.src, "scripts/head-object-list.txt"))
-    plan = timer.run("plan", lambda: lib.build_plan(
-        arch=opts.arch, config_text=config_text, make_vars=make_vars, analysis=analysis,
-        head_list_text=head_list, deps=deps, incbins=incbins,
-        generated_prepare=run.listing(opts.objtree, prepared),
-        generated_build=run.listing(opts.objtree, built), roots=roots, tools=tools))
-    run.write_atomically(_PLAN.value, lib.dump_plan(plan))
 
 
 def main(argv):
@@ -123,7 +96,11 @@ def main(argv):
         raise app.UsageError("give exactly one of --config and --defconfig_target")
     timer = run.Timer()
     try:
-        timer.run("total", _import, timer)
+        config_text = run.read_text(_CONFIG.value) if _CONFIG.value else None
+        fragments = [(p, run.read_text(p)) for p in _FRAGMENTS.value]
+        plan = timer.run("total", run.import_kernel, _options(), timer, config_text=config_text,
+                         defconfig_target=_DEFCONFIG.value, fragments=fragments, lto=_LTO.value)
+        run.write_atomically(_PLAN.value, lib.dump_plan(plan))
     except (lib.KbuildImportError, OSError) as e:
         sys.exit(f"kbuild_import: {e}")
     if _TIMINGS.value:

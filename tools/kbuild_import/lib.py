@@ -17,6 +17,7 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 1:
     kernel_release    str: KERNELRELEASE (with CONFIG_LOCALVERSION etc.).
     config_sha256     str: sha256 of the final .config.
     lto               str: none | thin | full, from the .config.
+    cc_flags_lto      list[str]: CC_FLAGS_LTO (what opt-out objects filter out).
     toolchain         dict: cc_version_text, clang_version, lld_version from the .config
                       (the plan is only valid for that toolchain).
     placeholders      dict: placeholder -> what it stands for. Flags and commands
@@ -37,22 +38,26 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 1:
       lto             str: bitcode (last of -flto*/-fno-lto is -flto*) | native (asm,
                       and C objects whose flags drop $(CC_FLAGS_LTO)).
       hdrs            list[str]: srctree-relative files the preprocessor reads.
-      gen_hdrs        list[str]: objtree-relative files it reads made by `make prepare`
-                      (include/generated/autoconf.h, ...).
+      gen_inputs      list[str]: objtree-relative files it reads made by `make prepare`
+                      (include/generated/autoconf.h, arch/arm64/kernel/vdso/vdso.so).
       build_inputs    list[str]: objtree-relative files it reads made after prepare by
                       a build step (see build_steps), e.g. lib/crc32table.h.
       incbin          list[str]: objtree-relative files named by `.incbin` (read by
                       the assembler, i.e. by a ThinLTO backend for bitcode objects);
-                      each also appears in gen_hdrs or build_inputs.
+                      each also appears in gen_inputs or build_inputs.
       toolchain_hdrs  list[str]: `$(CC_RESOURCE_DIR)/...` headers (from the compiler).
-      archive         str|null: vmlinux.a, a KBUILD_VMLINUX_LIBS archive, or null for
-                      a link-time object (init/version-timestamp.o).
+      archive         str|null: vmlinux.a, a KBUILD_VMLINUX_LIBS archive (directly, or
+                      through the derived object made from it), or null for a link-time
+                      object (init/version-timestamp.o).
       post            list[str]: shell commands Kbuild runs after the compile in the
                       same recipe (e.g. objtool); normalized, empty on arm64.
     archives          dict: archive -> {members: [objtree-relative, archive order],
                       flags: llvm-ar flags, thin: bool}. vmlinux.a is flattened (its
                       members are objects, as `llvm-ar t` prints them) and has
                       head_objects (moved first, scripts/head-object-list.txt).
+    derived           dict: out -> {src, tool, flags}: archive members made from a
+                      compiled object by `tool flags src out` (tool: $(OBJCOPY)), e.g.
+                      arm64 KASLR's arch/arm64/kernel/pi/kaslr_early.pi.o.
     link              dict:
       ldflags         list[str]: KBUILD_LDFLAGS.
       ldflags_vmlinux list[str]: LDFLAGS_vmlinux (final link only).
@@ -62,7 +67,7 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 1:
       vmlinux_o       list[str]: Kbuild's `ld -r` argv for vmlinux.o, normalized.
       initcalls_lds   str|null: the command writing .tmp_initcalls.lds (LTO only).
       lds             dict: the vmlinux linker script: out, src, flags (cpp: `$(CC)
-                      -E flags -o out src`), hdrs, gen_hdrs, build_inputs.
+                      -E flags -o out src`), hdrs, gen_inputs, build_inputs.
       link_objects    list[str]: objects link-vmlinux.sh adds (version-timestamp.o).
       kallsyms        list[str]|null: scripts/kallsyms arguments link-vmlinux.sh uses
                       (null without CONFIG_KALLSYMS).
@@ -72,7 +77,8 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 1:
       host_programs   list[str]: host programs the link uses that prepare built.
     build_steps       list[dict]: the generators that run between prepare and the
                       link, in Kbuild's order: {tag, target, obj, cmd} (cmd normalized),
-                      e.g. GEN lib/crc32table.h; the import ran them (generated.build).
+                      e.g. GEN lib/crc32table.h. The import ran them (`$(MAKE)
+                      $(build)=obj target`); their outputs are in generated.build.
     generated         dict: files Kbuild wrote in the object tree, {path: {sha256,
                       kind: header|host_program|data}}, in two groups: prepare (make
                       prepare and configuration) and build (the build_steps).
@@ -82,6 +88,7 @@ does not recognize, and absolute paths outside the two trees are errors, not gue
 """
 
 import dataclasses
+import functools
 import hashlib
 import json
 import posixpath
@@ -94,8 +101,8 @@ SRCTREE = "$(srctree)"
 OBJTREE = "$(objtree)"
 RESOURCE_DIR = "$(CC_RESOURCE_DIR)"
 
-# Tool flag name -> (make variable, placeholder). Order matters for textual
-# normalization only when two tools share a path (CC and HOSTCC): the first wins.
+# (kbuild_import flag, make variable) of each tool; `$(VAR)` is its placeholder in
+# normalized commands. When two share a path (CC and HOSTCC) the first wins.
 TOOL_VARS = (
     ("clang", "CC"),
     ("ld", "LD"),
@@ -107,6 +114,9 @@ TOOL_VARS = (
     ("strip", "STRIP"),
     ("hostcc", "HOSTCC"),
     ("clangxx", "HOSTCXX"),
+    # tools/ (objtool on x86_64) links and archives host code with these.
+    ("hostld", "HOSTLD"),
+    ("hostar", "HOSTAR"),
 )
 
 # Make variables the import reads (printed by the helper makefile, see helper_makefile).
@@ -213,12 +223,20 @@ LTO_FRAGMENT = {
 }
 
 
-def unmet_fragment(fragment_name: str, fragment_text: str, config: Mapping[str, str]) -> list[str]:
+# The LTO choice's symbols: --lto overrides what fragments say about them.
+LTO_CHOICE = frozenset({"CONFIG_LTO_NONE", "CONFIG_LTO_CLANG_THIN", "CONFIG_LTO_CLANG_FULL"})
+
+
+def unmet_fragment(fragment_name: str, fragment_text: str, config: Mapping[str, str],
+                   ignore: Iterable[str] = ()) -> list[str]:
     """Assignments of a fragment the final .config does not have, as messages."""
+    ignore = set(ignore)
     problems = []
     for lineno, line in enumerate(fragment_text.splitlines(), 1):
         want = parse_config(line)
         for sym, value in want.items():
+            if sym in ignore:
+                continue
             got = config.get(sym, "n")
             if got != value:
                 problems.append(f"{fragment_name}:{lineno}: {sym}={value} requested, .config has {sym}={got}")
@@ -268,8 +286,8 @@ class Step:
       tag: str: Kbuild's quiet label (CC, AS, AR, LDS, GEN, ...); FILECHK for
         `filechk` recipes (which print no label).
       target: str: the file the step writes, as Kbuild names it.
-      obj: str: obj= of the sub-make printed last before the step (a hint only:
-        make prints no line when a sub-make ends).
+      obj: str: obj= of the sub-make the step ran in, as _obj_of guesses it (make
+        prints no line when a sub-make returns).
       cmd: str: the shell command, without traps and without the .cmd-file and
         fixdep bookkeeping that follows it.
     """
@@ -285,13 +303,23 @@ class Step:
 _TRAP_RE = re.compile(r"\s*trap '[^']*' [A-Z]+;")
 _LABEL_RE = re.compile(r"^set -e;\s*echo '  ([A-Z0-9_]+(?: \[M\])?)\s+([^']*?)';\s*(.*)$")
 _FILECHK_RE = re.compile(r'^set -e; mkdir -p \S*; trap "rm -f (\S*?)\.([^/\s]+)\.tmp" EXIT; (.*)$')
-_SUBMAKE_RE = re.compile(r"^make -f (\S+)(?: obj=(\S+))?")
+_SUBMAKE_RE = re.compile(r"^(?:\S*/)?g?make -f (\S+)(?: obj=(\S+))?")
 _TAIL_RE = re.compile(r";\s*(?:printf '%s\\n' 'cmd_|scripts/basic/fixdep )")
 
 
 def _logical_lines(text: str) -> list[str]:
     """Lines, with backslash-newline continuations joined (make -n prints them)."""
     return text.replace("\\\n", " ").splitlines()
+
+
+def _obj_of(target: str, objs: Sequence[str]) -> str:
+    """The sub-make a step most likely ran in: the latest whose obj= directory holds
+    the target (make prints no line when a sub-make returns), else the latest."""
+    t = posixpath.normpath(target)
+    for o in reversed(objs):
+        if o != "." and t.startswith(posixpath.normpath(o) + "/"):
+            return o
+    return objs[-1]
 
 
 def parse_dry_run(text: str) -> list[Step]:
@@ -301,12 +329,12 @@ def parse_dry_run(text: str) -> list[Step]:
     source-tree check, make's own messages) only move the obj/phase context.
     """
     steps = []
-    obj = "."
+    objs = ["."]  # obj= of every sub-make, in order
     phase = "build"
     for line in _logical_lines(text):
         m = _SUBMAKE_RE.match(line)
         if m:
-            obj = m.group(2) or "."
+            objs.append(m.group(2) or ".")
             if m.group(1).endswith("/scripts/Makefile.vmlinux_o"):
                 phase = "vmlinux_o"
             continue
@@ -325,7 +353,7 @@ def parse_dry_run(text: str) -> list[Step]:
                 continue
             tag, target, cmd = "FILECHK", m.group(1) + m.group(2), m.group(3)
         cmd = _TAIL_RE.split(cmd, maxsplit=1)[0].strip().rstrip(";").strip()
-        steps.append(Step(len(steps), phase, tag, target, obj, cmd))
+        steps.append(Step(len(steps), phase, tag, target, _obj_of(target, objs), cmd))
     return steps
 
 
@@ -568,8 +596,13 @@ class Roots:
     extra: tuple[tuple[str, str], ...] = ()
 
     def all(self) -> list[tuple[str, str]]:
-        pairs = [(self.srctree, SRCTREE), (self.objtree, OBJTREE), *self.extra]
-        return sorted(pairs, key=lambda p: -len(p[0]))  # longest first: nested roots
+        return _ordered_roots(self)
+
+
+@functools.lru_cache(maxsize=None)
+def _ordered_roots(roots: Roots) -> list[tuple[str, str]]:
+    pairs = [(roots.srctree, SRCTREE), (roots.objtree, OBJTREE), *roots.extra]
+    return sorted(pairs, key=lambda p: -len(p[0]))  # longest first: nested roots
 
 
 def _under(path: str, root: str) -> str | None:
@@ -580,6 +613,7 @@ def _under(path: str, root: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def placeholder_path(path: str, roots: Roots) -> str:
     """A path as Kbuild printed it (absolute, or relative to the objtree) ->
     `$(srctree)/rel`, `$(objtree)/rel` or another root's placeholder. A trailing
@@ -622,7 +656,7 @@ _PREFIX_MAP_OPTS = (
 )
 # Joined forms (`-Idir`, `--sysroot=dir`); -include/-imacros only come separate.
 _JOINED_PATH_OPTS = _PATH_EQ_OPTS + ("-isystem", "-iquote", "-idirafter", "-I")
-_ABS_IN_TOKEN_RE = re.compile(r"(?:^|[=,:])/")
+_ABS_IN_TOKEN_RE = re.compile(r"(?:^|[=,:\"']|-I|-L|-isystem|-iquote|-idirafter|-include|-imacros)/")
 
 
 def normalize_flags(flags: Sequence[str], roots: Roots, where: str = "") -> list[str]:
@@ -659,7 +693,7 @@ def normalize_flags(flags: Sequence[str], roots: Roots, where: str = "") -> list
 
 def _replace_roots(s: str, roots: Roots) -> str:
     for root, ph in roots.all():
-        s = re.sub(re.escape(root.rstrip("/")) + r"(?=/|$|[\s'\";:])", lambda _m, ph=ph: ph, s)
+        s = re.sub(re.escape(root.rstrip("/")) + r"(?![\w.+-])", lambda _m, ph=ph: ph, s)
     return s
 
 
@@ -701,7 +735,7 @@ def parse_make_deps(text: str) -> dict[str, list[str]]:
 @dataclasses.dataclass(frozen=True)
 class Deps:
     hdrs: tuple[str, ...]
-    gen_hdrs: tuple[str, ...]
+    gen_inputs: tuple[str, ...]
     build_inputs: tuple[str, ...]
     toolchain_hdrs: tuple[str, ...]
 
@@ -716,7 +750,7 @@ def classify_deps(
 ) -> Deps:
     """Dependency paths (as the preprocessor printed them, cwd = objtree) -> Deps.
 
-    srctree files -> hdrs; objtree files -> gen_hdrs if prepare made them, build_inputs
+    srctree files -> hdrs; objtree files -> gen_inputs if prepare made them, build_inputs
     if a build step did (anything else is an error); resource-dir files ->
     toolchain_hdrs. skip: placeholder paths to leave out (the source itself).
     """
@@ -763,6 +797,27 @@ def find_incbins(where: str, text: str) -> list[str]:
 # Analysis of a dry run and plan assembly.
 
 
+@dataclasses.dataclass(frozen=True)
+class Derived:
+    """An object made from another by `$(OBJCOPY) FLAGS IN OUT` (arm64 KASLR's
+    arch/arm64/kernel/pi/*.pi.o, whose symbols get a __pi_ prefix)."""
+
+    out: str
+    src: str
+    flags: tuple[str, ...]
+
+
+def parse_objcopy(step: Step, objcopy: str) -> Derived:
+    cmds = shell_split(step.cmd)
+    argv = cmds[0]
+    if len(cmds) != 1 or argv[0] != objcopy or len(argv) < 3:
+        raise KbuildImportError(f"OBJCOPY {step.target}: expected `objcopy FLAGS IN OUT`, got {step.cmd[:120]!r}")
+    src, out = argv[-2], argv[-1]
+    if _norm_rel(out) != _norm_rel(step.target) or src.startswith("-"):
+        raise KbuildImportError(f"OBJCOPY {step.target}: expected `objcopy FLAGS IN OUT`, got {step.cmd[:120]!r}")
+    return Derived(_norm_rel(out), _norm_rel(src), tuple(argv[1:-2]))
+
+
 @dataclasses.dataclass
 class Analysis:
     """What the dry run says, before any dependency is known."""
@@ -774,10 +829,11 @@ class Analysis:
     build_steps: list[Step]  # generators between prepare and the link
     vmlinux_o_steps: list[Step]
     link_steps: list[Step]
+    derived: dict[str, Derived] = dataclasses.field(default_factory=dict)  # out -> objcopy of an object
 
 
 # Tags of build-phase steps that are not generators of object inputs.
-_NOT_GENERATORS = frozenset({"CC", "AS", "AR", "LDS", "HOSTCC", "HOSTCXX", "HOSTLD", "CALL", "CC [M]", "LD [M]"})
+_NOT_GENERATORS = frozenset({"CC", "AS", "AR", "LDS", "CALL"})
 
 
 def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | None) -> Analysis:
@@ -788,6 +844,7 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
     lds = None
     head_list = None
     build_steps, vo_steps, link_steps = [], [], []
+    derived: dict[str, Derived] = {}
     for s in steps:
         if s.phase == "vmlinux_o":
             vo_steps.append(s)
@@ -808,13 +865,25 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
             archives[a.out] = a
         elif s.tag == "LDS" and s.target == lds_path:
             lds = parse_compile(s, cc, mode="-E")
+        elif s.tag.startswith("HOST"):
+            continue  # host programs: built by make when a generator needs them
+        elif s.tag == "OBJCOPY" and s.target.endswith(".o"):
+            d = parse_objcopy(s, tools["objcopy"])
+            derived[d.out] = d
+        elif s.target.endswith(".o"):
+            # An object made some other way (e.g. `ld -r` of several): not understood
+            # yet; treating it as a generator would build it for real.
+            raise KbuildImportError(f"{s.tag} {s.target}: objects made by {s.tag} are not supported")
         elif s.phase == "link":
             link_steps.append(s)
         elif s.tag not in _NOT_GENERATORS:
             build_steps.append(s)
     if "vmlinux.a" not in archives:
         raise KbuildImportError("the dry run built no vmlinux.a")
-    return Analysis(compiles, lds, archives, head_list, build_steps, vo_steps, link_steps)
+    for d in derived.values():
+        if d.src not in compiles:
+            raise KbuildImportError(f"{d.out}: made from {d.src}, which the dry run does not compile")
+    return Analysis(compiles, lds, archives, head_list, build_steps, vo_steps, link_steps, derived)
 
 
 def gen_targets(analysis: Analysis, existing: Iterable[str]) -> list[tuple[str, list[str]]]:
@@ -826,9 +895,8 @@ def gen_targets(analysis: Analysis, existing: Iterable[str]) -> list[tuple[str, 
         t = _norm_rel(s.target)
         if t in existing:
             continue
-        obj = s.obj if s.obj != "." else posixpath.dirname(t) or "."
-        if t not in groups.setdefault(obj, []):
-            groups[obj].append(t)
+        if t not in groups.setdefault(s.obj, []):
+            groups[s.obj].append(t)
     return list(groups.items())
 
 
@@ -841,11 +909,11 @@ def archive_plan(analysis: Analysis, libs: Sequence[str], head_list_text: str) -
     members, heads = head_first(flatten(analysis.archives, "vmlinux.a"), head_list_text)
     out = {"vmlinux.a": {"members": members, "flags": analysis.archives["vmlinux.a"].flags,
                          "thin": True, "head_objects": heads}}
-    for lib in libs:
-        if lib not in analysis.archives:
-            raise KbuildImportError(f"{lib}: KBUILD_VMLINUX_LIBS names it but the dry run did not build it")
-        a = analysis.archives[lib]
-        out[lib] = {"members": flatten(analysis.archives, lib), "flags": a.flags, "thin": "T" in a.flags}
+    for name in libs:
+        if name not in analysis.archives:
+            raise KbuildImportError(f"{name}: KBUILD_VMLINUX_LIBS names it but the dry run did not build it")
+        a = analysis.archives[name]
+        out[name] = {"members": flatten(analysis.archives, name), "flags": a.flags, "thin": "T" in a.flags}
     return out
 
 
@@ -863,7 +931,7 @@ def object_entry(c: Compile, deps: Deps, incbins: Sequence[str], archive: str | 
         "flags": flags,
         "lto": lto_kind(c.lang, flags),
         "hdrs": list(deps.hdrs),
-        "gen_hdrs": list(deps.gen_hdrs),
+        "gen_inputs": list(deps.gen_inputs),
         "build_inputs": list(deps.build_inputs),
         "toolchain_hdrs": list(deps.toolchain_hdrs),
         "incbin": sorted(incbins),
@@ -890,11 +958,21 @@ def build_plan(
     out, and by the linker script's out for the lds entry."""
     config = parse_config(config_text)
     libs = _split_words(make_vars["KBUILD_VMLINUX_LIBS"])
+    vmlinux_objs = tuple(_norm_rel(p) for p in _split_words(make_vars["KBUILD_VMLINUX_OBJS"]))
+    if vmlinux_objs != analysis.archives["vmlinux.a"].members:
+        raise KbuildImportError(f"vmlinux.a is made of {' '.join(analysis.archives['vmlinux.a'].members)}, "
+                                f"not KBUILD_VMLINUX_OBJS ({' '.join(vmlinux_objs)})")
     archives = archive_plan(analysis, libs, head_list_text)
     where: dict[str, str] = {}
     for name in ["vmlinux.a", *libs]:
         for m in archives[name]["members"]:
             where.setdefault(m, name)
+    for d in analysis.derived.values():
+        if d.out in where:
+            where.setdefault(d.src, where[d.out])
+    missing = sorted(set(where) - set(analysis.compiles) - set(analysis.derived))
+    if missing:
+        raise KbuildImportError(f"{missing[0]}: archived but never compiled in the dry run ({len(missing)} such)")
     objects = []
     for out in sorted(analysis.compiles):
         c = analysis.compiles[out]
@@ -904,9 +982,6 @@ def build_plan(
         if out not in deps:
             raise KbuildImportError(f"{out}: no dependency information")
         objects.append(object_entry(c, deps[out], incbins.get(out, ()), archive, roots, tools))
-    missing = sorted(set(where) - set(analysis.compiles))
-    if missing:
-        raise KbuildImportError(f"{missing[0]}: archived but never compiled in the dry run ({len(missing)} such)")
     order = []
     for name in ["vmlinux.a", *libs]:
         order.extend(archives[name]["members"])
@@ -917,7 +992,7 @@ def build_plan(
         d = deps[c.out]
         lds = {"out": c.out, "src": src, "src_root": src_root,
                "flags": normalize_flags(c.flags, roots, where=c.out),
-               "hdrs": list(d.hdrs), "gen_hdrs": list(d.gen_hdrs), "build_inputs": list(d.build_inputs)}
+               "hdrs": list(d.hdrs), "gen_inputs": list(d.gen_inputs), "build_inputs": list(d.build_inputs)}
     vmlinux_o, initcalls = None, None
     vo_steps = []
     for s in analysis.vmlinux_o_steps:
@@ -944,10 +1019,14 @@ def build_plan(
         "kernel_release": make_vars["KERNELRELEASE"],
         "config_sha256": hashlib.sha256(config_text.encode()).hexdigest(),
         "lto": lto_mode(config),
+        "cc_flags_lto": _split_words(make_vars["CC_FLAGS_LTO"]),
         "toolchain": toolchain_info(config),
         "placeholders": placeholders,
         "objects": objects,
         "archives": archives,
+        "derived": {d.out: {"src": d.src, "tool": "$(OBJCOPY)",
+                            "flags": normalize_flags(d.flags, roots, where=d.out)}
+                    for d in sorted(analysis.derived.values(), key=lambda d: d.out)},
         "link": {
             "ldflags": _split_words(make_vars["KBUILD_LDFLAGS"]),
             "ldflags_vmlinux": _split_words(make_vars["LDFLAGS_vmlinux"]),
@@ -965,7 +1044,7 @@ def build_plan(
         "build_steps": [{"tag": s.tag, "target": s.target, "obj": s.obj,
                          "cmd": normalize_cmd(s.cmd, tools, roots)}
                         for s in analysis.build_steps + analysis.link_steps
-                        if s.tag != "CC" and s.tag != "AS"],
+                        if _norm_rel(s.target) in generated_build],
         "generated": {"prepare": {k: dict(v) for k, v in generated_prepare.items()},
                       "build": {k: dict(v) for k, v in generated_build.items()}},
     }
@@ -974,6 +1053,70 @@ def build_plan(
 def dump_plan(plan: Mapping) -> str:
     """The plan's JSON text: sorted keys, stable, newline-terminated."""
     return json.dumps(plan, sort_keys=True, indent=1, ensure_ascii=True) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# Comparison with an in-tree Kbuild build (check_plan.py).
+
+
+def in_tree_form(flags: Sequence[str], out: str | None = None) -> list[str]:
+    """A plan's flags (placeholders) or an in-tree Kbuild command's flags -> one
+    canonical form, for comparing the two (check_plan.py).
+
+    Kbuild's out-of-tree-only `-I $(srctree)/$(src) -I $(objtree)/$(obj)` pair is
+    dropped (given the object's out), $(srctree) and $(objtree) become ".", path
+    values are normalized and joined to their option, and a repeated -I directory
+    is dropped (clang ignores it; in-tree Kbuild omits the objtree copies of
+    -I./include and the like)."""
+    toks = list(flags)
+    if out is not None:
+        # `-I $(srctree)/$(src) -I $(objtree)/$(obj)`: obj is the Makefile's directory,
+        # the object's or an ancestor (lib/zstd for lib/zstd/common/debug.o).
+        for i in range(len(toks) - 3):
+            a, b, c, d = toks[i:i + 4]
+            if a == c == "-I" and b.startswith("$(srctree)/") and d == "$(objtree)/" + b[len("$(srctree)/"):] \
+                    and (out + "/").startswith(b[len("$(srctree)/"):] + "/"):
+                del toks[i:i + 4]
+                break
+    toks = [t.replace("$(srctree)", ".").replace("$(objtree)", ".") for t in toks]
+    res, seen_dirs = [], set()
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t in _PATH_OPTS and i + 1 < len(toks):
+            opt, val = t, posixpath.normpath(toks[i + 1])
+            i += 2
+        elif t.startswith("-I") and len(t) > 2:
+            opt, val = "-I", posixpath.normpath(t[2:])
+            i += 1
+        else:
+            res.append(t)
+            i += 1
+            continue
+        if opt == "-I":
+            if val in seen_dirs:
+                continue
+            seen_dirs.add(val)
+        res.append(f"{opt} {val}")
+    return res
+
+
+def split_compile_argv(argv: Sequence[str], mode: str) -> tuple[list[str], str]:
+    """clang argv -> (flags without -Wp,-MMD / mode / -o X / source, source)."""
+    args = argv[1:]
+    src = args[-1]
+    res, i = [], 0
+    while i < len(args) - 1:
+        a = args[i]
+        if a == "-o":
+            i += 2
+            continue
+        if a == mode or a.startswith("-Wp,-MMD,") or a.startswith("-Wp,-MD,"):
+            i += 1
+            continue
+        res.append(a)
+        i += 1
+    return res, src
 
 
 # ---------------------------------------------------------------------------

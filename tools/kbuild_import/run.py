@@ -128,8 +128,12 @@ def configure(opts: Options, *, config_text: str | None, defconfig_target: str |
         final = f.read()
     config = lib.parse_config(final)
     problems = []
-    for name, text in extra:
-        problems += lib.unmet_fragment(name, text, config)
+    for name, text in fragments:  # --lto is applied last and wins over the fragments
+        problems += lib.unmet_fragment(name, text, config, ignore=lib.LTO_CHOICE if lto else ())
+    if lto:
+        problems += lib.unmet_fragment(f"--lto={lto}", lib.LTO_FRAGMENT[lto], config)
+        if lib.lto_mode(config) != lto:
+            problems.append(f"--lto={lto}: the .config has LTO mode {lib.lto_mode(config)}")
     if problems:
         raise lib.KbuildImportError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
     return final
@@ -217,27 +221,68 @@ def _clang_m(opts: Options, c: lib.Compile) -> list[str]:
     return deps[c.out]
 
 
+def _src_key(opts: Options, src: str) -> str:
+    return os.path.normpath(src if os.path.isabs(src) else os.path.join(opts.objtree, src))
+
+
 def _scan_deps(opts: Options, compiles: Sequence[lib.Compile]) -> dict[str, list[str]]:
-    db = [{"directory": opts.objtree, "file": c.src if os.path.isabs(c.src) else os.path.join(opts.objtree, c.src),
+    """clang-scan-deps over all compiles, in as few runs as there are objects sharing
+    one source (arch/arm64/kernel/pi/lib-fdt.o is lib/fdt.c again)."""
+    batches: list[dict[str, lib.Compile]] = []
+    for c in compiles:
+        k = _src_key(opts, c.src)
+        batch = next((b for b in batches if k not in b), None)
+        if batch is None:
+            batch = {}
+            batches.append(batch)
+        batch[k] = c
+    out: dict[str, list[str]] = {}
+    for batch in batches:
+        out.update(_scan_deps_batch(opts, batch))
+    return out
+
+
+def _scan_deps_batch(opts: Options, by_src: Mapping[str, lib.Compile]) -> dict[str, list[str]]:
+    """One clang-scan-deps run. The experimental-full format names each translation
+    unit by its input file (the make format names .S units after a temporary file and
+    prints them in completion order), so sources must be unique within a run."""
+    compiles = list(by_src.values())
+
+    def key(src):
+        return _src_key(opts, src)
+
+    db = [{"directory": opts.objtree, "file": key(c.src),
            "arguments": [opts.tools["clang"], *c.flags, "-c", "-o", c.out, c.src], "output": c.out}
           for c in compiles]
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix=".kbuild_import.", dir=opts.objtree,
                                      delete=False) as f:
         json.dump(db, f)
     try:
-        proc = subprocess.run([opts.clang_scan_deps, "-compilation-database", f.name, "-format", "make",
-                               "-j", str(opts.jobs)], cwd=opts.objtree, env=env(opts), capture_output=True,
-                              text=True, errors="surrogateescape", check=False)
+        proc = subprocess.run([opts.clang_scan_deps, "-compilation-database", f.name,
+                               "-format", "experimental-full", "-j", str(opts.jobs)],
+                              cwd=opts.objtree, env=env(opts), capture_output=True, text=True,
+                              errors="surrogateescape", check=False)
     finally:
         os.unlink(f.name)
-    if proc.returncode != 0:
-        err = [l for l in proc.stderr.splitlines() if "error" in l][:2]
-        raise lib.KbuildImportError(f"clang-scan-deps failed: {' | '.join(err) or proc.stderr.strip()[-200:]}")
-    deps = lib.parse_make_deps(proc.stdout)
-    missing = [c.out for c in compiles if c.out not in deps]
+    err = [l for l in proc.stderr.splitlines() if "error" in l.lower()]
+    if proc.returncode != 0 or err:
+        raise lib.KbuildImportError(f"clang-scan-deps failed: {' | '.join(err[:2]) or proc.stderr.strip()[-200:]}")
+    try:
+        result = json.loads(proc.stdout)
+    except ValueError as e:
+        raise lib.KbuildImportError(f"clang-scan-deps: unreadable output: {e}") from None
+    out: dict[str, list[str]] = {}
+    for tu in result.get("translation-units", []):
+        for cmd in tu.get("commands", []):
+            c = by_src.get(key(cmd.get("input-file", "")))
+            if c is None:
+                raise lib.KbuildImportError(f"clang-scan-deps: unknown input {cmd.get('input-file')}")
+            deps = out.setdefault(c.out, [])
+            deps.extend(d for d in cmd.get("file-deps", []) if d not in deps)
+    missing = [c.out for c in compiles if c.out not in out]
     if missing:
         raise lib.KbuildImportError(f"{missing[0]}: clang-scan-deps printed no dependencies for it")
-    return {c.out: deps[c.out] for c in compiles}
+    return out
 
 
 def scan_deps(opts: Options, compiles: Sequence[lib.Compile], *, preprocess_only: Sequence[lib.Compile] = ()
@@ -280,4 +325,50 @@ def write_atomically(path: str, text: str) -> None:
     d = os.path.dirname(os.path.abspath(path))
     with tempfile.NamedTemporaryFile("w", dir=d, prefix=".kbuild_import.", delete=False) as f:
         f.write(text)
+    os.chmod(f.name, 0o644)
     shutil.move(f.name, path)
+
+
+def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defconfig_target: str | None,
+                  fragments: Sequence[tuple[str, str]], lto: str | None) -> dict:
+    """The whole import (see kbuild_import.py); returns the plan. timer gets the phases:
+    config, prepare, dry_run, parse, generate, deps, classify, plan."""
+    check_dirs(opts.src, opts.objtree)
+    config_text = timer.run("config", configure, opts, config_text=config_text,
+                            defconfig_target=defconfig_target, fragments=fragments, lto=lto)
+    make_vars = timer.run("prepare", prepare, opts)
+    prepared = walk(opts.objtree)
+
+    libs = make_vars["KBUILD_VMLINUX_LIBS"].split()
+    text = timer.run("dry_run", dry_run, opts, ["vmlinux.a", *libs])
+    analysis = timer.run("parse", lambda: lib.analyze(lib.parse_dry_run(text), opts.tools, make_vars["KBUILD_LDS"]))
+
+    timer.run("generate", generate, opts, lib.gen_targets(analysis, prepared))
+    built = {k: v for k, v in walk(opts.objtree).items() if k not in prepared}
+
+    roots = lib.Roots(opts.src, opts.objtree, ((resource_dir(opts.tools["clang"]), lib.RESOURCE_DIR),))
+    compiles = list(analysis.compiles.values())
+    extra = [analysis.lds] if analysis.lds else []
+    raw = timer.run("deps", scan_deps, opts, compiles, preprocess_only=extra)
+
+    def classify():
+        deps, incbins = {}, {}
+        for c in compiles + extra:
+            src = c.src if os.path.isabs(c.src) else os.path.join(opts.objtree, c.src)
+            inc = lib.find_incbins(c.out, read_text(src))
+            incbins[c.out] = [lib.split_placeholder(lib.placeholder_path(p, roots))[1] for p in inc]
+            deps[c.out] = lib.classify_deps(c.out, raw[c.out] + inc, roots, prepared, built,
+                                            skip=[lib.placeholder_path(c.src, roots)])
+        return deps, incbins
+
+    deps, incbins = timer.run("classify", classify)
+    # The file vmlinux.a's command greps (Linux 6.1: $(srctree)/scripts/head-object-list.txt).
+    head_list = lib.placeholder_path(analysis.head_list, roots)
+    if not head_list.startswith(lib.SRCTREE + "/"):
+        raise lib.KbuildImportError(f"vmlinux.a: head object list {analysis.head_list} is not in the source tree")
+    head_list_text = read_text(os.path.join(opts.src, lib.split_placeholder(head_list)[1]))
+    return timer.run("plan", lambda: lib.build_plan(
+        arch=opts.arch, config_text=config_text, make_vars=make_vars, analysis=analysis,
+        head_list_text=head_list_text, deps=deps, incbins=incbins,
+        generated_prepare=listing(opts.objtree, prepared),
+        generated_build=listing(opts.objtree, built), roots=roots, tools=opts.tools))

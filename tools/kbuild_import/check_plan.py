@@ -1,0 +1,218 @@
+"""Checks a plan against Kbuild's own build of the same config (a differential test).
+
+    check_plan.py --plan=plan.json --build_log=build.log \\
+        [--kbuild_tree=linux-6.1 --ar=llvm-ar] [--log_srctree=/abs/src] [--verbose]
+
+--build_log is the output of `make V=1` (any target that builds vmlinux) in
+--kbuild_tree, with the same config and toolchain: an in-tree build (srctree =
+objtree = "."), or an O= build if --log_srctree names its source tree. Checks, each
+counted once:
+
+  objects   the plan's objects are the kernel objects the log compiles (vDSO and
+            scripts/ objects the plan does not link are left out);
+  flags     per object and for the linker script: the plan's flags, put in in-tree
+            form, equal the log's exactly, in order;
+  ldflags   the log's `ld.lld ... -r -o vmlinux.o` equals the plan's vmlinux_o;
+  archives  (with --kbuild_tree) `llvm-ar t` of vmlinux.a and each lib equals the
+            plan's members, in order;
+  deps      (with --kbuild_tree) per object, the plan's hdrs + gen_inputs +
+            build_inputs equal the files fixdep recorded in the object's .cmd file;
+  lto       (with --kbuild_tree) each object's file is LLVM bitcode iff the plan
+            says bitcode.
+
+In-tree form: Kbuild's out-of-tree `-I $(srctree)/$(src) -I $(objtree)/$(obj)` pair
+is dropped, $(srctree) and $(objtree) become ".", path values are normalized, and a
+repeated -I directory is dropped (clang ignores it; in-tree Kbuild omits the objtree
+copies of -I./include etc.).
+
+Prints failures and `N passed, N failed`; exits 1 if any failed.
+"""
+
+import json
+import os
+import posixpath
+import shlex
+import subprocess
+import sys
+
+from absl import app, flags
+
+from tools.kbuild_import import lib
+
+_PLAN = flags.DEFINE_string("plan", None, "The plan (JSON).", required=True)
+_LOG = flags.DEFINE_string("build_log", None, "Kbuild's V=1 output of an in-tree build.", required=True)
+_TREE = flags.DEFINE_string("kbuild_tree", None, "The in-tree Kbuild build the log is from.")
+_AR = flags.DEFINE_string("ar", None, "llvm-ar, for --kbuild_tree's archives.")
+_VERBOSE = flags.DEFINE_bool("verbose", False, "Print every check.")
+_LOG_SRCTREE = flags.DEFINE_string("log_srctree", None,
+                                   "For a log of an O= build (cwd --kbuild_tree): the absolute source tree it used.")
+
+def log_compiles(text):
+    """out -> (argv) of every `clang ... -c -o X.o SRC` and `clang -E ... -o X.lds SRC`."""
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if "clang" not in line.split(" ", 1)[0]:
+            continue
+        try:
+            argv = shlex.split(line.split(";")[0])
+        except ValueError:
+            continue
+        if "-o" not in argv:
+            continue
+        target = argv[argv.index("-o") + 1]
+        if "-c" in argv or "-E" in argv:
+            out[target] = argv
+    return out
+
+
+def cmd_deps(path):
+    """Files fixdep recorded in a .cmd file (no $(wildcard ...))."""
+    deps, on = [], False
+    with open(path) as f:
+        for line in f:
+            if line.startswith("deps_"):
+                on = True
+                continue
+            if on:
+                s = line.strip().rstrip("\\").strip()
+                if not s:
+                    break
+                if not s.startswith("$(wildcard"):
+                    deps.append(posixpath.normpath(s))
+    return deps
+
+
+class Checks:
+    def __init__(self, verbose):
+        self.passed = self.failed = 0
+        self.verbose = verbose
+        self.by_kind = {}
+
+    def check(self, kind, name, ok, detail=""):
+        k = self.by_kind.setdefault(kind, [0, 0])
+        if ok:
+            self.passed += 1
+            k[0] += 1
+            if self.verbose:
+                print(f"PASS {kind} {name}")
+        else:
+            self.failed += 1
+            k[1] += 1
+            print(f"FAIL {kind} {name}{': ' + detail if detail else ''}")
+
+
+def first_diff(a, b):
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return f"at {i}: plan {x!r}, kbuild {y!r}"
+    return f"lengths {len(a)} vs {len(b)}: plan tail {a[len(b):][:3]}, kbuild tail {b[len(a):][:3]}"
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    with open(_PLAN.value) as f:
+        plan = json.load(f)
+    with open(_LOG.value, errors="surrogateescape") as f:
+        log = f.read()
+    checks = Checks(_VERBOSE.value)
+    compiles = log_compiles(log)
+    roots = None
+    if _LOG_SRCTREE.value:
+        if not _TREE.value:
+            raise app.UsageError("--log_srctree needs --kbuild_tree (the O= directory)")
+        roots = lib.Roots(os.path.normpath(_LOG_SRCTREE.value), os.path.normpath(os.path.abspath(_TREE.value)))
+
+    def log_form(flags_log, src_log, out):
+        """The log's flags and source, in the form in_tree_form compares."""
+        if roots is None:
+            return lib.in_tree_form(flags_log), posixpath.normpath(src_log)
+        flags_log = lib.normalize_flags(flags_log, roots, out)
+        return lib.in_tree_form(flags_log, out), lib.split_placeholder(lib.placeholder_path(src_log, roots))[1]
+
+    def log_path(p):
+        if roots is None:
+            return posixpath.normpath(p)
+        return lib.split_placeholder(lib.placeholder_path(p, roots))[1]
+
+    # objects and flags
+    kernel = {o: a for o, a in compiles.items() if o.endswith(".o") and "-D__KERNEL__" in a}
+    objs = {o["out"]: o for o in plan["objects"]}
+    # Objects of the vDSO shared object and scripts/mod/empty.o are not linked into
+    # vmlinux (make prepare or a generator builds them; the plan lists their outputs).
+    prepared = sorted(o for o in kernel if o not in objs and (o.startswith("scripts/") or "/vdso/" in o))
+    if prepared:
+        print(f"skipped {len(prepared)} objects not linked into vmlinux: {' '.join(prepared)}")
+    for o in prepared:
+        del kernel[o]
+    for out in sorted(set(kernel) | set(objs)):
+        checks.check("objects", out, out in kernel and out in objs,
+                     "only in the plan" if out in objs else "only in Kbuild's log")
+    for out in sorted(set(kernel) & set(objs)):
+        o = objs[out]
+        want, src_log = log_form(*lib.split_compile_argv(kernel[out], "-c"), out)
+        got = lib.in_tree_form(o["flags"], out)
+        ok = got == want and src_log == o["src"]
+        checks.check("flags", out, ok, "" if ok else (first_diff(got, want) if got != want
+                                                      else f"source {o['src']} vs {src_log}"))
+    lds = plan["link"].get("lds")
+    if lds:
+        argv_log = compiles.get(lds["out"])
+        if argv_log is None:
+            checks.check("flags", lds["out"], False, "not in Kbuild's log")
+        else:
+            want, src_log = log_form(*lib.split_compile_argv(argv_log, "-E"), lds["out"])
+            got = lib.in_tree_form(lds["flags"], lds["out"])
+            checks.check("flags", lds["out"], got == want and src_log == lds["src"],
+                         first_diff(got, want) if got != want else "")
+
+    # the vmlinux.o link
+    ld_line = next((l.strip() for l in log.splitlines() if " -r -o vmlinux.o " in l), None)
+    if ld_line is None:
+        checks.check("ldflags", "vmlinux.o", False, "no `-r -o vmlinux.o` in Kbuild's log")
+    else:
+        argv_log = shlex.split(ld_line.split(";")[0])
+        got = [t.replace("$(objtree)/", "") for t in plan["link"]["vmlinux_o"][1:]]
+        checks.check("ldflags", "vmlinux.o", got == argv_log[1:], first_diff(got, argv_log[1:]))
+        n = len(plan["link"]["ldflags"])
+        checks.check("ldflags", "KBUILD_LDFLAGS", argv_log[1:1 + n] == plan["link"]["ldflags"],
+                     f"{argv_log[1:1 + n]} vs {plan['link']['ldflags']}")
+
+    if _TREE.value:
+        tree = os.path.abspath(_TREE.value)
+        if _AR.value:
+            for name, a in sorted(plan["archives"].items()):
+                proc = subprocess.run([_AR.value, "t", os.path.join(tree, name)], capture_output=True,
+                                      text=True, check=False)
+                members = [os.path.relpath(m, tree) if os.path.isabs(m) else posixpath.normpath(m)
+                           for m in proc.stdout.split()]
+                checks.check("archives", name, proc.returncode == 0 and members == a["members"],
+                             proc.stderr.strip() or first_diff(a["members"], members))
+        for o in plan["objects"]:
+            cmd = os.path.join(tree, posixpath.dirname(o["out"]), "." + posixpath.basename(o["out"]) + ".cmd")
+            if not os.path.exists(cmd):
+                checks.check("deps", o["out"], False, f"no {cmd}")
+                continue
+            kb = {log_path(p) for p in cmd_deps(cmd)} - {o["src"]}
+            ours = set(o["hdrs"]) | set(o["gen_inputs"]) | set(o["build_inputs"])
+            # fixdep leaves out autoconf.h (it turns it into include/config/* deps);
+            # Kbuild does not record .incbin inputs in the .cmd file.
+            ours -= {"include/generated/autoconf.h", *o["incbin"]}
+            kb -= {"include/generated/autoconf.h"}
+            checks.check("deps", o["out"], ours == kb,
+                         f"only plan: {sorted(ours - kb)[:3]}, only kbuild: {sorted(kb - ours)[:3]}")
+            with open(os.path.join(tree, o["out"]), "rb") as f:
+                magic = f.read(4)
+            is_bc = magic == b"BC\xc0\xde"
+            checks.check("lto", o["out"], is_bc == (o["lto"] == "bitcode"),
+                         f"plan {o['lto']}, file magic {magic!r}")
+
+    for kind, (p, f) in sorted(checks.by_kind.items()):
+        print(f"{kind}: {p} passed, {f} failed")
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    sys.exit(1 if checks.failed else 0)
+
+
+if __name__ == "__main__":
+    app.run(main)
