@@ -3,9 +3,11 @@
 load("//rules/private:dependencies.bzl", _register_kernel_toolchains = "register_kernel_toolchains", _rules_kernel_lto_dependencies = "rules_kernel_lto_dependencies")
 load("//rules/private:py_tool.bzl", _py_tool = "py_tool", _py_tool_test = "py_tool_test")
 load("//rules/private:thinlto_binary.bzl", _kernel_thinlto_binary = "kernel_thinlto_binary")
+load("//rules/private:kernel_objects.bzl", _kernel_objects = "kernel_objects")
+load("//rules/private:kernel_vmlinux.bzl", _kernel_vmlinux = "kernel_vmlinux")
 load("//rules/private:platform_transition.bzl", _kernel_platform_files = "kernel_platform_files")
 load("//toolchains:toolchain.bzl", _KernelToolchainInfo = "KernelToolchainInfo")
-load("//rules/private:providers.bzl", _KernelLtoInfo = "KernelLtoInfo")
+load("//rules/private:providers.bzl", _KernelLtoInfo = "KernelLtoInfo", _KernelObjectsInfo = "KernelObjectsInfo")
 
 # WORKSPACE macros.
 rules_kernel_lto_dependencies = _rules_kernel_lto_dependencies
@@ -13,6 +15,8 @@ register_kernel_toolchains = _register_kernel_toolchains
 
 # Rules.
 kernel_thinlto_binary = _kernel_thinlto_binary
+kernel_objects = _kernel_objects
+kernel_vmlinux = _kernel_vmlinux
 kernel_platform_files = _kernel_platform_files
 py_tool = _py_tool
 py_tool_test = _py_tool_test
@@ -20,3 +24,4 @@ py_tool_test = _py_tool_test
 # Providers.
 KernelToolchainInfo = _KernelToolchainInfo
 KernelLtoInfo = _KernelLtoInfo
+KernelObjectsInfo = _KernelObjectsInfo

@@ -1,5 +1,6 @@
 """WORKSPACE macros: rules_kernel_lto_dependencies() and register_kernel_toolchains()."""
 
+load("//rules/private:kbuild_import.bzl", "kernel_kbuild_repository")
 load("//rules/private:kernel_source.bzl", "kernel_source_repository")
 load(
     "//toolchains/private:repositories.bzl",
@@ -40,6 +41,15 @@ def rules_kernel_lto_dependencies(
     _maybe(kernel_py_wheels_repository, "kernel_py_wheels")
     _maybe(kernel_sysroot_repository, "kernel_sysroot")
     _maybe(kernel_source_repository, "linux")
+    for arch in ["arm64", "x86_64"]:
+        for lto in ["none", "thin", "full"]:
+            _maybe(
+                kernel_kbuild_repository,
+                "linux_{}_{}".format(arch, lto),
+                arch = arch,
+                lto = lto,
+                fragments = ["@rules_kernel_lto//configs:{}.config".format(arch)],
+            )
     _maybe(
         kernel_llvm_repository,
         "kernel_llvm",

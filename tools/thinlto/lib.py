@@ -74,6 +74,17 @@ def stage_tree(module, index_dir, tree, known_modules):
     return imported
 
 
+def stage_skipped(module, tree):
+    """Marks TREE as the tree of a lazy archive member the thin-link did not extract."""
+    os.makedirs(tree, exist_ok=True)
+    with open(os.path.join(tree, "skipped"), "w") as f:
+        f.write(module + "\n")
+
+
+def is_skipped(tree):
+    return os.path.isfile(os.path.join(tree, "skipped"))
+
+
 def check_module(tree, module):
     """Raises unless MODULE is the exact path string TREE's object was thin-linked as.
 

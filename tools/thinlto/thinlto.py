@@ -19,7 +19,8 @@ from tools.thinlto import lib
 _MODE = flags.DEFINE_enum("mode", None, ["thin_link", "backend"], "Which step to run.", required=True)
 _LD = flags.DEFINE_string("ld", None, "thin_link: ld.lld.")
 _LD_ARGS = flags.DEFINE_multi_string("ld_arg", [], "thin_link: ld.lld flags before the inputs.")
-_INPUTS = flags.DEFINE_multi_string("input", [], "thin_link: every linker input, in link order.")
+_INPUTS = flags.DEFINE_multi_string(
+    "input", [], "thin_link: every linker input in link order; --start-lib/--end-lib pass through.")
 _BITCODE = flags.DEFINE_multi_string("bitcode", [], "thin_link: bitcode objects that get a backend.")
 _TREES = flags.DEFINE_multi_string("tree", [], "thin_link: per --bitcode, the tree to stage; backend: the tree.")
 _CLANG = flags.DEFINE_string("clang", None, "backend: clang.")
@@ -33,20 +34,36 @@ def _thin_link():
     if len(_BITCODE.value) != len(_TREES.value):
         raise app.UsageError("--bitcode and --tree must pair up")
     with tempfile.TemporaryDirectory(prefix="thinlink.") as idx:
+        listed = os.path.join(idx, "thinlto.index")
         cmd = [_LD.value, *_LD_ARGS.value, "-o", os.path.join(idx, "unused.o"),
-               "--thinlto-index-only", "--thinlto-emit-imports-files",
+               f"--thinlto-index-only={listed}", "--thinlto-emit-imports-files",
                f"--thinlto-prefix-replace=;{idx}/", *_INPUTS.value]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise lib.ThinLtoError(f"thin-link failed: {proc.stderr.strip()}")
-        known = set(_INPUTS.value)
+        known = {i for i in _INPUTS.value if not i.startswith("-")}
+        with open(listed) as f:
+            linked = set(f.read().split())
         for module, tree in zip(_BITCODE.value, _TREES.value):
-            lib.stage_tree(module, idx, tree, known)
+            if module in linked:
+                lib.stage_tree(module, idx, tree, known)
+            else:
+                lib.stage_skipped(module, tree)
 
 
 def _backend():
     tree = _tree_dir()
     files = os.path.join(tree, "files")
+    if lib.is_skipped(tree):
+        # A lazy archive member the link did not pull in: an object with no symbols keeps
+        # the backend's declared output, and passed lazily it is never extracted either.
+        cmd = [_CLANG.value, *_CLANG_ARGS.value, "-x", "c", "-c", os.devnull, "-o", _OUT.value]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise lib.ThinLtoError(f"{_OBJECT.value}: cannot write the empty object: {proc.stderr.strip()}")
+        with open(_OUT.value, "rb") as f:
+            lib.check_native(_OUT.value, f.read(), _MACHINE.value)
+        return
     lib.check_module(tree, _OBJECT.value)
     out = os.path.relpath(os.path.abspath(_OUT.value), files)
     clang = os.path.relpath(os.path.abspath(_CLANG.value), files)

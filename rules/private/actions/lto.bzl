@@ -29,7 +29,7 @@ def emit_compile(ctx, tc, src, out, copts, hdrs, lto):
         progress_message = "Compiling {} ({})".format(src.short_path, "bitcode" if lto != "none" else "native"),
     )
 
-def emit_thin_link(ctx, tc, thinlto, inputs, bitcode, ldflags):
+def emit_thin_link(ctx, tc, thinlto, inputs, bitcode, ldflags, order = None):
     """One KernelThinLink action; returns a tree (index, imports, imported objects) per bitcode object.
 
     Args:
@@ -39,6 +39,8 @@ def emit_thin_link(ctx, tc, thinlto, inputs, bitcode, ldflags):
       inputs: list[File], every linker input in link order.
       bitcode: list[File], the bitcode objects among them (each gets a backend).
       ldflags: list[string], ld.lld flags (emulation, -mllvm ..., -T ...).
+      order: list[File|string], the linker inputs as passed (may hold --start-lib,
+        --end-lib); default: inputs.
 
     Returns:
       list[File]: one tree artifact per bitcode object, in the same order.
@@ -50,7 +52,7 @@ def emit_thin_link(ctx, tc, thinlto, inputs, bitcode, ldflags):
     args.add("--mode=thin_link")
     args.add("--ld", tc.ld_lld)
     args.add_all(ldflags, format_each = "--ld_arg=%s")
-    args.add_all(inputs, format_each = "--input=%s")
+    args.add_all(order if order != None else inputs, format_each = "--input=%s")
     args.add_all(bitcode, format_each = "--bitcode=%s")
     args.add_all(trees, format_each = "--tree=%s", expand_directories = False)
     ctx.actions.run(
@@ -95,13 +97,14 @@ def emit_backend(ctx, tc, thinlto, obj, tree, out):
         progress_message = "ThinLTO backend {}".format(obj.short_path),
     )
 
-def emit_link(ctx, tc, objects, out, ldflags):
-    """One KernelLink action: ld.lld LDFLAGS OBJECTS -o OUT."""
+def emit_link(ctx, tc, objects, out, ldflags, order = None):
+    """One KernelLink action: ld.lld EMULATION LDFLAGS -o OUT ORDER (default ORDER: objects)."""
     args = ctx.actions.args()
+    args.use_param_file("@%s", use_always = True)
     args.add_all(tc.ld_emulation)
     args.add_all(ldflags)
     args.add("-o", out)
-    args.add_all(objects)
+    args.add_all(order if order != None else objects)
     ctx.actions.run(
         executable = tc.ld_lld,
         arguments = [args],

@@ -1,0 +1,117 @@
+"""kernel_objects: one KernelCompile action per object of an imported Kbuild plan.
+
+Each action declares exactly the source and the headers the import found for that object
+(plus the generated headers and build-step files it reads), never the include tree.
+"""
+
+load("//rules/private:providers.bzl", "KernelObjectsInfo")
+
+_TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
+
+def _repo_files(target, prefix):
+    """Maps repository-relative paths (below `prefix`) to Files."""
+    root = target.label.workspace_root + "/" + prefix
+    out = {}
+    for f in target[DefaultInfo].files.to_list():
+        if f.path.startswith(root):
+            out[f.path[len(root):]] = f
+    return out
+
+def _substitute(flag, roots):
+    for placeholder, value in roots.items():
+        flag = flag.replace(placeholder, value)
+    return flag
+
+def _lookup(files, path, what, obj):
+    f = files.get(path)
+    if not f:
+        fail("{}: {} {} is not in the tree; the plan is stale, re-import (bazel sync --only=<repo>)".format(obj, what, path))
+    return f
+
+def _kernel_objects_impl(ctx):
+    tc = ctx.toolchains[_TOOLCHAIN].kernel
+    plan = json.decode(ctx.attr.plan)
+    if plan.get("schema") != 1:
+        fail("{}: unknown plan schema {}; re-import with this version of rules_kernel_lto".format(ctx.label, plan.get("schema")))
+    if plan["arch"] != tc.arch:
+        fail("{}: the plan is for {}, but the target platform's toolchain is {}; build it with --platforms=//platforms:{}".format(
+            ctx.label,
+            plan["arch"],
+            tc.arch,
+            plan["arch"],
+        ))
+    src = _repo_files(ctx.attr.srctree, "")
+    obj = _repo_files(ctx.attr.objtree, "obj/")
+    roots = {
+        "$(srctree)": ctx.attr.srctree.label.workspace_root,
+        "$(objtree)": ctx.attr.objtree.label.workspace_root + "/obj",
+        "$(CC_RESOURCE_DIR)": tc.builtin_include[:-len("/include")],
+    }
+    objects = {}
+    bitcode = {}
+    for o in plan["objects"] + [plan["link"]["lds"]]:
+        is_lds = o["out"].endswith(".lds")
+        out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, o["out"]))
+        source = _lookup(src if o["src_root"] == "srctree" else obj, o["src"], "source", o["out"])
+        inputs = [source]
+        inputs += [_lookup(src, h, "header", o["out"]) for h in o["hdrs"]]
+        inputs += [_lookup(obj, h, "generated file", o["out"]) for h in o["gen_inputs"] + o["build_inputs"] + o.get("incbin", [])]
+        args = ctx.actions.args()
+        args.add_all([_substitute(f, roots) for f in o["flags"]])
+        if o.get("incbin"):
+            # Kbuild assembles in the object tree, where .incbin paths are relative.
+            args.add("-Wa,-I" + roots["$(objtree)"])
+        if is_lds:
+            args.add_all(["-E", "-x", "c", source, "-o", out])
+        else:
+            args.add_all(["-c", "-o", out, source])
+        ctx.actions.run(
+            executable = tc.clang,
+            arguments = [args],
+            inputs = depset(inputs, transitive = [tc.all_files]),
+            outputs = [out],
+            mnemonic = "KernelCompile",
+            progress_message = "Compiling {} ({})".format(o["out"], "linker script" if is_lds else o["lto"]),
+        )
+        if is_lds:
+            lds = out
+        else:
+            objects[o["out"]] = out
+            bitcode[o["out"]] = o["lto"] == "bitcode"
+    libs = []
+    for a in plan["link"]["libs"]:
+        libs += plan["archives"][a]["members"]
+    members = [m for m in plan["link"]["order"] if m not in libs]
+    vt = [objects[p] for p in plan["link"]["link_objects"]]
+    # kallsyms' generated .S is assembled with the kernel's asm flags: those of the
+    # first assembly object of vmlinux.a.
+    asm = [o for o in plan["objects"] if o["lang"] == "asm" and o["out"] in members]
+    asflags = [_substitute(f, roots) for f in asm[0]["flags"]] if asm else []
+    hosts = {p: _lookup(obj, p, "host program", "link") for p in plan["link"]["host_programs"] if p != "scripts/mod/modpost"}
+    return [
+        DefaultInfo(files = depset(objects.values())),
+        KernelObjectsInfo(
+            arch = plan["arch"],
+            lto = plan["lto"],
+            objects = objects,
+            bitcode = bitcode,
+            vmlinux_members = members,
+            lib_members = libs,
+            link_objects = vt,
+            lds = lds,
+            link = plan["link"],
+            host_programs = hosts,
+            asflags = asflags,
+        ),
+    ]
+
+kernel_objects = rule(
+    implementation = _kernel_objects_impl,
+    doc = "Compiles every object of an imported Kbuild plan (bitcode or native as the plan says).",
+    attrs = {
+        "plan": attr.string(mandatory = True, doc = "The plan JSON (plan.bzl's PLAN_JSON)."),
+        "srctree": attr.label(mandatory = True, doc = "All files of the kernel source tree."),
+        "objtree": attr.label(mandatory = True, doc = "The import's object tree (generated headers, host programs)."),
+    },
+    toolchains = [_TOOLCHAIN],
+)

@@ -1,0 +1,112 @@
+"""kernel_vmlinux: links a configured kernel's objects into vmlinux.o, vmlinux, System.map, Image.
+
+Link modes (the `mode` attribute; //:lto selects it):
+  none       ld.lld -r of the native objects
+  full       ld.lld -r of the bitcode: one full-LTO module, in-process
+  thin       ld.lld -r of the bitcode: lld runs the ThinLTO backends in-process
+  thin_dist  KernelThinLink, one KernelLtoBackend action per bitcode object, then ld.lld -r
+"""
+
+load("//rules/private:providers.bzl", "KernelLtoInfo", "KernelObjectsInfo")
+load("//rules/private/actions:lto.bzl", "lto_actions")
+
+_TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
+
+def _initcall_order(ctx, tc, objs, inputs):
+    out = ctx.actions.declare_file(ctx.label.name + "/.tmp_initcalls.lds")
+    args = ctx.actions.args()
+    args.use_param_file("--flagfile=%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add("--nm", tc.llvm_nm)
+    args.add("--out", out)
+    args.add_all(inputs, format_each = "--object=%s")
+    ctx.actions.run(
+        executable = ctx.attr._initcall_order[DefaultInfo].files_to_run,
+        arguments = [args],
+        inputs = depset(inputs, transitive = [tc.all_files]),
+        outputs = [out],
+        mnemonic = "KernelInitcallOrder",
+        progress_message = "Ordering initcalls of {} objects for {}".format(len(inputs), ctx.label),
+    )
+    return out
+
+def _lazy(files):
+    return ["--start-lib"] + files + ["--end-lib"] if files else []
+
+def _kernel_vmlinux_impl(ctx):
+    tc = ctx.toolchains[_TOOLCHAIN].kernel
+    info = ctx.attr.objects[KernelObjectsInfo]
+    mode = ctx.attr.mode
+    want_lto = {"none": "none", "full": "full", "thin": "thin", "thin_dist": "thin"}[mode]
+    if info.lto != want_lto:
+        fail("{}: mode {} needs objects configured with LTO {}, these are {}".format(ctx.label, mode, want_lto, info.lto))
+    members = [info.objects[m] for m in info.vmlinux_members]
+    libs = [info.objects[m] for m in info.lib_members]
+    ldflags = info.link["ldflags"]
+    vmlinux_o = ctx.actions.declare_file(ctx.label.name + "/vmlinux.o")
+    lto_outputs = []
+    if mode == "none":
+        lto_actions.emit_link(ctx, tc, members + libs, vmlinux_o, _without_emulation(ldflags, tc) + ["-r"], order = members + _lazy(libs))
+    else:
+        initcalls = _initcall_order(ctx, tc, members + libs, members + libs)
+        script = ["-T", initcalls.path]
+        if mode in ("thin", "full"):
+            lto_actions.emit_link(
+                ctx,
+                tc,
+                members + libs + [initcalls],
+                vmlinux_o,
+                _without_emulation(ldflags, tc) + ["-r"] + script,
+                order = members + _lazy(libs),
+            )
+        else:
+            thinlto = ctx.attr._thinlto[DefaultInfo].files_to_run
+            paths = info.vmlinux_members + info.lib_members
+            bitcode = [f for m, f in zip(paths, members + libs) if info.bitcode[m]]
+            path_of = {f: m for m, f in zip(paths, members + libs)}
+            trees = lto_actions.emit_thin_link(
+                ctx,
+                tc,
+                thinlto,
+                members + libs + [initcalls],
+                bitcode,
+                ldflags + ["-r"] + script,
+                order = members + _lazy(libs),
+            )
+            natives = {}
+            for obj, tree in zip(bitcode, trees):
+                native = ctx.actions.declare_file("{}/natives/{}".format(ctx.label.name, path_of[obj]))
+                lto_actions.emit_backend(ctx, tc, thinlto, obj, tree, native)
+                natives[obj] = native
+            n_members = [natives.get(f, f) for f in members]
+            n_libs = [natives.get(f, f) for f in libs]
+            lto_outputs = [KernelLtoInfo(bitcode = bitcode, indexes = trees, natives = natives.values())]
+            lto_actions.emit_link(
+                ctx,
+                tc,
+                n_members + n_libs + [initcalls],
+                vmlinux_o,
+                _without_emulation(ldflags, tc) + ["-r"] + script,
+                order = n_members + _lazy(n_libs),
+            )
+    return [
+        DefaultInfo(files = depset([vmlinux_o])),
+        OutputGroupInfo(vmlinux_o = depset([vmlinux_o])),
+    ] + lto_outputs
+
+def _without_emulation(ldflags, tc):
+    # emit_link adds the toolchain's emulation flags; the plan's ldflags start with them.
+    n = len(tc.ld_emulation)
+    return ldflags[n:] if ldflags[:n] == tc.ld_emulation else ldflags
+
+kernel_vmlinux = rule(
+    implementation = _kernel_vmlinux_impl,
+    doc = "Links a kernel_objects target into vmlinux.o (and on to vmlinux) in one LTO mode.",
+    attrs = {
+        "objects": attr.label(mandatory = True, providers = [KernelObjectsInfo], doc = "The compiled kernel."),
+        "mode": attr.string(mandatory = True, values = ["none", "full", "thin", "thin_dist"], doc = "Link mode."),
+        "_thinlto": attr.label(default = "//tools/thinlto", executable = True, cfg = "exec"),
+        "_initcall_order": attr.label(default = "//tools/initcall_order", executable = True, cfg = "exec"),
+    },
+    toolchains = [_TOOLCHAIN],
+)

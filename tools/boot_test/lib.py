@@ -1,0 +1,335 @@
+"""Boot a kernel in QEMU and check its console: the pure parts and the runner.
+
+The kernel is booted with `initcall_debug ignore_loglevel` on its serial
+console, which QEMU's `-nographic` puts on stdout. With CONFIG_KALLSYMS,
+Linux 6.1 (init/main.c) prints for every initcall
+
+    calling  <fn>+0x<off>/0x<size> @ <pid>
+    initcall <fn>+0x<off>/0x<size> returned <ret> after <n> usecs
+
+(`%pS`; a loadable module's function gets a ` [<module>]` suffix after the
+size, and without KALLSYMS `%pS` prints a bare address). `parse_initcalls`
+turns the `calling` lines into the ordered list of function names; that list
+is the initcall order the kernel really ran, and `diff_initcalls` compares it
+with an expected one.
+
+`run_qemu` runs QEMU with a deadline and feeds each console line to a
+`Watcher`, which says when to stop: as soon as every expected regex has been
+seen (success), or once the kernel has panicked or QEMU has exited (failure).
+"""
+
+import dataclasses
+import difflib
+import os
+import queue
+import re
+import subprocess
+import threading
+import time
+from typing import Callable, Iterable, List, Optional, Sequence
+
+DEFAULT_EXPECT = r"Run /bin/sh as init process"
+
+# Machine arguments per --arch; -kernel/-initrd/-append are added by qemu_command.
+MACHINE_ARGS = {
+    "arm64": ["-machine", "virt", "-cpu", "cortex-a57", "-m", "256", "-nographic", "-no-reboot"],
+    # -kernel takes vmlinux (PVH entry, CONFIG_PVH) or bzImage.
+    "x86_64": ["-m", "256", "-nographic", "-no-reboot"],
+}
+CONSOLE = {"arm64": "ttyAMA0", "x86_64": "ttyS0"}
+BASE_APPEND = "initcall_debug ignore_loglevel panic=-1"
+
+# A printk line may start with a `[    0.123456] ` timestamp (CONFIG_PRINTK_TIME)
+# and, on some consoles, a `<7>` level prefix; the message follows.
+_PREFIX = r"(?:<\d>)?(?:\[\s*\d+\.\d+\]\s*)?"
+_SYM = r"(?P<fn>[^\s+\[\]]+)(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?(?: \[(?P<mod>[^\]\s]+)\])?"
+_CALLING_RE = re.compile(_PREFIX + r"calling  " + _SYM + r" @ (?P<pid>\d+)\s*$")
+_RETURNED_RE = re.compile(
+    _PREFIX + r"initcall " + _SYM + r" returned (?P<ret>-?\d+) after (?P<usecs>-?\d+) usecs\s*$"
+)
+_PANIC_RE = re.compile(r"Kernel panic - not syncing")
+_END_PANIC_RE = re.compile(r"---\[ end Kernel panic")
+
+
+class BootError(Exception):
+    """A failed boot or check. str() is one line; `tail` is console context, if any."""
+
+    def __init__(self, message: str, tail: Sequence[str] = ()):
+        super().__init__(message)
+        self.tail = list(tail)
+
+
+@dataclasses.dataclass
+class Initcall:
+    """One initcall as the console shows it."""
+
+    fn: str
+    module: Optional[str] = None
+    pid: Optional[int] = None
+    ret: Optional[int] = None  # None: no `returned` line (yet).
+    usecs: Optional[int] = None
+
+    @property
+    def name(self) -> str:
+        """The name used in sequences: `fn`, or `fn [module]` for a module's initcall."""
+        return f"{self.fn} [{self.module}]" if self.module else self.fn
+
+
+def clean_line(raw: str) -> str:
+    """A console line without its line ending (serial lines end in \\r\\n)."""
+    return raw.rstrip("\r\n").rstrip("\r")
+
+
+def parse_initcalls(lines: Iterable[str]) -> List[Initcall]:
+    """Initcalls in the order their `calling` lines appear.
+
+    A `returned` line fills in the return value of the latest initcall with the
+    same name that has none yet; a `returned` line with no matching `calling`
+    line is ignored (the console may start mid-boot).
+    """
+    calls: List[Initcall] = []
+    for line in lines:
+        line = clean_line(line)
+        m = _CALLING_RE.search(line)
+        if m:
+            calls.append(Initcall(fn=m["fn"], module=m["mod"], pid=int(m["pid"])))
+            continue
+        m = _RETURNED_RE.search(line)
+        if m:
+            for call in reversed(calls):
+                if call.fn == m["fn"] and call.module == m["mod"] and call.ret is None:
+                    call.ret = int(m["ret"])
+                    call.usecs = int(m["usecs"])
+                    break
+    return calls
+
+
+def initcall_names(lines: Iterable[str]) -> List[str]:
+    """The ordered initcall function names of a console log."""
+    return [c.name for c in parse_initcalls(lines)]
+
+
+def parse_sequence(text: str) -> List[str]:
+    """An initcall sequence file: one name per line; blank lines and `#` comments skipped."""
+    names = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            names.append(line)
+    return names
+
+
+def format_sequence(names: Sequence[str]) -> str:
+    """The text of a sequence file (what parse_sequence reads back)."""
+    return "".join(f"{n}\n" for n in names)
+
+
+def diff_initcalls(
+    expected: Sequence[str],
+    observed: Sequence[str],
+    expected_name: str = "expected",
+    observed_name: str = "observed",
+    max_lines: int = 40,
+    context: int = 2,
+) -> Optional[str]:
+    """None if the sequences are equal, else the start of a unified diff of them.
+
+    At most `max_lines` diff lines are kept (the first differences); a last
+    line says how many were left out.
+    """
+    if list(expected) == list(observed):
+        return None
+    lines = list(
+        difflib.unified_diff(
+            list(expected), list(observed), expected_name, observed_name, n=context, lineterm=""
+        )
+    )
+    if len(lines) > max_lines:
+        left = len(lines) - max_lines
+        lines = lines[:max_lines] + [f"... ({left} more diff lines)"]
+    return "\n".join(lines) + "\n"
+
+
+def qemu_command(
+    qemu: str,
+    arch: str,
+    kernel: str,
+    initrd: Optional[str] = None,
+    append_extra: str = "",
+    extra_args: Sequence[str] = (),
+) -> List[str]:
+    """The QEMU command line for `arch` (a key of MACHINE_ARGS)."""
+    if arch not in MACHINE_ARGS:
+        raise BootError(f"unknown arch {arch!r} (want one of {', '.join(sorted(MACHINE_ARGS))})")
+    append = f"console={CONSOLE[arch]} {BASE_APPEND}"
+    if append_extra.strip():
+        append += " " + append_extra.strip()
+    cmd = [qemu, *MACHINE_ARGS[arch], *extra_args, "-kernel", kernel]
+    if initrd:
+        cmd += ["-initrd", initrd]
+    return cmd + ["-append", append]
+
+
+class Watcher:
+    """Follows the console and decides when the boot is over.
+
+    Each line is matched against the expectations first, then against the
+    panic marker, so an expectation may match the panic message itself.
+    """
+
+    def __init__(self, expects: Sequence[str]):
+        self.expects = [re.compile(e) for e in expects]
+        self.seen = [False] * len(self.expects)
+        self.panic: Optional[str] = None  # The first panic line.
+        self.panic_ended = False
+        self.lines: List[str] = []
+
+    @property
+    def satisfied(self) -> bool:
+        return all(self.seen)
+
+    def missing(self) -> List[str]:
+        return [e.pattern for e, s in zip(self.expects, self.seen) if not s]
+
+    def feed(self, raw: str) -> None:
+        line = clean_line(raw)
+        self.lines.append(line)
+        for i, e in enumerate(self.expects):
+            if not self.seen[i] and e.search(line):
+                self.seen[i] = True
+        if self.panic is None and _PANIC_RE.search(line):
+            self.panic = line.strip()
+        if self.panic is not None and _END_PANIC_RE.search(line):
+            self.panic_ended = True
+
+    def tail(self, n: int = 20) -> List[str]:
+        return self.lines[-n:]
+
+
+@dataclasses.dataclass
+class RunResult:
+    """How a QEMU run ended."""
+
+    reason: str  # "satisfied", "panic", "exited" or "timeout".
+    exit_code: Optional[int]  # QEMU's, if it exited by itself.
+    seconds: float
+    stderr: str
+
+
+def _pump(stream, q: "queue.Queue", tag: str) -> None:
+    for raw in iter(stream.readline, b""):
+        q.put((tag, raw.decode("utf-8", errors="replace")))
+    q.put((tag, None))
+
+
+def _stop(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """Ends QEMU: SIGTERM (QEMU exits cleanly on it), then SIGKILL after `grace` s."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def run_qemu(
+    cmd: Sequence[str],
+    watcher: Watcher,
+    timeout_secs: float,
+    panic_grace_secs: float = 3.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> RunResult:
+    """Runs `cmd`, feeding its stdout lines to `watcher`, until the boot is over.
+
+    Stops QEMU as soon as the watcher is satisfied. After a panic, reads on for
+    up to `panic_grace_secs` (QEMU normally exits by itself: panic=-1 reboots,
+    -no-reboot turns that into an exit) so the log holds the whole panic.
+    """
+    start = clock()
+    try:
+        proc = subprocess.Popen(
+            list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except OSError as e:
+        raise BootError(f"cannot run {cmd[0]}: {e.strerror}")
+    q: "queue.Queue" = queue.Queue()
+    pumps = [
+        threading.Thread(target=_pump, args=(proc.stdout, q, "out"), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, q, "err"), daemon=True),
+    ]
+    for t in pumps:
+        t.start()
+    stderr: List[str] = []
+    open_streams = 2
+    deadline = start + timeout_secs
+    reason = None
+    panic_at = 0.0
+    try:
+        while open_streams:
+            limit = deadline
+            if watcher.panic is not None:
+                limit = min(limit, panic_at + panic_grace_secs)
+                if watcher.panic_ended:
+                    limit = min(limit, clock() + 0.5)  # Catch QEMU's exit, not more.
+            left = limit - clock()
+            if left <= 0:
+                reason = "panic" if watcher.panic is not None else "timeout"
+                break
+            try:
+                tag, text = q.get(timeout=left)
+            except queue.Empty:
+                continue
+            if text is None:
+                open_streams -= 1
+                continue
+            if tag == "err":
+                stderr.append(text)
+                continue
+            had_panic = watcher.panic is not None
+            watcher.feed(text)
+            if watcher.satisfied:
+                reason = "satisfied"
+                break
+            if not had_panic and watcher.panic is not None:
+                panic_at = clock()
+        if not open_streams:
+            # Both streams closed: QEMU is exiting by itself; reap it.
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        _stop(proc)
+        for s in (proc.stdout, proc.stderr):
+            s.close()
+    if reason is None:
+        reason = "panic" if watcher.panic is not None else "exited"
+        exit_code = proc.returncode
+    else:
+        exit_code = None
+    return RunResult(reason, exit_code, clock() - start, "".join(stderr))
+
+
+def check_boot(result: RunResult, watcher: Watcher, timeout_secs: float) -> None:
+    """Raises BootError unless the run met every expectation."""
+    if result.reason == "satisfied":
+        return
+    missing = ", ".join(repr(m) for m in watcher.missing())
+    tail = watcher.tail()
+    if result.reason == "timeout":
+        raise BootError(f"timed out after {timeout_secs:g} s; not seen: {missing}", tail)
+    if result.reason == "panic":
+        raise BootError(f"kernel panicked before {missing} was seen: {watcher.panic}", tail)
+    err = result.stderr.strip().splitlines()
+    detail = f": {err[0]}" if err else ""
+    raise BootError(
+        f"qemu exited with status {result.exit_code} before {missing} was seen{detail}", tail
+    )
+
+
+def default_serial_log(env=os.environ) -> Optional[str]:
+    """$TEST_UNDECLARED_OUTPUTS_DIR/serial.log under `bazel test`, else None."""
+    d = env.get("TEST_UNDECLARED_OUTPUTS_DIR")
+    return os.path.join(d, "serial.log") if d else None

@@ -1,0 +1,393 @@
+"""Tests for tools/boot_test: parsing on real console logs, runs against a fake QEMU."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+from absl.testing import absltest
+
+try:
+    from tools.boot_test import lib
+except ImportError:
+    # Run as a script: this file's directory is first on sys.path.
+    import lib
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_TESTDATA = os.path.join(_HERE, "testdata")
+
+
+def _read(name):
+    with open(os.path.join(_TESTDATA, name)) as f:
+        return f.read()
+
+
+def _fake_qemu(tmp, log_text, *, then="exec sleep 60", status=0, stderr=""):
+    """A /bin/sh 'QEMU' that records its arguments, prints `log_text` and does `then`."""
+    log = tmp.create_file("console.txt", log_text).full_path
+    args = os.path.join(tmp.full_path, "args.txt")
+    script = tmp.create_file(
+        "qemu",
+        textwrap.dedent(
+            f"""\
+            #!/bin/sh
+            for a in "$@"; do printf '%s\\n' "$a"; done > {args}
+            cat {log}
+            printf '%s' '{stderr}' >&2
+            {then}
+            exit {status}
+            """
+        ),
+    ).full_path
+    os.chmod(script, 0o755)
+    return script, args
+
+
+class ParseTest(absltest.TestCase):
+    def test_calling_and_returned(self):
+        lines = [
+            "calling  trace_init_flags_sys_enter+0x0/0x14 @ 1\r\n",
+            "initcall trace_init_flags_sys_enter+0x0/0x14 returned 0 after 0 usecs\r\n",
+            "[    0.051234] calling  init_mmap_min_addr+0x0/0x28 @ 1",
+            "[    0.051300] initcall init_mmap_min_addr+0x0/0x28 returned -19 after 12 usecs",
+            "calling  foo_init+0x0/0x1000 [foo] @ 123",
+            "initcall foo_init+0x0/0x1000 [foo] returned 0 after 3 usecs",
+            "calling  0xffff800008a1c2d4 @ 1",  # %pS without KALLSYMS.
+            "calling  no_return+0x4/0x8 @ 1",
+        ]
+        calls = lib.parse_initcalls(lines)
+        self.assertEqual(
+            [(c.fn, c.module, c.pid, c.ret, c.usecs) for c in calls],
+            [
+                ("trace_init_flags_sys_enter", None, 1, 0, 0),
+                ("init_mmap_min_addr", None, 1, -19, 12),
+                ("foo_init", "foo", 123, 0, 3),
+                ("0xffff800008a1c2d4", None, 1, None, None),
+                ("no_return", None, 1, None, None),
+            ],
+        )
+        self.assertEqual(
+            lib.initcall_names(lines),
+            [
+                "trace_init_flags_sys_enter",
+                "init_mmap_min_addr",
+                "foo_init [foo]",
+                "0xffff800008a1c2d4",
+                "no_return",
+            ],
+        )
+
+    def test_other_lines_are_ignored(self):
+        lines = [
+            "Booting Linux on physical CPU 0x0000000000 [0x411fd070]",
+            "Kernel command line: console=ttyAMA0 initcall_debug ignore_loglevel panic=-1",
+            "initcall orphan+0x0/0x4 returned 0 after 0 usecs",  # No calling line: ignored.
+            "recalling  x+0x0/0x4 @ 1 extra",
+            "calling x+0x0/0x4 @ 1",  # One space: not the kernel's format.
+        ]
+        self.assertEqual(lib.parse_initcalls(lines), [])
+
+    def test_same_function_twice(self):
+        lines = [
+            "calling  a+0x0/0x4 @ 1",
+            "initcall a+0x0/0x4 returned 1 after 0 usecs",
+            "calling  a+0x0/0x4 @ 1",
+            "initcall a+0x0/0x4 returned 2 after 0 usecs",
+        ]
+        self.assertEqual([c.ret for c in lib.parse_initcalls(lines)], [1, 2])
+
+
+class RealLogTest(absltest.TestCase):
+    """Console logs of real boots (see tests/golden/regen.sh), non-LTO tinyconfig kernels."""
+
+    def _check(self, log_name, count, first, last):
+        text = _read(log_name)
+        calls = lib.parse_initcalls(text.splitlines())
+        names = [c.name for c in calls]
+        self.assertLen(names, count)
+        self.assertEqual(names[0], first)
+        self.assertEqual(names[-1], last)
+        self.assertEqual([c.pid for c in calls], [1] * count)
+        self.assertNotIn(None, [c.ret for c in calls])
+        # Every calling line is parsed: nothing missed by the regexes.
+        self.assertEqual(text.count("calling  "), count)
+        self.assertEqual(text.count(" returned "), count)
+        w = lib.Watcher([lib.DEFAULT_EXPECT])
+        for line in text.splitlines(keepends=True):
+            w.feed(line)
+        self.assertTrue(w.satisfied)
+
+    def test_arm64(self):
+        self._check("arm64_serial.log", ARM64_COUNT, ARM64_FIRST, ARM64_LAST)
+
+    def test_x86_64(self):
+        self._check("x86_64_serial.log", X86_64_COUNT, X86_64_FIRST, X86_64_LAST)
+
+
+ARM64_COUNT, ARM64_FIRST, ARM64_LAST = None, None, None
+X86_64_COUNT, X86_64_FIRST, X86_64_LAST = None, None, None
+
+
+class SequenceTest(absltest.TestCase):
+    def test_round_trip(self):
+        names = ["a", "b [mod]", "c"]
+        self.assertEqual(lib.format_sequence(names), "a\nb [mod]\nc\n")
+        self.assertEqual(lib.parse_sequence(lib.format_sequence(names)), names)
+
+    def test_comments_and_blanks(self):
+        self.assertEqual(lib.parse_sequence("# golden\n\na\n  b  # note\n"), ["a", "b"])
+
+
+class DiffTest(absltest.TestCase):
+    def test_equal(self):
+        self.assertIsNone(lib.diff_initcalls(["a", "b"], ["a", "b"]))
+
+    def test_swap(self):
+        diff = lib.diff_initcalls(["a", "b", "c", "d"], ["a", "c", "b", "d"], "want", "got")
+        self.assertEqual(
+            diff,
+            "--- want\n+++ got\n@@ -1,4 +1,4 @@\n a\n+c\n b\n-c\n d\n",
+        )
+
+    def test_truncated_to_first_differences(self):
+        want = [f"f{i}" for i in range(100)]
+        got = [f"g{i}" for i in range(100)]
+        diff = lib.diff_initcalls(want, got, max_lines=10).splitlines()
+        self.assertLen(diff, 11)
+        self.assertEqual(diff[:4], ["--- expected", "+++ observed", "@@ -1,100 +1,100 @@", "-f0"])
+        self.assertEqual(diff[-1], "... (193 more diff lines)")
+
+    def test_missing_tail(self):
+        diff = lib.diff_initcalls(["a", "b", "c"], ["a", "b"])
+        self.assertIn("\n-c\n", diff)
+
+
+class QemuCommandTest(absltest.TestCase):
+    def test_arm64(self):
+        self.assertEqual(
+            lib.qemu_command("/q", "arm64", "Image"),
+            "/q -machine virt -cpu cortex-a57 -m 256 -nographic -no-reboot -kernel Image "
+            "-append".split()
+            + ["console=ttyAMA0 initcall_debug ignore_loglevel panic=-1"],
+        )
+
+    def test_x86_64(self):
+        self.assertEqual(
+            lib.qemu_command(
+                "/q", "x86_64", "vmlinux", initrd="r.cpio", append_extra=" quiet ", extra_args=["-L", "d"]
+            ),
+            "/q -m 256 -nographic -no-reboot -L d -kernel vmlinux -initrd r.cpio -append".split()
+            + ["console=ttyS0 initcall_debug ignore_loglevel panic=-1 quiet"],
+        )
+
+    def test_unknown_arch(self):
+        with self.assertRaisesRegex(lib.BootError, "unknown arch 'riscv'"):
+            lib.qemu_command("/q", "riscv", "Image")
+
+
+class WatcherTest(absltest.TestCase):
+    def test_all_expectations(self):
+        w = lib.Watcher(["^b$", "c"])
+        w.feed("a\r\n")
+        w.feed("c\r\n")
+        self.assertFalse(w.satisfied)
+        self.assertEqual(w.missing(), ["^b$"])
+        w.feed("b\r\n")
+        self.assertTrue(w.satisfied)
+        self.assertEqual(w.lines, ["a", "c", "b"])
+
+    def test_panic(self):
+        w = lib.Watcher(["never"])
+        w.feed("Kernel panic - not syncing: VFS: Unable to mount root fs")
+        w.feed("---[ end Kernel panic - not syncing: VFS: Unable to mount root fs ]---")
+        self.assertEqual(w.panic, "Kernel panic - not syncing: VFS: Unable to mount root fs")
+        self.assertTrue(w.panic_ended)
+
+    def test_expectation_may_match_the_panic(self):
+        w = lib.Watcher(["No working init found"])
+        w.feed("Kernel panic - not syncing: No working init found.  Try passing init= option")
+        self.assertTrue(w.satisfied)
+
+
+_BOOT = (
+    "Booting Linux\n"
+    "calling  a_init+0x0/0x4 @ 1\n"
+    "initcall a_init+0x0/0x4 returned 0 after 0 usecs\n"
+    "calling  b_init+0x0/0x4 @ 1\n"
+    "initcall b_init+0x0/0x4 returned 0 after 0 usecs\n"
+    "Run /bin/sh as init process\n"
+)
+_PANIC = (
+    "Booting Linux\n"
+    "calling  a_init+0x0/0x4 @ 1\n"
+    "Kernel panic - not syncing: Oops\n"
+    "Call trace:\n"
+    "---[ end Kernel panic - not syncing: Oops ]---\n"
+)
+
+
+class RunQemuTest(absltest.TestCase):
+    def test_stops_when_satisfied(self):
+        qemu, _ = _fake_qemu(self.create_tempdir(), _BOOT)  # Then sleeps for a minute.
+        w = lib.Watcher([lib.DEFAULT_EXPECT])
+        start = time.monotonic()
+        r = lib.run_qemu([qemu], w, timeout_secs=30)
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertEqual((r.reason, r.exit_code), ("satisfied", None))
+        lib.check_boot(r, w, 30)
+        self.assertEqual(lib.initcall_names(w.lines), ["a_init", "b_init"])
+
+    def test_panic_then_exit(self):
+        qemu, _ = _fake_qemu(self.create_tempdir(), _PANIC, then="true")
+        w = lib.Watcher([lib.DEFAULT_EXPECT])
+        r = lib.run_qemu([qemu], w, timeout_secs=30)
+        self.assertEqual(r.reason, "panic")
+        self.assertEqual(w.tail(2)[-1], "---[ end Kernel panic - not syncing: Oops ]---")
+        with self.assertRaisesRegex(
+            lib.BootError,
+            r"^kernel panicked before 'Run /bin/sh as init process' was seen: "
+            r"Kernel panic - not syncing: Oops$",
+        ) as cm:
+            lib.check_boot(r, w, 30)
+        self.assertEqual(cm.exception.tail, _PANIC.splitlines())
+
+    def test_panic_without_exit(self):
+        qemu, _ = _fake_qemu(self.create_tempdir(), _PANIC)  # Then sleeps for a minute.
+        w = lib.Watcher([lib.DEFAULT_EXPECT])
+        start = time.monotonic()
+        r = lib.run_qemu([qemu], w, timeout_secs=30, panic_grace_secs=1)
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertEqual(r.reason, "panic")
+
+    def test_timeout(self):
+        qemu, _ = _fake_qemu(self.create_tempdir(), "".join(f"line {i}\n" for i in range(30)))
+        w = lib.Watcher([lib.DEFAULT_EXPECT])
+        r = lib.run_qemu([qemu], w, timeout_secs=1)
+        self.assertEqual((r.reason, r.exit_code), ("timeout", None))
+        with self.assertRaisesRegex(
+            lib.BootError, r"^timed out after 1 s; not seen: 'Run /bin/sh as init process'$"
+        ) as cm:
+            lib.check_boot(r, w, 1)
+        self.assertEqual(cm.exception.tail, [f"line {i}" for i in range(10, 30)])
+
+    def test_qemu_exits(self):
+        qemu, _ = _fake_qemu(
+            self.create_tempdir(), "", then="true", status=1, stderr="qemu: could not load kernel"
+        )
+        w = lib.Watcher([lib.DEFAULT_EXPECT])
+        r = lib.run_qemu([qemu], w, timeout_secs=30)
+        self.assertEqual((r.reason, r.exit_code), ("exited", 1))
+        with self.assertRaisesRegex(
+            lib.BootError,
+            r"^qemu exited with status 1 before 'Run /bin/sh as init process' was seen: "
+            r"qemu: could not load kernel$",
+        ):
+            lib.check_boot(r, w, 30)
+
+    def test_cannot_run(self):
+        with self.assertRaisesRegex(lib.BootError, r"^cannot run /nonexistent/qemu: "):
+            lib.run_qemu(["/nonexistent/qemu"], lib.Watcher([]), timeout_secs=1)
+
+
+class MainTest(absltest.TestCase):
+    def _run(self, *args, env=None):
+        return subprocess.run(
+            [sys.executable, os.path.join(_HERE, "boot_test.py"), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+
+    def test_pass_and_files(self):
+        tmp = self.create_tempdir()
+        qemu, args = _fake_qemu(tmp, _BOOT)
+        kernel = tmp.create_file("Image", "").full_path
+        golden = tmp.create_file("golden.txt", "# comment\na_init\nb_init\n").full_path
+        out = os.path.join(tmp.full_path, "seq.txt")
+        env = dict(os.environ, TEST_UNDECLARED_OUTPUTS_DIR=tmp.full_path)
+        r = self._run(
+            f"--qemu={qemu}",
+            "--arch=arm64",
+            f"--kernel={kernel}",
+            f"--expected_initcalls={golden}",
+            f"--write_initcalls={out}",
+            "--append_extra=rdinit=/x",
+            env=env,
+        )
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "", ""))
+        self.assertEqual(open(out).read(), "a_init\nb_init\n")
+        self.assertEqual(open(os.path.join(tmp.full_path, "serial.log")).read(), _BOOT)
+        self.assertEqual(
+            open(args).read().splitlines(),
+            lib.qemu_command(qemu, "arm64", kernel, append_extra="rdinit=/x")[1:],
+        )
+
+    def test_mismatch(self):
+        tmp = self.create_tempdir()
+        qemu, _ = _fake_qemu(tmp, _BOOT)
+        kernel = tmp.create_file("Image", "").full_path
+        golden = tmp.create_file("golden.txt", "b_init\na_init\n").full_path
+        log = os.path.join(tmp.full_path, "log.txt")
+        r = self._run(
+            f"--qemu={qemu}",
+            "--arch=x86_64",
+            f"--kernel={kernel}",
+            f"--expected_initcalls={golden}",
+            f"--serial_log={log}",
+        )
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(
+            r.stderr,
+            f"boot_test: initcall sequence differs from {golden} (expected 2, observed 2)\n"
+            f"--- {golden}\n+++ observed\n@@ -1,2 +1,2 @@\n+a_init\n b_init\n-a_init\n",
+        )
+        self.assertEqual(open(log).read(), _BOOT)
+
+    def test_expect_flags_replace_the_default(self):
+        tmp = self.create_tempdir()
+        qemu, _ = _fake_qemu(tmp, _BOOT)
+        kernel = tmp.create_file("Image", "").full_path
+        r = self._run(
+            f"--qemu={qemu}", "--arch=arm64", f"--kernel={kernel}", "--expect=^Booting", "--expect=b_init"
+        )
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        r = self._run(
+            f"--qemu={qemu}", "--arch=arm64", f"--kernel={kernel}", "--expect=nope", "--timeout_secs=1"
+        )
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(
+            r.stderr.splitlines()[:3],
+            [
+                "boot_test: timed out after 1 s; not seen: 'nope'",
+                "--- last 6 console lines ---",
+                "Booting Linux",
+            ],
+        )
+
+    def test_missing_qemu_is_one_line(self):
+        tmp = self.create_tempdir()
+        kernel = tmp.create_file("Image", "").full_path
+        r = self._run("--qemu=qemu-system-aarch64", "--arch=arm64", f"--kernel={kernel}")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "boot_test: --qemu=qemu-system-aarch64: not an executable file\n")
+
+    def test_missing_kernel(self):
+        tmp = self.create_tempdir()
+        qemu, _ = _fake_qemu(tmp, _BOOT)
+        r = self._run(f"--qemu={qemu}", "--arch=arm64", "--kernel=/nonexistent/Image")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "boot_test: --kernel=/nonexistent/Image: no such file\n")
+
+    def test_usage(self):
+        r = self._run("--qemu=/bin/true", "--arch=mips", "--kernel=x")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--arch", r.stderr)
+        r = self._run("--qemu=/bin/true", "--arch=arm64", "--kernel=x", "extra")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("unexpected arguments", r.stderr)
+
+
+if __name__ == "__main__":
+    absltest.main()
