@@ -56,7 +56,7 @@ def _kernel_kbuild_repository_impl(rctx):
         rctx.path(f)  # re-import when the import tool changes
     python = rctx.path(Label("@kernel_python//:usr/bin/python3.11"))
     py_root = python.dirname.dirname.dirname
-    wheels = rctx.path(Label("@kernel_py_wheels//:BUILD.bazel")).dirname.get_child("site")
+    wheels = rctx.path(Label("@kernel_py_wheels//:BUILD.bazel")).dirname.get_child("site.zip")
     main = rctx.path(Label("//tools/kbuild_import:kbuild_import.py"))
     repo_root = main.dirname.dirname.dirname
     src = rctx.path(rctx.attr.srctree).dirname

@@ -49,6 +49,7 @@ def _kernel_objects_impl(ctx):
     }
     objects = {}
     bitcode = {}
+    asm_inputs = []
     for o in plan["objects"] + [plan["link"]["lds"]]:
         is_lds = o["out"].endswith(".lds")
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, o["out"]))
@@ -62,7 +63,7 @@ def _kernel_objects_impl(ctx):
             # Kbuild assembles in the object tree, where .incbin paths are relative.
             args.add("-Wa,-I" + roots["$(objtree)"])
         if is_lds:
-            args.add_all(["-E", "-x", "c", source, "-o", out])
+            args.add_all(["-E", "-o", out, source])
         else:
             args.add_all(["-c", "-o", out, source])
         ctx.actions.run(
@@ -73,6 +74,8 @@ def _kernel_objects_impl(ctx):
             mnemonic = "KernelCompile",
             progress_message = "Compiling {} ({})".format(o["out"], "linker script" if is_lds else o["lto"]),
         )
+        if o.get("lang") == "asm":
+            asm_inputs += inputs[1:]
         if is_lds:
             lds = out
         else:
@@ -102,6 +105,7 @@ def _kernel_objects_impl(ctx):
             link = plan["link"],
             host_programs = hosts,
             asflags = asflags,
+            asm_inputs = depset(asm_inputs),
         ),
     ]
 

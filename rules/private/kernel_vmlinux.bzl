@@ -89,10 +89,54 @@ def _kernel_vmlinux_impl(ctx):
                 _without_emulation(ldflags, tc) + ["-r"] + script,
                 order = n_members + _lazy(n_libs),
             )
+    outs = _link_vmlinux(ctx, tc, info, vmlinux_o)
     return [
-        DefaultInfo(files = depset([vmlinux_o])),
-        OutputGroupInfo(vmlinux_o = depset([vmlinux_o])),
+        DefaultInfo(files = depset(outs.values())),
+        OutputGroupInfo(vmlinux_o = depset([vmlinux_o]), **{k: depset([v]) for k, v in outs.items()}),
     ] + lto_outputs
+
+def _link_vmlinux(ctx, tc, info, vmlinux_o):
+    """KernelVmlinux: link-vmlinux.sh after vmlinux.o (kallsyms passes, System.map, sorttable, Image)."""
+    outs = {
+        "vmlinux": ctx.actions.declare_file(ctx.label.name + "/vmlinux"),
+        "system_map": ctx.actions.declare_file(ctx.label.name + "/System.map"),
+    }
+    if tc.arch == "arm64":
+        outs["image"] = ctx.actions.declare_file(ctx.label.name + "/Image")
+    link = info.link
+    args = ctx.actions.args()
+    args.use_param_file("--flagfile=%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add("--ld", tc.ld_lld)
+    args.add("--nm", tc.llvm_nm)
+    args.add("--clang", tc.clang)
+    args.add("--objcopy", tc.llvm_objcopy)
+    host = []
+    if "scripts/kallsyms" in info.host_programs:
+        host.append(info.host_programs["scripts/kallsyms"])
+        args.add("--kallsyms", info.host_programs["scripts/kallsyms"])
+        args.add_all(link["kallsyms"], format_each = "--kallsyms_arg=%s")
+    if link.get("sorttable") and "scripts/sorttable" in info.host_programs:
+        host.append(info.host_programs["scripts/sorttable"])
+        args.add("--sorttable", info.host_programs["scripts/sorttable"])
+    args.add_all(link["ldflags"], format_each = "--ldflag=%s")
+    args.add_all(link["ldflags_vmlinux"], format_each = "--ldflag_vmlinux=%s")
+    args.add_all(info.asflags, format_each = "--asflag=%s")
+    args.add("--lds", info.lds)
+    args.add_all([vmlinux_o] + info.link_objects, format_each = "--object=%s")
+    args.add("--out_vmlinux", outs["vmlinux"])
+    args.add("--out_system_map", outs["system_map"])
+    if "image" in outs:
+        args.add("--out_image", outs["image"])
+    ctx.actions.run(
+        executable = ctx.attr._link_vmlinux[DefaultInfo].files_to_run,
+        arguments = [args],
+        inputs = depset([vmlinux_o, info.lds] + info.link_objects + host, transitive = [info.asm_inputs, tc.all_files]),
+        outputs = outs.values(),
+        mnemonic = "KernelVmlinux",
+        progress_message = "Linking vmlinux of {} (kallsyms, System.map{})".format(ctx.label, ", Image" if "image" in outs else ""),
+    )
+    return outs
 
 def _without_emulation(ldflags, tc):
     # emit_link adds the toolchain's emulation flags; the plan's ldflags start with them.
@@ -107,6 +151,7 @@ kernel_vmlinux = rule(
         "mode": attr.string(mandatory = True, values = ["none", "full", "thin", "thin_dist"], doc = "Link mode."),
         "_thinlto": attr.label(default = "//tools/thinlto", executable = True, cfg = "exec"),
         "_initcall_order": attr.label(default = "//tools/initcall_order", executable = True, cfg = "exec"),
+        "_link_vmlinux": attr.label(default = "//tools/link_vmlinux", executable = True, cfg = "exec"),
     },
     toolchains = [_TOOLCHAIN],
 )

@@ -22,6 +22,7 @@ KernelObjectsInfo = provider(
         "lds": "File: the preprocessed vmlinux linker script.",
         "link": "dict: the plan's `link` section (ldflags, ldflags_vmlinux, kallsyms args, sorttable, ...).",
         "host_programs": "dict[string, File]: host programs built at import (scripts/kallsyms, scripts/sorttable).",
-        "asflags": "list[string]: flags to assemble the kallsyms .S like Kbuild (from init/version-timestamp.o's compile, minus -flto).",
+        "asflags": "list[string]: flags to assemble the kallsyms .S like Kbuild (those of vmlinux.a's first assembly object).",
+        "asm_inputs": "depset[File]: headers the assembly objects read (covers the kallsyms .S).",
     },
 )

@@ -45,7 +45,7 @@ def _py_tool_impl(ctx):
             label = str(ctx.label),
             main = _runfiles_path(ctx, main),
             repo_root = ctx.label.workspace_name or ctx.workspace_name,
-            wheels = ctx.attr._wheels.label.workspace_name + "/site",
+            wheels = ctx.attr._wheels.label.workspace_name + "/site.zip",
             python = _runfiles_path(ctx, python),
             pylibs1 = py_root + "/usr/lib/x86_64-linux-gnu",
             pylibs2 = py_root + "/lib/x86_64-linux-gnu",

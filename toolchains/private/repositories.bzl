@@ -31,6 +31,12 @@ def _run_python(rctx, args, what):
         fail("{}: {}".format(what, (res.stderr or res.stdout).strip()))
     return res.stdout
 
+def _run_stdlib_python(rctx, args):
+    """Runs a stdlib-only script with the interpreter being assembled (its stdlib unzipped)."""
+    res = rctx.execute([rctx.path(_PYTHON_BIN), "-S", "-s", "-B"] + args, environment = _python_env(rctx, rctx.path(".")), quiet = True)
+    if res.return_code != 0:
+        fail("{}: {}".format(rctx.name, (res.stderr or res.stdout).strip()))
+
 def _clang_major(rctx, clang):
     res = rctx.execute([clang, "--version"])
     if res.return_code != 0:
@@ -171,17 +177,13 @@ exports_files(["{python}"])
 filegroup(
     name = "files",
     srcs = glob(
-        ["usr/lib/python3.11/**", "usr/lib/x86_64-linux-gnu/**", "lib/x86_64-linux-gnu/**"],
-        exclude = [
-            "**/__pycache__/**",
-            "usr/lib/python3.11/test/**",
-            "usr/lib/python3.11/idlelib/**",
-            "usr/lib/python3.11/tkinter/**",
-            "usr/lib/python3.11/lib2to3/**",
-            "usr/lib/python3.11/ensurepip/**",
-            "usr/lib/python3.11/pydoc_data/**",
-            "usr/lib/python3.11/config-*/**",
+        [
+            "usr/lib/python311.zip",
+            "usr/lib/python3.11/**",
+            "usr/lib/x86_64-linux-gnu/*.so*",
+            "lib/x86_64-linux-gnu/*.so*",
         ],
+        exclude = ["**/__pycache__/**"],
     ) + ["{python}"],
 )
 """
@@ -196,6 +198,29 @@ def _kernel_python_repository_impl(rctx):
     )
     if res.return_code != 0 or res.stdout.strip() != "3.11":
         fail("{}: the pinned interpreter does not run or is not 3.11: {}".format(rctx.name, (res.stderr or res.stdout).strip()))
+
+    # The standard library as one zip (on the default sys.path): an action that runs a
+    # tool then stages a few dozen files instead of ~600. os.py stays as the landmark
+    # Python finds its prefix by; lib-dynload holds the extension modules.
+    for d in ["test", "idlelib", "tkinter", "lib2to3", "ensurepip", "pydoc_data", "turtledemo"]:
+        rctx.delete("usr/lib/python3.11/" + d)
+    for p in rctx.path("usr/lib/python3.11").readdir():
+        if p.basename.startswith("config-"):
+            rctx.delete(p)
+    _run_stdlib_python(rctx, [
+        str(rctx.path(Label("//tools/deb_assemble:assemble.py"))),
+        "--zip-tree",
+        str(rctx.path("usr/lib/python3.11")),
+        str(rctx.path("usr/lib/python311.zip")),
+        "--keep=os.py",
+        "--keep=lib-dynload",
+    ])
+    res = rctx.execute(
+        [rctx.path(_PYTHON_BIN), "-S", "-s", "-B", "-c", "import json, zipfile, argparse, subprocess, xml.dom.minidom; print('ok')"],
+        environment = _python_env(rctx, rctx.path(".")),
+    )
+    if res.return_code != 0 or res.stdout.strip() != "ok":
+        fail("{}: the pinned interpreter cannot import from its zipped standard library: {}".format(rctx.name, res.stderr.strip()))
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))
     rctx.file("BUILD.bazel", _PYTHON_BUILD.format(python = _PYTHON_BIN))
 
@@ -212,7 +237,7 @@ package(default_visibility = ["//visibility:public"])
 
 filegroup(
     name = "site",
-    srcs = glob(["site/**"], exclude = ["**/__pycache__/**"]),
+    srcs = ["site.zip"],
 )
 """
 
@@ -253,6 +278,13 @@ def _kernel_py_wheels_repository_impl(rctx):
         rctx.symlink(whl, zipped)
         rctx.extract(zipped, output = "site")
     rctx.delete("_wheels")
+    _run_python(rctx, [
+        str(rctx.path(Label("//tools/deb_assemble:assemble.py"))),
+        "--zip-tree",
+        str(rctx.path("site")),
+        str(rctx.path("site.zip")),
+    ], rctx.name + ": zipping the wheels")
+    rctx.delete("site")
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))
     rctx.file("BUILD.bazel", _WHEELS_BUILD)
 

@@ -302,8 +302,12 @@ def run_qemu(
                 pass
     finally:
         _stop(proc)
-        for s in (proc.stdout, proc.stderr):
-            s.close()
+        # QEMU is gone, so its pipes reach EOF and the pumps end. (Closing the
+        # pipes under a reading thread could make that thread print an error.)
+        for t, stream in zip(pumps, (proc.stdout, proc.stderr)):
+            t.join(timeout=2)
+            if not t.is_alive():
+                stream.close()
     if reason is None:
         reason = "panic" if watcher.panic is not None else "exited"
         exit_code = proc.returncode

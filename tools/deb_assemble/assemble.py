@@ -23,8 +23,13 @@ def main(argv=None):
     parser.add_argument("--tool", action="append", default=[], help="NAME or NAME=LLVM_BIN_NAME")
     parser.add_argument("--allow-host-libs", action="store_true", help="local LLVM installs: skip the closure check")
     parser.add_argument("--relative-symlinks", metavar="DIR", help="only rewrite absolute symlinks under DIR")
+    parser.add_argument("--zip-tree", nargs=2, metavar=("DIR", "ZIP"), help="only move DIR's files into ZIP")
+    parser.add_argument("--keep", action="append", default=[], help="with --zip-tree: paths below DIR to leave")
     args = parser.parse_args(argv)
     try:
+        if args.zip_tree:
+            lib.zip_tree(args.zip_tree[0], args.zip_tree[1], args.keep)
+            return
         if args.relative_symlinks:
             lib.relative_symlinks(args.relative_symlinks)
             return

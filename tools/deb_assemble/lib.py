@@ -113,6 +113,38 @@ def parse_tool(spec):
     return dest, src or dest
 
 
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def zip_tree(top, zip_path, keep=()):
+    """Moves the files below TOP into a deterministic zip (sorted, fixed dates, stored).
+
+    Files whose TOP-relative path is in KEEP, or below a directory in KEEP, stay on disk
+    (and are not zipped). Returns the number of files zipped. Python imports from a zip on
+    sys.path as from a directory; one zip is one action input instead of hundreds.
+    """
+    import zipfile
+    names = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames.sort()
+        for name in sorted(filenames):
+            rel = os.path.relpath(os.path.join(dirpath, name), top)
+            if "__pycache__" in rel.split(os.sep):
+                continue
+            if any(rel == k or rel.startswith(k.rstrip("/") + "/") for k in keep):
+                continue
+            names.append(rel)
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_STORED) as z:
+        for rel in sorted(names):
+            info = zipfile.ZipInfo(rel.replace(os.sep, "/"), ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            with open(os.path.join(top, rel), "rb") as f:
+                z.writestr(info, f.read())
+    for rel in names:
+        os.remove(os.path.join(top, rel))
+    return len(names)
+
+
 def relative_symlinks(top):
     """Rewrites absolute symlinks under TOP (a sysroot) to point inside TOP, relatively."""
     fixed = 0

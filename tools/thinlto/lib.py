@@ -74,6 +74,23 @@ def stage_tree(module, index_dir, tree, known_modules):
     return imported
 
 
+def linked_modules(list_text, index_dir):
+    """Modules in the link, from --thinlto-index-only=FILE's list.
+
+    lld writes each linked module's path with --thinlto-prefix-replace applied
+    (INDEX_DIR/module); lazy archive members it did not extract are absent.
+    """
+    prefix = index_dir.rstrip("/") + "/"
+    mods = set()
+    for line in list_text.splitlines():
+        if not line.strip():
+            continue
+        if not line.startswith(prefix):
+            raise ThinLtoError(f"thin-link list entry {line!r} is not below {prefix}")
+        mods.add(line[len(prefix):])
+    return mods
+
+
 def stage_skipped(module, tree):
     """Marks TREE as the tree of a lazy archive member the thin-link did not extract."""
     os.makedirs(tree, exist_ok=True)

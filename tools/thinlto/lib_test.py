@@ -173,5 +173,17 @@ class CheckNativeTest(absltest.TestCase):
             lib.check_native("a.native.o", self.elf[:64], "EM_X86_64")
 
 
+class LinkedModulesTest(absltest.TestCase):
+
+    def test_strips_the_prefix_replace_directory(self):
+        text = "/tmp/idx/bazel-out/b.o\n/tmp/idx/lib/a.o\n"
+        self.assertEqual(lib.linked_modules(text, "/tmp/idx"), {"bazel-out/b.o", "lib/a.o"})
+        self.assertEqual(lib.linked_modules(text, "/tmp/idx/"), {"bazel-out/b.o", "lib/a.o"})
+
+    def test_entry_outside_the_directory(self):
+        with self.assertRaisesRegex(lib.ThinLtoError, "not below"):
+            lib.linked_modules("elsewhere/a.o\n", "/tmp/idx")
+
+
 if __name__ == "__main__":
     absltest.main()

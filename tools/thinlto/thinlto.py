@@ -43,7 +43,7 @@ def _thin_link():
             raise lib.ThinLtoError(f"thin-link failed: {proc.stderr.strip()}")
         known = {i for i in _INPUTS.value if not i.startswith("-")}
         with open(listed) as f:
-            linked = set(f.read().split())
+            linked = lib.linked_modules(f.read(), idx)
         for module, tree in zip(_BITCODE.value, _TREES.value):
             if module in linked:
                 lib.stage_tree(module, idx, tree, known)
