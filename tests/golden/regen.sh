@@ -94,7 +94,7 @@ for a in "${arches[@]}"; do
   rm -rf "$out" && mkdir -p "$out"
   kmake=(make -s -C "$tree" O="$out" ARCH="$a" LLVM="$llvm/")
 
-  "${kmake[@]}" tinyconfig >/dev/null
+  "${kmake[@]}" tinyconfig > "$out/config.log" 2>&1 || die "$a: make tinyconfig failed (see $out/config.log)"
   frag="$out/fragment.config"
   cp "$here/$a.config" "$frag"
   case "$lto" in
@@ -103,7 +103,7 @@ for a in "${arches[@]}"; do
     full) echo "CONFIG_LTO_CLANG_FULL=y" >> "$frag" ;;
   esac
   cat "$frag" >> "$out/.config"
-  "${kmake[@]}" olddefconfig >/dev/null 2>&1
+  "${kmake[@]}" olddefconfig >> "$out/config.log" 2>&1 || die "$a: make olddefconfig failed (see $out/config.log)"
   while read -r line; do
     [[ -z "$line" || "$line" == \#* ]] && continue
     grep -qxF "$line" "$out/.config" || die "$a: $line did not stick (see $out/.config)"

@@ -13,6 +13,11 @@ turns the `calling` lines into the ordered list of function names; that list
 is the initcall order the kernel really ran, and `diff_initcalls` compares it
 with an expected one.
 
+Under CONFIG_LTO_CLANG the initcall table points at a global stub per
+initcall (include/linux/init.h, `__initcall_stub`), so the console shows
+`__initstub__kmod_<modname>__<counter>_<line>_<fn><level>` instead of `<fn>`;
+`Initcall.name` is `<fn>` either way, so LTO and non-LTO sequences compare.
+
 `run_qemu` runs QEMU with a deadline and feeds each console line to a
 `Watcher`, which says when to stop: as soon as every expected regex has been
 seen (success), or once the kernel has panicked or QEMU has exited (failure).
@@ -47,6 +52,10 @@ _CALLING_RE = re.compile(_PREFIX + r"calling  " + _SYM + r" @ (?P<pid>\d+)\s*$")
 _RETURNED_RE = re.compile(
     _PREFIX + r"initcall " + _SYM + r" returned (?P<ret>-?\d+) after (?P<usecs>-?\d+) usecs\s*$"
 )
+# __initstub__<modname>__<counter>_<line>_<fn><level>, as in
+# scripts/generate_initcall_order.pl (the greedy `.*` takes the shortest level).
+_STUB_RE = re.compile(r"^__initstub__(\S*)__(\d+)_(\d+)_(.*)$", re.ASCII)
+_STUB_LEVEL_RE = re.compile(r"^(.*)((early|rootfs|con|[0-9])s?)$", re.ASCII)
 _PANIC_RE = re.compile(r"Kernel panic - not syncing")
 _END_PANIC_RE = re.compile(r"---\[ end Kernel panic")
 
@@ -71,8 +80,19 @@ class Initcall:
 
     @property
     def name(self) -> str:
-        """The name used in sequences: `fn`, or `fn [module]` for a module's initcall."""
-        return f"{self.fn} [{self.module}]" if self.module else self.fn
+        """The name used in sequences: the function (without an LTO stub's
+        decoration), and ` [module]` for a module's initcall."""
+        fn = strip_initstub(self.fn)
+        return f"{fn} [{self.module}]" if self.module else fn
+
+
+def strip_initstub(fn: str) -> str:
+    """`<fn>` for an LTO initcall stub `__initstub__kmod_<m>__<n>_<line>_<fn><level>`, else `fn`."""
+    m = _STUB_RE.match(fn)
+    if not m:
+        return fn
+    m = _STUB_LEVEL_RE.match(m[4])
+    return m[1] if m and m[1] else fn
 
 
 def clean_line(raw: str) -> str:

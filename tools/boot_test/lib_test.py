@@ -18,9 +18,13 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _TESTDATA = os.path.join(_HERE, "testdata")
 
 
-def _read(name):
-    with open(os.path.join(_TESTDATA, name)) as f:
+def _read_path(path):
+    with open(path) as f:
         return f.read()
+
+
+def _read(name):
+    return _read_path(os.path.join(_TESTDATA, name))
 
 
 def _fake_qemu(tmp, log_text, *, then="exec sleep 60", status=0, stderr=""):
@@ -75,6 +79,35 @@ class ParseTest(absltest.TestCase):
                 "foo_init [foo]",
                 "0xffff800008a1c2d4",
                 "no_return",
+            ],
+        )
+
+    def test_lto_stubs(self):
+        lines = [
+            "calling  __initstub__kmod_context__416_422_asids_initearly+0x0/0x88 @ 1",
+            "initcall __initstub__kmod_context__416_422_asids_initearly+0x0/0x88 returned 0 after 0 usecs",
+            "calling  __initstub__kmod_min_addr__282_53_init_mmap_min_addr0+0x0/0x1c @ 1",
+            "calling  __initstub__kmod_tree__1_2_x_init1s+0x0/0x4 @ 1",
+            "calling  __initstub__kmod_a__b__1_2_fs_init5+0x0/0x4 @ 1",
+            "calling  __initstub__kmod_vt__3_4_con_initcon+0x0/0x4 @ 1",
+            "calling  __initstub__kmod_initramfs__5_6_populate_rootfsrootfs+0x0/0x4 @ 1",
+            "calling  __initstub__kmod_m__7_8_m_init6+0x0/0x4 [m] @ 9",
+            "calling  __initstub__bad+0x0/0x4 @ 1",  # Not a stub name: kept whole.
+        ]
+        calls = lib.parse_initcalls(lines)
+        self.assertEqual(calls[0].fn, "__initstub__kmod_context__416_422_asids_initearly")
+        self.assertEqual(calls[0].ret, 0)
+        self.assertEqual(
+            [c.name for c in calls],
+            [
+                "asids_init",
+                "init_mmap_min_addr",
+                "x_init",
+                "fs_init",
+                "con_init",
+                "populate_rootfs",
+                "m_init [m]",
+                "__initstub__bad",
             ],
         )
 
@@ -315,10 +348,10 @@ class MainTest(absltest.TestCase):
             env=env,
         )
         self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "", ""))
-        self.assertEqual(open(out).read(), "a_init\nb_init\n")
-        self.assertEqual(open(os.path.join(tmp.full_path, "serial.log")).read(), _BOOT)
+        self.assertEqual(_read_path(out), "a_init\nb_init\n")
+        self.assertEqual(_read_path(os.path.join(tmp.full_path, "serial.log")), _BOOT)
         self.assertEqual(
-            open(args).read().splitlines(),
+            _read_path(args).splitlines(),
             lib.qemu_command(qemu, "arm64", kernel, append_extra="rdinit=/x")[1:],
         )
 
@@ -341,7 +374,7 @@ class MainTest(absltest.TestCase):
             f"boot_test: initcall sequence differs from {golden} (expected 2, observed 2)\n"
             f"--- {golden}\n+++ observed\n@@ -1,2 +1,2 @@\n+a_init\n b_init\n-a_init\n",
         )
-        self.assertEqual(open(log).read(), _BOOT)
+        self.assertEqual(_read_path(log), _BOOT)
 
     def test_expect_flags_replace_the_default(self):
         tmp = self.create_tempdir()
