@@ -5,6 +5,7 @@ load("//rules/private:py_tool.bzl", _py_tool = "py_tool", _py_tool_test = "py_to
 load("//rules/private:thinlto_binary.bzl", _kernel_thinlto_binary = "kernel_thinlto_binary")
 load("//rules/private:kernel_objects.bzl", _kernel_objects = "kernel_objects")
 load("//rules/private:kernel_vmlinux.bzl", _kernel_vmlinux = "kernel_vmlinux")
+load("//rules/private:qemu.bzl", _kernel_boot_test = "kernel_boot_test", _kernel_initcalls = "kernel_initcalls")
 load("//rules/private:platform_transition.bzl", _kernel_platform_files = "kernel_platform_files")
 load("//toolchains:toolchain.bzl", _KernelToolchainInfo = "KernelToolchainInfo")
 load("//rules/private:providers.bzl", _KernelLtoInfo = "KernelLtoInfo", _KernelObjectsInfo = "KernelObjectsInfo")
@@ -17,6 +18,8 @@ register_kernel_toolchains = _register_kernel_toolchains
 kernel_thinlto_binary = _kernel_thinlto_binary
 kernel_objects = _kernel_objects
 kernel_vmlinux = _kernel_vmlinux
+kernel_boot_test = _kernel_boot_test
+kernel_initcalls = _kernel_initcalls
 kernel_platform_files = _kernel_platform_files
 py_tool = _py_tool
 py_tool_test = _py_tool_test

@@ -2,6 +2,7 @@
 
 load("//rules/private:kbuild_import.bzl", "kernel_kbuild_repository")
 load("//rules/private:kernel_source.bzl", "kernel_source_repository")
+load("//rules/private:qemu.bzl", "kernel_qemu_repository")
 load(
     "//toolchains/private:repositories.bzl",
     "debian_skylib_repository",
@@ -41,6 +42,7 @@ def rules_kernel_lto_dependencies(
     _maybe(kernel_py_wheels_repository, "kernel_py_wheels")
     _maybe(kernel_sysroot_repository, "kernel_sysroot")
     _maybe(kernel_source_repository, "linux")
+    _maybe(kernel_qemu_repository, "kernel_qemu")
     for arch in ["arm64", "x86_64"]:
         for lto in ["none", "thin", "full"]:
             _maybe(

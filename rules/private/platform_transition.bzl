@@ -3,7 +3,7 @@
 def _impl(settings, attr):
     return {"//command_line_option:platforms": str(attr.platform)}
 
-_to_platform = transition(
+to_platform = transition(
     implementation = _impl,
     inputs = [],
     outputs = ["//command_line_option:platforms"],
@@ -23,7 +23,7 @@ kernel_platform_files = rule(
     implementation = _kernel_platform_files_impl,
     doc = "Forwards the files (and, for one src, the output groups) of srcs built for `platform`.",
     attrs = {
-        "srcs": attr.label_list(cfg = _to_platform, doc = "Targets to build for `platform`."),
+        "srcs": attr.label_list(cfg = to_platform, doc = "Targets to build for `platform`."),
         "platform": attr.label(mandatory = True, doc = "The target platform, e.g. //platforms:arm64."),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },
