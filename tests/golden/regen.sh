@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the golden initcall sequences (initcalls_<arch>.txt here) from
-# Kbuild's own non-LTO builds of Linux 6.1 tinyconfig + <arch>.config, booted
+# Kbuild's own non-LTO builds of Linux 6.1 tinyconfig + configs/<arch>.config, booted
 # in QEMU (TCG) by tools/boot_test; or, with --check, boots Kbuild builds (e.g.
 # --lto=thin) and compares their sequences with the goldens.
 #
@@ -96,7 +96,7 @@ for a in "${arches[@]}"; do
 
   "${kmake[@]}" tinyconfig > "$out/config.log" 2>&1 || die "$a: make tinyconfig failed (see $out/config.log)"
   frag="$out/fragment.config"
-  cp "$here/$a.config" "$frag"
+  cp "$here/../../configs/$a.config" "$frag"   # the same fragment the Bazel build imports
   case "$lto" in
     none) echo "CONFIG_LTO_NONE=y" >> "$frag" ;;
     thin) echo "CONFIG_LTO_CLANG_THIN=y" >> "$frag" ;;

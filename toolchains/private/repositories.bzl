@@ -31,6 +31,16 @@ def _run_python(rctx, args, what):
         fail("{}: {}".format(what, (res.stderr or res.stdout).strip()))
     return res.stdout
 
+def _check_clang_version(rctx, clang):
+    major = _clang_major(rctx, clang)
+    if major != rctx.attr.version:
+        fail("{}: clang is version {}, rules_kernel_lto needs {} (use an LLVM {} release or install)".format(
+            rctx.name,
+            major,
+            rctx.attr.version,
+            rctx.attr.version,
+        ))
+
 def _run_stdlib_python(rctx, args):
     """Runs a stdlib-only script with the interpreter being assembled (its stdlib unzipped)."""
     res = rctx.execute([rctx.path(_PYTHON_BIN), "-S", "-s", "-B"] + args, environment = _python_env(rctx, rctx.path(".")), quiet = True)
@@ -93,6 +103,9 @@ def _kernel_llvm_repository_impl(rctx):
         extra = ["--allow-host-libs"]
     else:
         fail("{}: source must be \"debian\", \"archive\" or \"local\", not {}".format(rctx.name, repr(source)))
+    if source != "debian":
+        # Check the version first: a wrong LLVM is a clearer error than a missing tool.
+        _check_clang_version(rctx, rctx.path("{}/{}/bin/clang".format(root, prefix)))
     args = [
         str(rctx.path(Label("//tools/deb_assemble:assemble.py"))),
         "--root",
@@ -107,14 +120,7 @@ def _kernel_llvm_repository_impl(rctx):
     _run_python(rctx, args, rctx.name + ": assembling LLVM")
     if source != "local":
         rctx.delete(unpacked)
-    major = _clang_major(rctx, rctx.path("bin/clang"))
-    if major != rctx.attr.version:
-        fail("{}: clang is version {}, rules_kernel_lto needs {} (use an LLVM {} release or install)".format(
-            rctx.name,
-            major,
-            rctx.attr.version,
-            rctx.attr.version,
-        ))
+    _check_clang_version(rctx, rctx.path("bin/clang"))
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))
     rctx.file("BUILD.bazel", _LLVM_BUILD.format(source = source))
 
