@@ -83,7 +83,9 @@ def _kernel_kbuild_repository_impl(rctx):
         "--path=" + _HOST_PATH,
         "--timings=" + str(rctx.path("timings.json")),
         "--clang_scan_deps=" + str(llvm.get_child("clang-scan-deps")),
-        "--hostcc={} --sysroot={} -fuse-ld=lld".format(llvm.get_child("clang"), sysroot),
+        # -Qunused-arguments: tools/ (objtool) builds with -Werror, and -fuse-ld is unused
+        # when only compiling.
+        "--hostcc={} --sysroot={} -fuse-ld=lld -Qunused-arguments".format(llvm.get_child("clang"), sysroot),
     ]
     for flag, tool in [
         ("clang", "clang"),
