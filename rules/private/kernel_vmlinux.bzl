@@ -12,7 +12,7 @@ load("//rules/private/actions:lto.bzl", "lto_actions")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 
-def _initcall_order(ctx, tc, objs, inputs):
+def _initcall_order(ctx, tc, inputs):
     out = ctx.actions.declare_file(ctx.label.name + "/.tmp_initcalls.lds")
     args = ctx.actions.args()
     args.use_param_file("--flagfile=%s", use_always = True)
@@ -45,50 +45,42 @@ def _kernel_vmlinux_impl(ctx):
     ldflags = info.link["ldflags"]
     vmlinux_o = ctx.actions.declare_file(ctx.label.name + "/vmlinux.o")
     lto_outputs = []
-    if mode == "none":
-        lto_actions.emit_link(ctx, tc, members + libs, vmlinux_o, _without_emulation(ldflags, tc) + ["-r"], order = members + _lazy(libs))
-    else:
-        initcalls = _initcall_order(ctx, tc, members + libs, members + libs)
-        script = ["-T", initcalls.path]
-        if mode in ("thin", "full"):
-            lto_actions.emit_link(
-                ctx,
-                tc,
-                members + libs + [initcalls],
-                vmlinux_o,
-                _without_emulation(ldflags, tc) + ["-r"] + script,
-                order = members + _lazy(libs),
-            )
-        else:
-            thinlto = ctx.attr._thinlto[DefaultInfo].files_to_run
-            paths = info.vmlinux_members + info.lib_members
-            bitcode = [f for m, f in zip(paths, members + libs) if info.bitcode[m]]
-            path_of = {f: m for m, f in zip(paths, members + libs)}
-            trees = lto_actions.emit_thin_link(
-                ctx,
-                tc,
-                thinlto,
-                members + libs + [initcalls],
-                bitcode,
-                ldflags + ["-r"] + script,
-                order = members + _lazy(libs),
-            )
-            natives = {}
-            for obj, tree in zip(bitcode, trees):
-                native = ctx.actions.declare_file("{}/natives/{}".format(ctx.label.name, path_of[obj]))
-                lto_actions.emit_backend(ctx, tc, thinlto, obj, tree, native)
-                natives[obj] = native
-            n_members = [natives.get(f, f) for f in members]
-            n_libs = [natives.get(f, f) for f in libs]
-            lto_outputs = [KernelLtoInfo(bitcode = bitcode, indexes = trees, natives = natives.values())]
-            lto_actions.emit_link(
-                ctx,
-                tc,
-                n_members + n_libs + [initcalls],
-                vmlinux_o,
-                _without_emulation(ldflags, tc) + ["-r"] + script,
-                order = n_members + _lazy(n_libs),
-            )
+    extra, script = [], []
+    if mode != "none":
+        initcalls = _initcall_order(ctx, tc, members + libs)
+        extra, script = [initcalls], ["-T", initcalls.path]
+    if mode == "thin_dist":
+        # The natives replace the bitcode objects; then the same `ld -r` as the other modes.
+        thinlto = ctx.attr._thinlto[DefaultInfo].files_to_run
+        paths = info.vmlinux_members + info.lib_members
+        bitcode = [f for m, f in zip(paths, members + libs) if info.bitcode[m]]
+        path_of = {f: m for m, f in zip(paths, members + libs)}
+        trees = lto_actions.emit_thin_link(
+            ctx,
+            tc,
+            thinlto,
+            members + libs + extra,
+            bitcode,
+            ldflags + ["-r"] + script,
+            order = members + _lazy(libs),
+        )
+        natives = {}
+        for obj, tree in zip(bitcode, trees):
+            native = ctx.actions.declare_file("{}/natives/{}".format(ctx.label.name, path_of[obj]))
+            lto_actions.emit_backend(ctx, tc, thinlto, obj, tree, native)
+            natives[obj] = native
+        members = [natives.get(f, f) for f in members]
+        libs = [natives.get(f, f) for f in libs]
+        lto_outputs = [KernelLtoInfo(bitcode = bitcode, indexes = trees, natives = natives.values())]
+    # none: natives; thin/full: lld runs LTO in-process; thin_dist: the backends' natives.
+    lto_actions.emit_link(
+        ctx,
+        tc,
+        members + libs + extra,
+        vmlinux_o,
+        _without_emulation(ldflags, tc) + ["-r"] + script,
+        order = members + _lazy(libs),
+    )
     outs = _link_vmlinux(ctx, tc, info, vmlinux_o)
     return [
         DefaultInfo(files = depset(outs.values())),

@@ -106,24 +106,21 @@ for ref in {refs}; do
 done
 """
 
-def _runfiles_path(ctx, f):
-    return f.short_path
-
 def _kernel_boot_test_impl(ctx):
     kernel = _kernel_file(ctx)
     refs = ctx.files.expected_initcalls
     args = [
-        "--qemu=" + _runfiles_path(ctx, ctx.file._qemu),
+        "--qemu=" + ctx.file._qemu.short_path,
         "--arch=" + ctx.attr.arch,
-        "--kernel=" + _runfiles_path(ctx, kernel),
+        "--kernel=" + kernel.short_path,
         "--timeout_secs={}".format(ctx.attr.timeout_secs),
     ]
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(script, _TEST.format(
         label = str(ctx.label),
-        boot_test = _runfiles_path(ctx, ctx.executable._boot_test),
+        boot_test = ctx.executable._boot_test.short_path,
         args = " ".join(["'{}'".format(a) for a in args]),
-        refs = " ".join(["'{}'".format(_runfiles_path(ctx, r)) for r in refs]),
+        refs = " ".join(["'{}'".format(r.short_path) for r in refs]),
     ), is_executable = True)
     runfiles = ctx.runfiles(files = [kernel, ctx.file._qemu] + refs)
     runfiles = runfiles.merge(ctx.attr._boot_test[DefaultInfo].default_runfiles)
