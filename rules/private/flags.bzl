@@ -1,4 +1,6 @@
-"""The --//:lto build setting."""
+"""The --//:lto build setting and the front door (//:vmlinux and siblings)."""
+
+load("//rules/private:platform_transition.bzl", "to_transit")
 
 LTO_MODES = ["thin_dist", "thin", "full", "none"]
 
@@ -11,6 +13,25 @@ kernel_lto_flag = rule(
     implementation = _kernel_lto_flag_impl,
     doc = "The kernel's LTO link mode: thin_dist (default), thin, full or none.",
     build_setting = config.string(flag = True),
+)
+
+def _kernel_front_impl(ctx):
+    kernel = ctx.attr.kernel
+    kernel = kernel[0] if type(kernel) == "list" else kernel
+    providers = [DefaultInfo(files = kernel[DefaultInfo].files)]
+    if OutputGroupInfo in kernel:
+        providers.append(kernel[OutputGroupInfo])
+    return providers
+
+_kernel_front = rule(
+    implementation = _kernel_front_impl,
+    doc = "Forwards a kernel_vmlinux target's files and output groups, reached via to_transit.",
+    attrs = {
+        # to_transit + the kernel's own incoming transition: the kernel is built in the same
+        # directory as when a boot test reaches it (see platform_transition.bzl).
+        "kernel": attr.label(mandatory = True, cfg = to_transit),
+        "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
+    },
 )
 
 def kernel_front_door(name, kernels):
@@ -32,9 +53,9 @@ def kernel_front_door(name, kernels):
         )
         choices[":" + setting] = label
     # Manual: `bazel test //...` must not import and build every kernel; name them.
-    native.alias(
+    _kernel_front(
         name = name,
-        actual = select(choices, no_match_error = "//:{} needs --platforms=//platforms:arm64 or //platforms:x86_64".format(name)),
+        kernel = select(choices, no_match_error = "//:{} needs --platforms=//platforms:arm64 or //platforms:x86_64".format(name)),
         tags = ["manual"],
     )
     for group in ["image", "system_map", "vmlinux_o"]:

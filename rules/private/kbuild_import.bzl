@@ -31,6 +31,7 @@ kernel_objects(
     name = "objects",
     objtree = ":objtree",
     plan = PLAN_JSON,
+    platform = "{platform}",
     srctree = "{srctree}",
 )
 {targets}
@@ -41,6 +42,7 @@ kernel_vmlinux(
     name = "{mode}",
     mode = "{mode}",
     objects = ":objects",
+    platform = "{platform}",
 )
 """
 
@@ -109,10 +111,12 @@ def _kernel_kbuild_repository_impl(rctx):
         fail("{}: Kbuild import failed: {}".format(rctx.name, (res.stderr or res.stdout).strip()))
     plan = rctx.read("plan.json")
     rctx.file("plan.bzl", "PLAN_JSON = " + json.encode(plan) + "\n")
-    targets = "".join([_TARGET.format(mode = mode) for mode in MODES_OF_CONFIG[rctx.attr.lto]])
+    platform = rctx.attr.platform or "@rules_kernel_lto//platforms:" + rctx.attr.arch
+    targets = "".join([_TARGET.format(mode = mode, platform = platform) for mode in MODES_OF_CONFIG[rctx.attr.lto]])
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))
     rctx.file("BUILD.bazel", _BUILD.format(
         targets = targets,
+        platform = platform,
         srctree = "@{}//:tree".format(rctx.attr.srctree.workspace_name),
     ))
 
@@ -125,6 +129,7 @@ kernel_kbuild_repository = repository_rule(
         "defconfig_target": attr.string(default = "tinyconfig", doc = "The *config make target to start from."),
         "fragments": attr.label_list(allow_files = True, doc = "Config fragments applied in order."),
         "lto": attr.string(mandatory = True, values = ["none", "thin", "full"], doc = "Kconfig LTO choice."),
+        "platform": attr.string(doc = "Target platform the kernel is built for; default @rules_kernel_lto//platforms:<arch>."),
         "_tool": attr.label_list(default = [
             "//tools/kbuild_import:kbuild_import.py",
             "//tools/kbuild_import:lib.py",

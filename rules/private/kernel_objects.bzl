@@ -4,6 +4,8 @@ Each action declares exactly the source and the headers the import found for tha
 (plus the generated headers and build-step files it reads), never the include tree.
 """
 
+load("//rules/private:platform_transition.bzl", "own_platform")
+load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:providers.bzl", "KernelObjectsInfo")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
@@ -47,6 +49,9 @@ def _kernel_objects_impl(ctx):
         "$(objtree)": ctx.attr.objtree.label.workspace_root + "/obj",
         "$(CC_RESOURCE_DIR)": tc.builtin_include[:-len("/include")],
     }
+    objtool = obj.get("tools/objtool/objtool")
+    if not objtool and [o for o in plan["objects"] if o.get("post")]:
+        fail("{}: the plan runs objtool but the import built none (tools/objtool/objtool); re-import".format(ctx.label))
     objects = {}
     bitcode = {}
     asm_inputs = []
@@ -66,13 +71,19 @@ def _kernel_objects_impl(ctx):
             args.add_all(["-E", "-o", out, source])
         else:
             args.add_all(["-c", "-o", out, source])
-        ctx.actions.run(
-            executable = tc.clang,
-            arguments = [args],
-            inputs = depset(inputs, transitive = [tc.all_files]),
-            outputs = [out],
+        post = o.get("post", [])
+        if len(post) > 1:
+            fail("{}: {} has {} post-compile steps; only one objtool step is supported".format(ctx.label, o["out"], len(post)))
+        run_then_objtool(
+            ctx,
+            tc.clang,
+            [args],
+            depset(inputs, transitive = [tc.all_files]),
+            out,
+            objtool,
+            objtool_flags(post[0], o["out"], ctx.label) if post else None,
             mnemonic = "KernelCompile",
-            progress_message = "Compiling {} ({})".format(o["out"], "linker script" if is_lds else o["lto"]),
+            progress_message = "Compiling {} ({}{})".format(o["out"], "linker script" if is_lds else o["lto"], ", objtool" if post else ""),
         )
         if o.get("lang") == "asm":
             asm_inputs += inputs[1:]
@@ -104,6 +115,7 @@ def _kernel_objects_impl(ctx):
             lds = lds,
             link = plan["link"],
             host_programs = hosts,
+            objtool = objtool,
             asflags = asflags,
             asm_inputs = depset(asm_inputs),
         ),
@@ -116,6 +128,9 @@ kernel_objects = rule(
         "plan": attr.string(mandatory = True, doc = "The plan JSON (plan.bzl's PLAN_JSON)."),
         "srctree": attr.label(mandatory = True, doc = "All files of the kernel source tree."),
         "objtree": attr.label(mandatory = True, doc = "The import's object tree (generated headers, host programs)."),
+        "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
+        "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },
+    cfg = own_platform,
     toolchains = [_TOOLCHAIN],
 )

@@ -7,6 +7,8 @@ Link modes (the `mode` attribute; //:lto selects it):
   thin_dist  KernelThinLink, one KernelLtoBackend action per bitcode object, then ld.lld -r
 """
 
+load("//rules/private:objtool.bzl", "objtool_flags")
+load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelLtoInfo", "KernelObjectsInfo")
 load("//rules/private/actions:lto.bzl", "lto_actions")
 
@@ -73,6 +75,7 @@ def _kernel_vmlinux_impl(ctx):
         libs = [natives.get(f, f) for f in libs]
         lto_outputs = [KernelLtoInfo(bitcode = bitcode, indexes = trees, natives = natives.values())]
     # none: natives; thin/full: lld runs LTO in-process; thin_dist: the backends' natives.
+    post = _vmlinux_o_post(ctx, info)
     lto_actions.emit_link(
         ctx,
         tc,
@@ -80,12 +83,26 @@ def _kernel_vmlinux_impl(ctx):
         vmlinux_o,
         _without_emulation(ldflags, tc) + ["-r"] + script,
         order = members + _lazy(libs),
+        objtool = info.objtool,
+        objtool_flags = objtool_flags(post, "vmlinux.o", ctx.label) if post else None,
     )
     outs = _link_vmlinux(ctx, tc, info, vmlinux_o)
     return [
         DefaultInfo(files = depset(outs.values())),
         OutputGroupInfo(vmlinux_o = depset([vmlinux_o]), **{k: depset([v]) for k, v in outs.items()}),
     ] + lto_outputs
+
+def _vmlinux_o_post(ctx, info):
+    """The command Kbuild runs after `ld -r -o vmlinux.o` (x86_64 LTO: objtool), or None."""
+    steps = [s for s in info.link.get("steps", []) if s["target"] == "vmlinux.o"]
+    if len(steps) != 1:
+        fail("{}: the plan has {} vmlinux.o link steps, expected 1; re-import".format(ctx.label, len(steps)))
+    post = [c.strip() for c in steps[0]["cmd"].split(";")[1:] if c.strip()]
+    if len(post) > 1:
+        fail("{}: Kbuild runs {} commands after linking vmlinux.o; only one objtool step is supported".format(ctx.label, len(post)))
+    if post and not info.objtool:
+        fail("{}: the plan runs objtool on vmlinux.o but the import built none; re-import".format(ctx.label))
+    return post[0] if post else None
 
 def _link_vmlinux(ctx, tc, info, vmlinux_o):
     """KernelVmlinux: link-vmlinux.sh after vmlinux.o (kallsyms passes, System.map, sorttable, Image)."""
@@ -144,6 +161,9 @@ kernel_vmlinux = rule(
         "_thinlto": attr.label(default = "//tools/thinlto", executable = True, cfg = "exec"),
         "_initcall_order": attr.label(default = "//tools/initcall_order", executable = True, cfg = "exec"),
         "_link_vmlinux": attr.label(default = "//tools/link_vmlinux", executable = True, cfg = "exec"),
+        "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
+        "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },
+    cfg = own_platform,
     toolchains = [_TOOLCHAIN],
 )

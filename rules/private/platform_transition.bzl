@@ -1,4 +1,13 @@
-"""kernel_platform_files: builds its srcs for another target platform."""
+"""Platform transitions, and kernel_platform_files (builds its srcs for another platform).
+
+A kernel is built once however it is reached. Bazel 4-7 name a transitioned output
+directory after the options a transition *changed* (`affected by starlark transition`), so
+`--platforms=//platforms:arm64` on the command line and a test that transitions from the
+host platform to arm64 would put the same kernel in two directories and build it twice.
+Kernel rules therefore carry an incoming transition to their own platform (`own_platform`),
+and every route into them first moves the platform away (`to_transit`, `to_platform`): the
+kernel always lands in the configuration "platforms changed, now <arch>".
+"""
 
 def _impl(settings, attr):
     return {"//command_line_option:platforms": str(attr.platform)}
@@ -8,6 +17,20 @@ to_platform = transition(
     inputs = [],
     outputs = ["//command_line_option:platforms"],
 )
+
+# The platform's label as seen from any repository (the generated kernel repositories too).
+_TRANSIT = str(Label("//platforms:transit"))
+
+def _transit_impl(settings, attr):
+    return {"//command_line_option:platforms": _TRANSIT}
+
+to_transit = transition(
+    implementation = _transit_impl,
+    inputs = [],
+    outputs = ["//command_line_option:platforms"],
+)
+
+own_platform = to_platform  # as an incoming transition: the rule's own `platform` attribute
 
 def _kernel_platform_files_impl(ctx):
     files = depset(transitive = [s[DefaultInfo].files for s in ctx.attr.srcs])

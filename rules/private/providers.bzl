@@ -22,6 +22,7 @@ KernelObjectsInfo = provider(
         "lds": "File: the preprocessed vmlinux linker script.",
         "link": "dict: the plan's `link` section (ldflags, ldflags_vmlinux, kallsyms args, sorttable, ...).",
         "host_programs": "dict[string, File]: host programs built at import (scripts/kallsyms, scripts/sorttable).",
+        "objtool": "File or None: tools/objtool/objtool as built at import (x86_64), static.",
         "asflags": "list[string]: flags to assemble the kallsyms .S like Kbuild (those of vmlinux.a's first assembly object).",
         "asm_inputs": "depset[File]: headers the assembly objects read (covers the kallsyms .S).",
     },

@@ -5,7 +5,7 @@ kernel_qemu_repository takes qemu-system-aarch64 / qemu-system-x86_64 from the h
 they run. Boots are TCG-only here (no KVM).
 """
 
-load("//rules/private:platform_transition.bzl", "to_platform")
+load("//rules/private:platform_transition.bzl", "to_transit")
 
 _QEMU_BINARIES = {"arm64": "qemu-system-aarch64", "x86_64": "qemu-system-x86_64"}
 
@@ -62,9 +62,8 @@ def _kernel_initcalls_impl(ctx):
     return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
 
 _COMMON = {
-    "kernel": attr.label(mandatory = True, cfg = to_platform, doc = "A kernel_vmlinux target (//:vmlinux)."),
+    "kernel": attr.label(mandatory = True, cfg = to_transit, doc = "A kernel_vmlinux target; built for its own platform, in the same directory as //:vmlinux builds it."),
     "arch": attr.string(mandatory = True, values = ["arm64", "x86_64"], doc = "Guest architecture."),
-    "platform": attr.label(mandatory = True, doc = "Target platform to build the kernel for."),
     "timeout_secs": attr.int(default = 240, doc = "Boot time limit (TCG)."),
     "_boot_test": attr.label(default = "//tools/boot_test", executable = True, cfg = "exec"),
     "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),

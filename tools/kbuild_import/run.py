@@ -67,6 +67,10 @@ def make_argv(opts: Options, goals: Sequence[str], *, dry_run: bool = False, job
             argv.append(f"{var}={value}")
     if "clangxx" not in opts.tools or not opts.tools.get("clangxx"):
         argv.append("HOSTCXX=false")  # no C++ host programs in this build: fail loudly if any
+    # Host programs are linked statically against the pinned sysroot: objtool's libelf (and
+    # its zlib/zstd) come from the sysroot, not from whatever the executing host has, and
+    # no host pkg-config is consulted.
+    argv += ["HOSTPKG_CONFIG=false", "HOSTLDFLAGS=-static -lz -lzstd"]
     if dry_run:
         argv.append("-n")
     elif jobs and jobs > 1:

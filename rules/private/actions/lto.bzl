@@ -1,5 +1,7 @@
 """Action helpers shared by every rule that compiles and links with ThinLTO."""
 
+load("//rules/private:objtool.bzl", "run_then_objtool")
+
 def emit_compile(ctx, tc, src, out, copts, hdrs, lto):
     """One KernelCompile action: SRC -> OUT (bitcode for lto "thin"/"full", else native).
 
@@ -97,21 +99,28 @@ def emit_backend(ctx, tc, thinlto, obj, tree, out):
         progress_message = "ThinLTO backend {}".format(obj.short_path),
     )
 
-def emit_link(ctx, tc, objects, out, ldflags, order = None):
-    """One KernelLink action: ld.lld EMULATION LDFLAGS -o OUT ORDER (default ORDER: objects)."""
+def emit_link(ctx, tc, objects, out, ldflags, order = None, objtool = None, objtool_flags = None):
+    """One KernelLink action: ld.lld EMULATION LDFLAGS -o OUT ORDER (default ORDER: objects).
+
+    With objtool_flags (x86_64 LTO: Kbuild's `; objtool ... --link vmlinux.o`), the same
+    action then runs `objtool FLAGS OUT` on the linked file.
+    """
     args = ctx.actions.args()
     args.use_param_file("@%s", use_always = True)
     args.add_all(tc.ld_emulation)
     args.add_all(ldflags)
     args.add("-o", out)
     args.add_all(order if order != None else objects)
-    ctx.actions.run(
-        executable = tc.ld_lld,
-        arguments = [args],
-        inputs = depset(objects, transitive = [tc.all_files]),
-        outputs = [out],
+    run_then_objtool(
+        ctx,
+        tc.ld_lld,
+        [args],
+        depset(objects, transitive = [tc.all_files]),
+        out,
+        objtool,
+        objtool_flags,
         mnemonic = "KernelLink",
-        progress_message = "Linking {}".format(out.short_path),
+        progress_message = "Linking {}{}".format(out.short_path, " (objtool)" if objtool_flags != None else ""),
     )
 
 lto_actions = struct(

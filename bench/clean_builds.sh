@@ -1,0 +1,53 @@
+#!/bin/bash
+# Clean kernel builds, one platform x LTO mode at a time, in a fresh output base.
+#
+#   bench/clean_builds.sh [OUT.tsv] [arch/mode ...]     (default: all 8, arm64 first)
+#
+# Per build: wall seconds, actions run (by mnemonic, from Bazel's execution log) and the
+# output sha256s. Builds run in order, so a later mode of the same config (thin after
+# thin_dist) reuses its compiles: the table says how many actions each build ran.
+# The Kbuild import (repository fetch) is timed separately first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-bench/clean_builds.tsv}
+shift || true
+combos=("$@")
+[ ${#combos[@]} -gt 0 ] || combos=(arm64/none arm64/thin_dist arm64/thin arm64/full x86_64/none x86_64/thin_dist x86_64/thin x86_64/full)
+base=${BENCH_BASE:-$(mktemp -d /tmp/kernel-bench.XXXXXX)}
+bz() { ./bazel --output_base="$base/ob" "$@"; }
+log="$base/log"
+printf 'what\tseconds\tactions\tdetail\n' > "$out"
+t0=$(date +%s.%N)
+bz fetch @linux_arm64_none//:all @linux_arm64_thin//:all @linux_arm64_full//:all \
+  @linux_x86_64_none//:all @linux_x86_64_thin//:all @linux_x86_64_full//:all > "$log" 2>&1
+t1=$(date +%s.%N)
+printf 'fetch+import(6 configs, toolchain)\t%.0f\t-\t%s\n' "$(echo "$t1 - $t0" | bc)" "$(uname -m)" >> "$out"
+for c in "${combos[@]}"; do
+  arch=${c%/*} mode=${c#*/}
+  exec_log="$base/exec_${arch}_${mode}.json"
+  t0=$(date +%s.%N)
+  bz build //:vmlinux --platforms=//platforms:$arch --//:lto=$mode \
+    --execution_log_json_file="$exec_log" >> "$log" 2>&1
+  t1=$(date +%s.%N)
+  counts=$(python3 - "$exec_log" <<'PY'
+import json, sys, collections
+text = open(sys.argv[1]).read()
+dec, i, n = json.JSONDecoder(), 0, collections.Counter()
+while i < len(text):
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i >= len(text):
+        break
+    obj, i = dec.raw_decode(text, i)
+    if obj.get("remoteCacheHit"):
+        continue
+    n[obj.get("mnemonic", "?")] += 1
+print(sum(n.values()), " ".join(f"{k}={v}" for k, v in sorted(n.items())))
+PY
+)
+  files=$(bz cquery //:vmlinux --platforms=//platforms:$arch --//:lto=$mode --output=files 2>/dev/null | sort)
+  sums=$(for f in $files; do printf '%s=%s ' "$(basename "$f")" "$(sha256sum "$(bz info execution_root 2>/dev/null)/$f" | cut -c1-16)"; done)
+  printf '%s\t%.0f\t%s\t%s %s\n' "$c" "$(echo "$t1 - $t0" | bc)" "${counts%% *}" "${counts#* }" "$sums" >> "$out"
+  cat "$out" | tail -1
+done
+echo "output base: $base/ob (bazel --output_base=$base/ob test //tests/boot:all boots these kernels without rebuilding them)"

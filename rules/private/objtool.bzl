@@ -1,0 +1,36 @@
+"""Kbuild's post-compile/post-link steps (objtool on x86_64), run inside the same action.
+
+Kbuild runs objtool on an object right after clang writes it (non-LTO x86_64) and on
+vmlinux.o right after `ld -r` (LTO x86_64): objtool rewrites the file in place (ORC unwind
+tables, static-call and retpoline sites, ...). A kernel built without it boots but is
+silently different, so a plan step we do not understand fails the build.
+"""
+
+_OBJTOOL = "./tools/objtool/objtool"
+
+def objtool_flags(cmd, target, where):
+    """Flags of a normalized Kbuild command `./tools/objtool/objtool FLAGS... TARGET`."""
+    words = [w for w in cmd.split(" ") if w]
+    if (len(words) < 2 or words[0] != _OBJTOOL or words[-1] != target or
+        [w for w in words if "'" in w or '"' in w or "$" in w or ";" in w]):
+        fail("{}: Kbuild runs `{}` after building {}, and only `{} FLAGS {}` is supported; re-import, or report the command".format(
+            where,
+            cmd,
+            target,
+            _OBJTOOL,
+            target,
+        ))
+    return words[1:-1]
+
+def run_then_objtool(ctx, executable, arguments, inputs, out, objtool, flags, **kwargs):
+    """ctx.actions.run(executable, arguments), then `objtool FLAGS out` if flags != None."""
+    if flags == None:
+        ctx.actions.run(executable = executable, arguments = arguments, inputs = inputs, outputs = [out], **kwargs)
+        return
+    ctx.actions.run_shell(
+        command = 'set -e\n"$@"\n{} {} {}'.format(objtool.path, " ".join(flags), out.path),
+        arguments = [executable.path] + arguments,
+        inputs = depset([executable, objtool], transitive = [inputs]),
+        outputs = [out],
+        **kwargs
+    )
