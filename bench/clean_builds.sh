@@ -14,14 +14,17 @@ shift || true
 combos=("$@")
 [ ${#combos[@]} -gt 0 ] || combos=(arm64/none arm64/thin_dist arm64/thin arm64/full x86_64/none x86_64/thin_dist x86_64/thin x86_64/full)
 base=${BENCH_BASE:-$(mktemp -d /tmp/kernel-bench.XXXXXX)}
+mkdir -p "$base"
 bz() { ./bazel --output_base="$base/ob" "$@"; }
 log="$base/log"
-printf 'what\tseconds\tactions\tdetail\n' > "$out"
-t0=$(date +%s.%N)
-bz fetch @linux_arm64_none//:all @linux_arm64_thin//:all @linux_arm64_full//:all \
-  @linux_x86_64_none//:all @linux_x86_64_thin//:all @linux_x86_64_full//:all > "$log" 2>&1
-t1=$(date +%s.%N)
-printf 'fetch+import(6 configs, toolchain)\t%.0f\t-\t%s\n' "$(echo "$t1 - $t0" | bc)" "$(uname -m)" >> "$out"
+if [ -z "${BENCH_RESUME:-}" ]; then  # BENCH_RESUME=1: same output base, append to OUT
+  printf 'what\tseconds\tactions\tdetail\n' > "$out"
+  t0=$(date +%s.%N)
+  bz fetch @linux_arm64_none//:all @linux_arm64_thin//:all @linux_arm64_full//:all \
+    @linux_x86_64_none//:all @linux_x86_64_thin//:all @linux_x86_64_full//:all > "$log" 2>&1
+  t1=$(date +%s.%N)
+  printf 'fetch+import(6 configs, toolchain)\t%.0f\t-\t%s\n' "$(echo "$t1 - $t0" | bc)" "$(uname -m)" >> "$out"
+fi
 for c in "${combos[@]}"; do
   arch=${c%/*} mode=${c#*/}
   exec_log="$base/exec_${arch}_${mode}.json"
@@ -45,8 +48,9 @@ while i < len(text):
 print(sum(n.values()), " ".join(f"{k}={v}" for k, v in sorted(n.items())))
 PY
 )
-  files=$(bz cquery //:vmlinux --platforms=//platforms:$arch --//:lto=$mode --output=files 2>/dev/null | sort)
-  sums=$(for f in $files; do printf '%s=%s ' "$(basename "$f")" "$(sha256sum "$(bz info execution_root 2>/dev/null)/$f" | cut -c1-16)"; done)
+  root=$(bz info execution_root 2>/dev/null)
+  files=$(bz cquery //:vmlinux --platforms=//platforms:$arch --//:lto=$mode --output=starlark --starlark:expr='"\n".join([f.path for f in target.files.to_list()])' 2>/dev/null | sort)
+  sums=$(for f in $files; do printf '%s=%s ' "$(basename "$f")" "$(sha256sum "$root/$f" | cut -c1-16)"; done)
   printf '%s\t%.0f\t%s\t%s %s\n' "$c" "$(echo "$t1 - $t0" | bc)" "${counts%% *}" "${counts#* }" "$sums" >> "$out"
   cat "$out" | tail -1
 done

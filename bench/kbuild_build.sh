@@ -1,0 +1,35 @@
+#!/bin/bash
+# The same kernel built by Kbuild itself (make -j2), for comparison with our clean builds.
+#
+#   bench/kbuild_build.sh OUTPUT_BASE ARCH LTO [JOBS]       (LTO: none | thin | full)
+#
+# Takes the .config of our import (OUTPUT_BASE/external/linux_ARCH_LTO/obj/.config) and
+# the same hermetic LLVM and sysroot (OUTPUT_BASE/external/kernel_llvm, kernel_sysroot),
+# builds in a temporary O= directory and prints one line: ARCH LTO seconds.
+set -euo pipefail
+ob=$1 arch=$2 lto=$3 jobs=${4:-2}
+ext="$ob/external"
+src="$ext/linux"
+cfg="$ext/linux_${arch}_${lto}/obj/.config"
+[ -f "$cfg" ] || { echo "kbuild_build: $cfg missing; build //:vmlinux for $arch/$lto first" >&2; exit 1; }
+bin="$ext/kernel_llvm/bin"
+out=$(mktemp -d /tmp/kbuild-bench.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+cp "$cfg" "$out/.config"
+mk=(make -s -C "$out" -f "$src/Makefile" O="$out" ARCH="$arch" LLVM=1
+    CC="$bin/clang" LD="$bin/ld.lld" AR="$bin/llvm-ar" NM="$bin/llvm-nm" OBJCOPY="$bin/llvm-objcopy"
+    OBJDUMP="$bin/llvm-objdump" READELF="$bin/llvm-readelf" STRIP="$bin/llvm-strip"
+    HOSTCC="$bin/clang --sysroot=$ext/kernel_sysroot -fuse-ld=lld -Qunused-arguments"
+    HOSTLD="$bin/ld.lld" HOSTAR="$bin/llvm-ar" HOSTCXX=false HOSTPKG_CONFIG=false
+    "HOSTLDFLAGS=-static -lz -lzstd"
+    KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 1970" KBUILD_BUILD_USER=kbuild
+    KBUILD_BUILD_HOST=kbuild KBUILD_BUILD_VERSION=1)
+env -i PATH=/usr/bin:/bin HOME="$out" LC_ALL=C "${mk[@]}" olddefconfig > "$out.log" 2>&1
+targets=(vmlinux)
+[ "$arch" = arm64 ] && targets+=(Image)
+t0=$(date +%s.%N)
+env -i PATH=/usr/bin:/bin HOME="$out" LC_ALL=C "${mk[@]}" -j"$jobs" "${targets[@]}" >> "$out.log" 2>&1 \
+  || { tail -20 "$out.log" >&2; exit 1; }
+t1=$(date +%s.%N)
+printf '%s %s %.0f\n' "$arch" "$lto" "$(echo "$t1 - $t0" | bc)"
+rm -f "$out.log"
