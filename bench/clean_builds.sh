@@ -30,7 +30,7 @@ for c in "${combos[@]}"; do
   exec_log="$base/exec_${arch}_${mode}.json"
   t0=$(date +%s.%N)
   bz build //:vmlinux --platforms=//platforms:$arch --//:lto=$mode \
-    --execution_log_json_file="$exec_log" >> "$log" 2>&1
+    --execution_log_json_file="$exec_log" --profile="$base/profile_${arch}_${mode}.json.gz" >> "$log" 2>&1
   t1=$(date +%s.%N)
   counts=$(python3 - "$exec_log" <<'PY'
 import json, sys, collections

@@ -2,7 +2,7 @@
 
 load("//rules/private:kbuild_import.bzl", "kernel_kbuild_repository")
 load("//rules/private:kernel_source.bzl", "kernel_source_repository")
-load("//rules/private:qemu.bzl", "kernel_qemu_repository")
+load("//toolchains/private:qemu_repository.bzl", "kernel_qemu_repository")
 load(
     "//toolchains/private:repositories.bzl",
     "debian_skylib_repository",

@@ -10,11 +10,11 @@ load("//rules/private:providers.bzl", "KernelObjectsInfo")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 
-def _repo_files(target, prefix):
-    """Maps repository-relative paths (below `prefix`) to Files."""
-    root = target.label.workspace_root + "/" + prefix
+def _repo_files(files, root):
+    """Maps paths below `root` to Files."""
+    root += "/"
     out = {}
-    for f in target[DefaultInfo].files.to_list():
+    for f in files:
         if f.path.startswith(root):
             out[f.path[len(root):]] = f
     return out
@@ -42,10 +42,14 @@ def _kernel_objects_impl(ctx):
             tc.arch,
             plan["arch"],
         ))
-    src = _repo_files(ctx.attr.srctree, "")
-    obj = _repo_files(ctx.attr.objtree, "obj/")
+    src_files = ctx.files.srctree
+    if not src_files:
+        fail("{}: srctree has no files; re-import".format(ctx.label))
+    srctree = src_files[0].owner.workspace_root
+    src = _repo_files(src_files, srctree)
+    obj = _repo_files(ctx.files.objtree, ctx.attr.objtree.label.workspace_root + "/obj")
     roots = {
-        "$(srctree)": ctx.attr.srctree.label.workspace_root,
+        "$(srctree)": srctree,
         "$(objtree)": ctx.attr.objtree.label.workspace_root + "/obj",
         "$(CC_RESOURCE_DIR)": tc.builtin_include[:-len("/include")],
     }
@@ -126,8 +130,8 @@ kernel_objects = rule(
     doc = "Compiles every object of an imported Kbuild plan (bitcode or native as the plan says).",
     attrs = {
         "plan": attr.string(mandatory = True, doc = "The plan JSON (plan.bzl's PLAN_JSON)."),
-        "srctree": attr.label(mandatory = True, doc = "All files of the kernel source tree."),
-        "objtree": attr.label(mandatory = True, doc = "The import's object tree (generated headers, host programs)."),
+        "srctree": attr.label(mandatory = True, allow_files = True, doc = "The kernel source files the plan reads (all in one repository)."),
+        "objtree": attr.label(mandatory = True, allow_files = True, doc = "The import's object tree (generated headers, host programs)."),
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },

@@ -5,8 +5,8 @@ directory after the options a transition *changed* (`affected by starlark transi
 `--platforms=//platforms:arm64` on the command line and a test that transitions from the
 host platform to arm64 would put the same kernel in two directories and build it twice.
 Kernel rules therefore carry an incoming transition to their own platform (`own_platform`),
-and every route into them first moves the platform away (`to_transit`, `to_platform`): the
-kernel always lands in the configuration "platforms changed, now <arch>".
+and every route into them first moves the platform away (`to_transit`): the kernel always
+lands in the configuration "platforms (and --//:lto) changed, now <arch> (thin_dist)".
 """
 
 def _impl(settings, attr):
@@ -18,19 +18,31 @@ to_platform = transition(
     outputs = ["//command_line_option:platforms"],
 )
 
-# The platform's label as seen from any repository (the generated kernel repositories too).
+# Labels as seen from any repository (the generated kernel repositories too).
 _TRANSIT = str(Label("//platforms:transit"))
+_LTO = str(Label("//:lto"))
 
+# --//:lto too: Bazel 4 names the output directory after command-line build settings as
+# well, and a kernel target has its mode fixed (only the front door's select reads the
+# flag, before this transition). Both hops change it, so it is always "affected".
 def _transit_impl(settings, attr):
-    return {"//command_line_option:platforms": _TRANSIT}
+    return {"//command_line_option:platforms": _TRANSIT, _LTO: "none"}
 
 to_transit = transition(
     implementation = _transit_impl,
     inputs = [],
-    outputs = ["//command_line_option:platforms"],
+    outputs = ["//command_line_option:platforms", _LTO],
 )
 
-own_platform = to_platform  # as an incoming transition: the rule's own `platform` attribute
+def _own_platform_impl(settings, attr):
+    return {"//command_line_option:platforms": str(attr.platform), _LTO: "thin_dist"}
+
+# As an incoming transition of the kernel rules: their own `platform` attribute.
+own_platform = transition(
+    implementation = _own_platform_impl,
+    inputs = [],
+    outputs = ["//command_line_option:platforms", _LTO],
+)
 
 def _kernel_platform_files_impl(ctx):
     files = depset(transitive = [s[DefaultInfo].files for s in ctx.attr.srcs])
