@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: `bazel test //...` (unit, analysis, toolchain smoke and hermetic
-# checks), the mount-namespace hermeticity run, and the integration workspaces.
+# checks) and one kernel boot, the mount-namespace hermeticity run, and the integration
+# workspaces.
 # Ends with one line `N passed, N failed`: Python test cases (from Bazel's test.xml),
 # other Bazel test targets, and integration cases.
 set -uo pipefail
@@ -11,7 +12,10 @@ passed=0
 failed=0
 
 # Bazel first (it also installs Bazel and fetches the toolchains on a fresh machine).
-"$bazel" test //... 2>&1 | tee "$log"
+# Plus one real kernel: the default build (arm64, thin_dist) booted in QEMU against
+# Kbuild's golden initcalls (~20 min on 2 cores). Every platform x mode:
+#   ./bazel test //tests/boot:all
+"$bazel" test //... //tests/boot:boot_arm64_thin_dist_golden_test 2>&1 | tee "$log"
 bazel_status=${PIPESTATUS[0]}
 testlogs=$("$bazel" info bazel-testlogs 2>/dev/null)
 while read -r target result; do

@@ -8,19 +8,28 @@ silently different, so a plan step we do not understand fails the build.
 
 _OBJTOOL = "./tools/objtool/objtool"
 
-def objtool_flags(cmd, target, where):
-    """Flags of a normalized Kbuild command `./tools/objtool/objtool FLAGS... TARGET`."""
+def parse_objtool(cmd, target):
+    """Parses a normalized Kbuild command `./tools/objtool/objtool FLAGS... TARGET`.
+
+    Returns:
+      struct(flags = list[string] or None, error = string or None).
+    """
     words = [w for w in cmd.split(" ") if w]
-    if (len(words) < 2 or words[0] != _OBJTOOL or words[-1] != target or
-        [w for w in words if "'" in w or '"' in w or "$" in w or ";" in w]):
-        fail("{}: Kbuild runs `{}` after building {}, and only `{} FLAGS {}` is supported; re-import, or report the command".format(
-            where,
-            cmd,
-            target,
-            _OBJTOOL,
-            target,
-        ))
-    return words[1:-1]
+    if len(words) < 2 or words[0] != _OBJTOOL:
+        return struct(flags = None, error = "only objtool is supported after a compile or link")
+    if words[-1] != target:
+        return struct(flags = None, error = "objtool must process {} itself, not {}".format(target, words[-1]))
+    odd = [w for w in words if "'" in w or '"' in w or "$" in w or ";" in w or "|" in w or ">" in w or "<" in w]
+    if odd:
+        return struct(flags = None, error = "shell syntax in an objtool command: {}".format(odd[0]))
+    return struct(flags = words[1:-1], error = None)
+
+def objtool_flags(cmd, target, where):
+    """parse_objtool, failing the build with one line on an unsupported command."""
+    got = parse_objtool(cmd, target)
+    if got.error:
+        fail("{}: Kbuild runs `{}` after building {}: {}; re-import, or report the command".format(where, cmd, target, got.error))
+    return got.flags
 
 def run_then_objtool(ctx, executable, arguments, inputs, out, objtool, flags, **kwargs):
     """ctx.actions.run(executable, arguments), then `objtool FLAGS out` if flags != None."""
