@@ -3,8 +3,8 @@
 #
 #   bench/clean_builds.sh [OUT.tsv] [arch/mode ...]     (default: all 8, arm64 first)
 #
-# Per build: wall seconds, actions run (by mnemonic, from Bazel's execution log) and the
-# output sha256s. Builds run in order, so a later mode of the same config (thin after
+# Per build: wall seconds, processes run (Bazel's count), output sha256s, and the kernel's
+# action graph by mnemonic (aquery). Builds run in order, so a later mode of the same config (thin after
 # thin_dist) reuses its compiles: the table says how many actions each build ran.
 # The Kbuild import (repository fetch) is timed separately first.
 set -euo pipefail
@@ -27,31 +27,22 @@ if [ -z "${BENCH_RESUME:-}" ]; then  # BENCH_RESUME=1: same output base, append 
 fi
 for c in "${combos[@]}"; do
   arch=${c%/*} mode=${c#*/}
-  exec_log="$base/exec_${arch}_${mode}.json"
   t0=$(date +%s.%N)
   bz build //:vmlinux --platforms=//platforms:$arch --//:lto=$mode \
-    --execution_log_json_file="$exec_log" --profile="$base/profile_${arch}_${mode}.json.gz" >> "$log" 2>&1
+    --profile="$base/profile_${arch}_${mode}.json.gz" >> "$log" 2>&1
   t1=$(date +%s.%N)
-  counts=$(python3 - "$exec_log" <<'PY'
-import json, sys, collections
-text = open(sys.argv[1]).read()
-dec, i, n = json.JSONDecoder(), 0, collections.Counter()
-while i < len(text):
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i >= len(text):
-        break
-    obj, i = dec.raw_decode(text, i)
-    if obj.get("remoteCacheHit"):
-        continue
-    n[obj.get("mnemonic", "?")] += 1
-print(sum(n.values()), " ".join(f"{k}={v}" for k, v in sorted(n.items())))
-PY
-)
+  # Actions run = the processes Bazel reports; per mnemonic from the action graph (all of
+  # them ran unless an earlier build of the same config had run them: see "processes").
+  ran=$(grep -a -o 'INFO: [0-9,]* processes' "$log" | tail -1 | tr -dc 0-9)
+  counts=$(bz aquery "deps(//:vmlinux)" --platforms=//platforms:$arch --//:lto=$mode --output=jsonproto 2>/dev/null \
+    | python3 -c '
+import collections, json, sys
+n = collections.Counter(a["mnemonic"] for a in json.load(sys.stdin).get("actions", []) if a["mnemonic"].startswith("Kernel"))
+print(sum(n.values()), " ".join(f"{k}={v}" for k, v in sorted(n.items())))')
   root=$(bz info execution_root 2>/dev/null)
   files=$(bz cquery //:vmlinux --platforms=//platforms:$arch --//:lto=$mode --output=starlark --starlark:expr='"\n".join([f.path for f in target.files.to_list()])' 2>/dev/null | sort)
   sums=$(for f in $files; do printf '%s=%s ' "$(basename "$f")" "$(sha256sum "$root/$f" | cut -c1-16)"; done)
-  printf '%s\t%.0f\t%s\t%s %s\n' "$c" "$(echo "$t1 - $t0" | bc)" "${counts%% *}" "${counts#* }" "$sums" >> "$out"
+  printf '%s\t%.0f\t%s\t%s; graph %s %s\n' "$c" "$(echo "$t1 - $t0" | bc)" "$ran" "$sums" "${counts%% *}" "${counts#* }" >> "$out"
   cat "$out" | tail -1
 done
 echo "output base: $base/ob (bazel --output_base=$base/ob test //tests/boot:all boots these kernels without rebuilding them)"
