@@ -1,34 +1,11 @@
 """QEMU for boot tests, and the rules that boot kernels in it.
 
-kernel_qemu_repository takes qemu-system-aarch64 / qemu-system-x86_64 from the host
-(Debian's qemu-system-arm / qemu-system-x86, which ./bazel installs) and checks that
-they run. Boots are TCG-only here (no KVM).
+QEMU itself is @kernel_qemu (toolchains/private/qemu_repository.bzl: pinned Debian
+packages, or the host's with --repo_env=KERNEL_LTO_QEMU=host). Boots are TCG-only here
+(no KVM).
 """
 
 load("//rules/private:platform_transition.bzl", "to_transit")
-
-_QEMU_BINARIES = {"arm64": "qemu-system-aarch64", "x86_64": "qemu-system-x86_64"}
-
-def _kernel_qemu_repository_impl(rctx):
-    build = ['package(default_visibility = ["//visibility:public"])']
-    for arch, name in _QEMU_BINARIES.items():
-        path = rctx.which(name)
-        if not path:
-            fail("{}: {} is not installed; run ./bazel once (it installs qemu-system-arm and qemu-system-x86) or apt-get install them".format(rctx.name, name))
-        res = rctx.execute([path, "--version"])
-        if res.return_code != 0 or not res.stdout.startswith("QEMU emulator version"):
-            fail("{}: {} --version failed: {}".format(rctx.name, path, (res.stderr or res.stdout).strip()))
-        rctx.symlink(path, "bin/" + name)
-        build.append('exports_files(["bin/{}"])'.format(name))
-        build.append('alias(name = "{}", actual = "bin/{}")'.format(arch, name))
-    rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))
-    rctx.file("BUILD.bazel", "\n".join(build) + "\n")
-
-kernel_qemu_repository = repository_rule(
-    implementation = _kernel_qemu_repository_impl,
-    doc = "The host's qemu-system-aarch64 and qemu-system-x86_64, version-checked.",
-    environ = ["PATH"],
-)
 
 def _kernel_file(ctx):
     groups = ctx.attr.kernel[0][OutputGroupInfo]
@@ -54,7 +31,7 @@ def _kernel_initcalls_impl(ctx):
     ctx.actions.run(
         executable = ctx.attr._boot_test[DefaultInfo].files_to_run,
         arguments = _boot_args(ctx, kernel) + ["--write_initcalls=" + out.path, "--serial_log=" + log.path],
-        inputs = [kernel, ctx.file._qemu],
+        inputs = depset([kernel, ctx.file._qemu], transitive = [ctx.attr._qemu_files[DefaultInfo].files]),
         outputs = [out, log],
         mnemonic = "KernelBoot",
         progress_message = "Booting {} in QEMU to record its initcalls".format(ctx.attr.kernel[0].label),
@@ -77,6 +54,9 @@ _QEMU_ATTRS = {
 def _with_qemu(attrs, arch):
     d = dict(attrs)
     d["_qemu"] = _QEMU_ATTRS[arch]
+    # Everything the launcher execs and loads (binaries, libraries, firmware): declared, so
+    # a boot is keyed on the exact QEMU and runs the same in a sandbox or remotely.
+    d["_qemu_files"] = attr.label(default = "@kernel_qemu//:files", cfg = "exec")
     return d
 
 kernel_initcalls_arm64 = rule(
@@ -121,7 +101,7 @@ def _kernel_boot_test_impl(ctx):
         args = " ".join(["'{}'".format(a) for a in args]),
         refs = " ".join(["'{}'".format(r.short_path) for r in refs]),
     ), is_executable = True)
-    runfiles = ctx.runfiles(files = [kernel, ctx.file._qemu] + refs)
+    runfiles = ctx.runfiles(files = [kernel, ctx.file._qemu] + refs, transitive_files = ctx.attr._qemu_files[DefaultInfo].files)
     runfiles = runfiles.merge(ctx.attr._boot_test[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = script, runfiles = runfiles)]
 

@@ -31,6 +31,9 @@ def _run_python(rctx, args, what):
         fail("{}: {}".format(what, (res.stderr or res.stdout).strip()))
     return res.stdout
 
+# For the other repository rules of this directory (qemu_repository.bzl).
+run_pinned_python = _run_python
+
 def _check_clang_version(rctx, clang):
     major = _clang_major(rctx, clang)
     if major != rctx.attr.version:

@@ -1,6 +1,8 @@
-"""Assembles a relocatable LLVM prefix from unpacked Debian packages.
+"""Assembles a relocatable LLVM (or QEMU) prefix from unpacked Debian packages.
 
     assemble.py --root UNPACKED --out DIR --prefix usr/lib/llvm-19 --tool clang --tool lld ...
+    assemble.py --root UNPACKED --out DIR/usr --prefix usr --tool qemu-system-x86_64 \
+        --module usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so=lib/... --data usr/share/qemu=share/qemu
 
 Standard library only: the repository rule runs it with the pinned interpreter before any
 wheel exists.
@@ -21,6 +23,8 @@ def main(argv=None):
     parser.add_argument("--out", help="directory to assemble bin/ and lib/ in")
     parser.add_argument("--prefix", help="LLVM prefix inside --root, e.g. usr/lib/llvm-19")
     parser.add_argument("--tool", action="append", default=[], help="NAME or NAME=LLVM_BIN_NAME")
+    parser.add_argument("--data", action="append", default=[], help="SRC[=DEST]: a file or tree to copy as is")
+    parser.add_argument("--module", action="append", default=[], help="SRC[=DEST]: a dlopen()ed shared object")
     parser.add_argument("--allow-host-libs", action="store_true", help="local LLVM installs: skip the closure check")
     parser.add_argument("--relative-symlinks", metavar="DIR", help="only rewrite absolute symlinks under DIR")
     parser.add_argument("--zip-tree", nargs=2, metavar=("DIR", "ZIP"), help="only move DIR's files into ZIP")
@@ -35,7 +39,8 @@ def main(argv=None):
             return
         if not (args.root and args.out and args.prefix and args.tool):
             parser.error("--root, --out, --prefix and --tool are required")
-        lib.assemble_llvm(args.root, args.out, args.prefix, args.tool, args.allow_host_libs)
+        lib.assemble_llvm(args.root, args.out, args.prefix, args.tool, args.allow_host_libs,
+                          args.data, args.module)
     except (lib.AssembleError, OSError) as e:
         sys.exit(f"deb_assemble: {e}")
 

@@ -163,7 +163,55 @@ def relative_symlinks(top):
     return fixed
 
 
-def assemble_llvm(root, out, prefix, tools, allow_host_libs=False):
+def parse_copy(spec, flag):
+    """'usr/share/qemu=share/qemu' -> ('usr/share/qemu', 'share/qemu'); 'a/b' -> ('a/b', 'a/b')."""
+    src, _, dest = spec.partition("=")
+    dest = dest or src
+    for p in (src, dest):
+        if not p or p.startswith("/") or ".." in p.split("/"):
+            raise AssembleError(f"bad {flag} {spec!r}: want SRC[=DEST], relative paths without '..'")
+    return src, dest
+
+
+def _within(root, path):
+    """PATH (below ROOT) with its symlinks followed, an absolute target taken below ROOT.
+
+    A package's absolute link (/usr/share/qemu/OVMF.fd -> /usr/share/ovmf/OVMF.fd) names
+    another package's file: realpath() would find the host's copy, if the host has one.
+    """
+    for _ in range(40):
+        if not os.path.islink(path):
+            return path
+        target = os.readlink(path)
+        if target.startswith("/"):
+            path = os.path.join(root, target.lstrip("/"))
+        else:
+            path = os.path.join(os.path.dirname(path), target)
+    raise AssembleError(f"{os.path.relpath(path, root)}: too many levels of symbolic links")
+
+
+def _copy_in(root, out, src, dest):
+    """Copies ROOT/SRC to OUT/DEST: a file, or a tree whose links are followed within ROOT.
+
+    Links to what the packages do not hold (or out of ROOT) are left out. Returns DEST.
+    """
+    path, target = _within(root, os.path.join(root, src)), os.path.join(out, dest)
+    if not os.path.exists(path):
+        raise AssembleError(f"{src}: not found in the packages (add the package that ships it and relock)")
+    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+    if not os.path.isdir(path):
+        shutil.copyfile(path, target)
+        return dest
+    os.makedirs(target, exist_ok=True)
+    top = os.path.normpath(root) + os.sep
+    for name in sorted(os.listdir(path)):
+        child = os.path.normpath(_within(root, os.path.join(path, name)))
+        if child.startswith(top) and os.path.exists(child):
+            _copy_in(root, out, os.path.relpath(child, root), os.path.join(dest, name))
+    return dest
+
+
+def assemble_llvm(root, out, prefix, tools, allow_host_libs=False, data=(), modules=()):
     """Builds OUT/bin/<tool> and OUT/lib/*.so* from packages unpacked at ROOT.
 
     Args:
@@ -171,11 +219,16 @@ def assemble_llvm(root, out, prefix, tools, allow_host_libs=False):
       out: directory to create bin/ and lib/ in (lib/clang/<v>/include: builtin headers).
       prefix: the LLVM prefix inside root, e.g. usr/lib/llvm-19.
       tools: names of the executables to take from PREFIX/bin.
+      data: 'SRC=DEST' files or trees copied from ROOT to OUT as they are (firmware).
+      modules: 'SRC=DEST' shared objects copied from ROOT to OUT that the tools dlopen();
+        their libraries join the closure check, as the tools' do.
     """
     bin_dir, lib_dir = os.path.join(out, "bin"), os.path.join(out, "lib")
     os.makedirs(bin_dir, exist_ok=True)
     os.makedirs(lib_dir, exist_ok=True)
     tools = [parse_tool(t) for t in tools]
+    copies = [parse_copy(spec, "--data") for spec in data]
+    modules = [_copy_in(root, out, *parse_copy(spec, "--module")) for spec in modules]
     for dest, name in tools:
         src = os.path.join(root, prefix, "bin", name)
         if not os.path.exists(src):
@@ -213,9 +266,12 @@ def assemble_llvm(root, out, prefix, tools, allow_host_libs=False):
             if patched != data:
                 with open(path, "wb") as f:
                     f.write(patched)
+    for dest in modules:
+        with open(os.path.join(out, dest), "rb") as f:
+            objects[dest] = dynamic_info(f.read(), dest)["needed"]
     # Check the closure of what the tools load, not every library in the packages.
     provided = set(os.listdir(lib_dir))
-    todo = [f"bin/{dest}" for dest, _ in tools]
+    todo = [f"bin/{dest}" for dest, _ in tools] + modules
     reach = {}
     while todo:
         obj = todo.pop()
@@ -230,4 +286,6 @@ def assemble_llvm(root, out, prefix, tools, allow_host_libs=False):
     for name in provided:
         if f"lib/{name}" not in reach and os.path.isfile(os.path.join(lib_dir, name)):
             os.remove(os.path.join(lib_dir, name))
+    for src, dest in copies:
+        _copy_in(root, out, src, dest)
     return sorted(reach)

@@ -301,5 +301,83 @@ class AssembleLlvmTest(absltest.TestCase):
         self.assertEqual(os.listdir(os.path.join(self.out, "bin")), ["clang"])
 
 
+class ParseCopyTest(absltest.TestCase):
+
+    def test_good(self):
+        self.assertEqual(lib.parse_copy("usr/share/qemu=share/qemu", "--data"), ("usr/share/qemu", "share/qemu"))
+        self.assertEqual(lib.parse_copy("usr/share/qemu", "--data"), ("usr/share/qemu", "usr/share/qemu"))
+
+    def test_bad(self):
+        for spec in ["", "=x", "/usr/share=x", "usr/share=/x", "usr/../etc=x", "usr=a/../../b"]:
+            with self.subTest(spec=spec):
+                with self.assertRaisesRegex(lib.AssembleError, r"^bad --module .*: want SRC\[=DEST\]"):
+                    lib.parse_copy(spec, "--module")
+
+
+class AssembleQemuTest(absltest.TestCase):
+    """A QEMU-shaped prefix: tools in usr/bin, a dlopen()ed module, firmware trees."""
+
+    def setUp(self):
+        super().setUp()
+        self.root = self.create_tempdir("root").full_path
+        self.out = os.path.join(self.create_tempdir("o").full_path, "usr")
+        _write(os.path.join(self.root, "usr/bin/qemu-system-x86_64"), _elf(needed=["libglib-2.0.so.0", "libc.so.6"]),
+               0o755)
+        _write(os.path.join(self.root, "usr/lib/x86_64-linux-gnu/libglib-2.0.so.0"), _elf(needed=["libc.so.6"]))
+        self.module = "usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so=lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so"
+
+    def test_module_libraries_join_the_closure(self):
+        _write(os.path.join(self.root, "usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so"),
+               _elf(needed=["libssl.so.3", "libc.so.6"]))
+        for name in ["libssl.so.3", "libcrypto.so.3", "libffi.so.8"]:
+            _write(os.path.join(self.root, "usr/lib/x86_64-linux-gnu", name), _read(os.path.join(_PY_LIBS, name)))
+
+        reached = lib.assemble_llvm(self.root, self.out, "usr", ["qemu-system-x86_64"], modules=[self.module])
+
+        self.assertEqual(reached, ["bin/qemu-system-x86_64", "lib/libcrypto.so.3", "lib/libglib-2.0.so.0",
+                                   "lib/libssl.so.3", "lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so"])
+        # Unreached libffi is dropped; the module's directory stays.
+        self.assertEqual(sorted(os.listdir(os.path.join(self.out, "lib"))),
+                         ["libcrypto.so.3", "libglib-2.0.so.0", "libssl.so.3", "x86_64-linux-gnu"])
+
+    def test_unresolved_module_library(self):
+        _write(os.path.join(self.root, "usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so"),
+               _elf(needed=["libgtk-3.so.0"]))
+        with self.assertRaisesRegex(lib.AssembleError,
+                                    r"^lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so needs libgtk-3.so.0: not in the "
+                                    r"locked packages"):
+            lib.assemble_llvm(self.root, self.out, "usr", ["qemu-system-x86_64"], modules=[self.module])
+
+    def test_data_is_copied_as_is(self):
+        share = os.path.join(self.root, "usr/share")
+        _write(os.path.join(share, "qemu/pvh.bin"), b"pvh")
+        _write(os.path.join(share, "qemu/qboot.rom"), b"qboot")
+        os.symlink("qboot.rom", os.path.join(share, "qemu/bios-microvm.bin"))
+        os.symlink("/usr/share/ovmf/OVMF.fd", os.path.join(share, "qemu/OVMF.fd"))  # another package's
+        os.symlink("../../../../../../../../../etc/hostname", os.path.join(share, "qemu/escape"))
+        os.symlink("/usr/lib/ipxe/qemu/efi-e1000.rom", os.path.join(share, "qemu/efi-e1000.rom"))
+        # An ELF file among the data (a guest's firmware) is neither checked nor dropped.
+        _write(os.path.join(share, "seabios/bios-256k.bin"), _elf(needed=["libnothing.so.1"]))
+        _write(os.path.join(self.root, "usr/lib/ipxe/qemu/efi-e1000.rom"), b"rom")
+
+        lib.assemble_llvm(self.root, self.out, "usr", ["qemu-system-x86_64"],
+                          data=["usr/share/qemu=share/qemu", "usr/share/seabios=share/seabios",
+                                "usr/lib/ipxe/qemu=lib/ipxe/qemu"])
+
+        self.assertEqual(sorted(os.listdir(os.path.join(self.out, "share/qemu"))),
+                         ["bios-microvm.bin", "efi-e1000.rom", "pvh.bin", "qboot.rom"])
+        self.assertFalse(os.path.islink(os.path.join(self.out, "share/qemu/bios-microvm.bin")))
+        self.assertEqual(_read(os.path.join(self.out, "share/qemu/bios-microvm.bin")), b"qboot")
+        self.assertEqual(_read(os.path.join(self.out, "lib/ipxe/qemu/efi-e1000.rom")), b"rom")
+        # An absolute link is followed within the packages, not on the host.
+        self.assertEqual(_read(os.path.join(self.out, "share/qemu/efi-e1000.rom")), b"rom")
+        self.assertTrue(os.path.isfile(os.path.join(self.out, "share/seabios/bios-256k.bin")))
+
+    def test_missing_data(self):
+        with self.assertRaisesRegex(lib.AssembleError, r"^usr/share/seabios: not found in the packages"):
+            lib.assemble_llvm(self.root, self.out, "usr", ["qemu-system-x86_64"],
+                              data=["usr/share/seabios=share/seabios"])
+
+
 if __name__ == "__main__":
     absltest.main()
