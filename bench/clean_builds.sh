@@ -45,4 +45,4 @@ print(sum(n.values()), " ".join(f"{k}={v}" for k, v in sorted(n.items())))')
   printf '%s\t%.0f\t%s\t%s; graph %s %s\n' "$c" "$(echo "$t1 - $t0" | bc)" "$ran" "$sums" "${counts%% *}" "${counts#* }" >> "$out"
   cat "$out" | tail -1
 done
-echo "output base: $base/ob (bazel --output_base=$base/ob test //tests/boot:all boots these kernels without rebuilding them)"
+echo "output base: $base/ob (bazel --output_base=$base/ob test //tests/boot:boots boots these kernels without rebuilding them)"
