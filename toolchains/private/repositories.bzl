@@ -223,6 +223,7 @@ def _kernel_python_repository_impl(rctx):
         str(rctx.path("usr/lib/python311.zip")),
         "--keep=os.py",
         "--keep=lib-dynload",
+        "--compile",
     ])
     res = rctx.execute(
         [rctx.path(_PYTHON_BIN), "-S", "-s", "-B", "-c", "import json, zipfile, argparse, subprocess, xml.dom.minidom; print('ok')"],
@@ -292,6 +293,7 @@ def _kernel_py_wheels_repository_impl(rctx):
         "--zip-tree",
         str(rctx.path("site")),
         str(rctx.path("site.zip")),
+        "--compile",
     ], rctx.name + ": zipping the wheels")
     rctx.delete("site")
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))

@@ -29,9 +29,12 @@ def main(argv=None):
     parser.add_argument("--relative-symlinks", metavar="DIR", help="only rewrite absolute symlinks under DIR")
     parser.add_argument("--zip-tree", nargs=2, metavar=("DIR", "ZIP"), help="only move DIR's files into ZIP")
     parser.add_argument("--keep", action="append", default=[], help="with --zip-tree: paths below DIR to leave")
+    parser.add_argument("--compile", action="store_true", help="with --zip-tree: byte-compile DIR's .py first (by this interpreter)")
     args = parser.parse_args(argv)
     try:
         if args.zip_tree:
+            if args.compile:
+                lib.compile_tree(args.zip_tree[0], args.keep)
             lib.zip_tree(args.zip_tree[0], args.zip_tree[1], args.keep)
             return
         if args.relative_symlinks:

@@ -116,6 +116,32 @@ def parse_tool(spec):
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
+def compile_tree(top, keep=()):
+    """Byte-compiles every .py below TOP (except KEEP) to a .pyc beside it.
+
+    Run by the interpreter that will import them (the magic number must match). The pycs
+    are unchecked-hash based (PEP 552: no timestamps, no source check) and name their
+    source by its TOP-relative path, so they are the same bits in every output base.
+    zipimport loads `mod.pyc` next to `mod.py`; without them every tool run recompiles
+    what it imports (`python -B` never writes caches). Returns the number compiled.
+    """
+    import py_compile
+    n = 0
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames.sort()
+        for name in sorted(filenames):
+            rel = os.path.relpath(os.path.join(dirpath, name), top)
+            if not name.endswith(".py") or any(rel == k or rel.startswith(k.rstrip("/") + "/") for k in keep):
+                continue
+            try:
+                py_compile.compile(os.path.join(top, rel), cfile=os.path.join(top, rel) + "c", dfile=rel,
+                                   doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+                n += 1
+            except py_compile.PyCompileError:
+                pass  # e.g. deliberately broken test data: imported as source, if ever
+    return n
+
+
 def zip_tree(top, zip_path, keep=()):
     """Moves the files below TOP into a deterministic zip (sorted, fixed dates, stored).
 

@@ -379,5 +379,37 @@ class AssembleQemuTest(absltest.TestCase):
                               data=["usr/share/seabios=share/seabios"])
 
 
+class CompileAndZipTest(absltest.TestCase):
+
+    def test_pycs_are_deterministic_and_imported_from_the_zip(self):
+        zips = []
+        for n in range(2):  # two different directories: the same zip
+            top = os.path.join(self.create_tempdir().full_path, f"site{n}")
+            os.makedirs(os.path.join(top, "pkg"))
+            with open(os.path.join(top, "pkg", "__init__.py"), "w") as f:
+                f.write("VALUE = 41 + 1\n")
+            with open(os.path.join(top, "pkg", "broken.py"), "w") as f:
+                f.write("def (:\n")
+            self.assertEqual(1, lib.compile_tree(top))
+            self.assertTrue(os.path.exists(os.path.join(top, "pkg", "__init__.pyc")))
+            zpath = top + ".zip"
+            self.assertEqual(3, lib.zip_tree(top, zpath))
+            with open(zpath, "rb") as f:
+                zips.append((zpath, f.read()))
+        self.assertEqual(zips[0][1], zips[1][1])
+        import importlib, zipfile
+        with zipfile.ZipFile(zips[0][0]) as z:
+            self.assertIn("pkg/__init__.pyc", z.namelist())
+        sys.path.insert(0, zips[0][0])
+        try:
+            pkg = importlib.import_module("pkg")
+            self.assertEqual(42, pkg.VALUE)
+            # The code came from the pyc: it names its source by the relative path.
+            self.assertEqual("pkg/__init__.py", pkg.__spec__.loader.get_code("pkg").co_filename)
+        finally:
+            sys.path.remove(zips[0][0])
+            sys.modules.pop("pkg", None)
+
+
 if __name__ == "__main__":
     absltest.main()
