@@ -5,9 +5,10 @@
 #   tests/repro/run.sh [--expect=SUMS] [arch/mode ...]      (default: arm64/thin_dist)
 #
 # Each copy is `git archive HEAD` unpacked under a different path and user-visible name.
-# --expect=SUMS: build one copy only and compare with SUMS, a file of `sha256  name` lines
-# from an earlier clean build elsewhere (e.g. of bench/clean_builds.sh's output base):
-#   (cd $(bazel info execution_root) && sha256sum <files of //:vmlinux>) > SUMS
+# --expect=SUMS: build one copy only and compare with SUMS, lines `sha256  arch/mode:external/
+# <repo>/<mode>/<file>` sorted by name, from an earlier clean build elsewhere, e.g.
+#   (cd $(bazel info execution_root) && sha256sum bazel-out/*/bin/external/linux_arm64_none/none/*) \
+#     | sed 's|  .*/external/|  arm64/none:external/|' | sort -k2 > SUMS
 # Exits non-zero, with a diff, when any output differs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,6 +43,7 @@ build_copy() {  # DIR -> writes DIR.sums
       (cd "$root" && sha256sum "$f") | sed "s|  .*/external/|  $c:external/|" >> "$dir.sums"
     done
   done
+  sort -k2 -o "$dir.sums" "$dir.sums"
   (cd "$dir" && ./bazel --output_base="$ob" shutdown) || true
 }
 
