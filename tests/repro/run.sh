@@ -7,7 +7,7 @@
 # Each copy is `git archive HEAD` unpacked under a different path and user-visible name.
 # --expect=SUMS: build one copy only and compare with SUMS, lines `sha256  arch/mode:external/
 # <repo>/<mode>/<file>` sorted by name, from an earlier clean build elsewhere, e.g.
-#   (cd $(bazel info execution_root) && sha256sum bazel-out/*/bin/external/linux_arm64_none/none/*) \
+#   (cd $(bazel info execution_root) && sha256sum bazel-out/*/bin/external/linux_arm64_none/none/{Image,System.map,vmlinux}) \
 #     | sed 's|  .*/external/|  arm64/none:external/|' | sort -k2 > SUMS
 # Exits non-zero, with a diff, when any output differs.
 set -euo pipefail
