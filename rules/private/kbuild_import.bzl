@@ -58,41 +58,6 @@ MODES_OF_CONFIG = {
     "thin": ["thin", "thin_dist"],
 }
 
-# Lists a tree's Kbuild and Kconfig files (relative, sorted), following only the top-level
-# symlinks a LINUX_SRC repository is made of.
-_LIST_KBUILD_FILES = """
-import os, sys
-top = sys.argv[1]
-out = []
-for entry in sorted(os.listdir(top)):
-    if entry.startswith(".") or not os.path.isdir(os.path.join(top, entry)):
-        if entry.startswith(("Makefile", "Kbuild", "Kconfig")):
-            out.append(entry)
-        continue
-    for root, dirs, files in os.walk(os.path.join(top, entry)):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        rel = os.path.relpath(root, top)
-        out += [rel + "/" + f for f in sorted(files) if f.startswith(("Makefile", "Kbuild", "Kconfig"))]
-print("\\n".join(out))
-"""
-
-def _watch_kbuild_files(rctx, python, src):
-    """With LINUX_SRC (a tree that is edited), re-import when a Kbuild or Kconfig file changes.
-
-    Source edits reach the compiles through the symlinked tree and headers a compile newly
-    includes are missing from its sandbox (an error, not a wrong kernel); but a changed
-    Makefile or Kconfig changes the plan itself, so each one becomes a dependency of the
-    import (Bazel re-runs a repository rule when a file it read by label changes).
-    """
-    if not rctx.os.environ.get("LINUX_SRC"):
-        return  # a pinned package or archive does not change under us
-    res = rctx.execute([python, "-S", "-c", _LIST_KBUILD_FILES, str(src)], quiet = True)
-    if res.return_code != 0:
-        fail("{}: listing the Kbuild files of {} failed: {}".format(rctx.name, src, res.stderr.strip()))
-    repo = rctx.attr.srctree.workspace_name
-    for path in res.stdout.splitlines():
-        rctx.path(Label("@{}//:{}".format(repo, path)))
-
 def _srctree_labels(plan, repo):
     """Labels of exactly the source-tree files the plan's compiles read.
 
@@ -163,7 +128,6 @@ def _kernel_kbuild_repository_impl(rctx):
     }, timeout = 1800, quiet = True)
     if res.return_code != 0:
         fail("{}: Kbuild import failed: {}".format(rctx.name, (res.stderr or res.stdout).strip()))
-    _watch_kbuild_files(rctx, python, src)
     plan = rctx.read("plan.json")
     rctx.file("plan.bzl", "PLAN_JSON = {}\nSRCTREE_FILES = {}\n".format(
         json.encode(plan),
