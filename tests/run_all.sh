@@ -13,7 +13,7 @@ failed=0
 
 # Bazel first (it also installs Bazel and fetches the toolchains on a fresh machine).
 # Plus one real kernel: the default build (arm64, thin_dist) booted in QEMU against
-# Kbuild's golden initcalls (~20 min on 2 cores). Every platform x mode:
+# Kbuild's golden initcalls (~7 min on 2 cores). Every platform x mode:
 #   ./bazel test //tests/boot:boots
 "$bazel" test //... //tests/boot:boot_arm64_thin_dist_golden_test 2>&1 | tee "$log"
 bazel_status=${PIPESTATUS[0]}
