@@ -5,10 +5,13 @@ load("//rules/private:py_tool.bzl", _py_tool = "py_tool", _py_tool_test = "py_to
 load("//rules/private:thinlto_binary.bzl", _kernel_thinlto_binary = "kernel_thinlto_binary")
 load("//rules/private:kernel_objects.bzl", _kernel_objects = "kernel_objects")
 load("//rules/private:kernel_vmlinux.bzl", _kernel_vmlinux = "kernel_vmlinux")
+load("//rules/private:kernel_modules.bzl", _kernel_modules = "kernel_modules")
+load("//rules/private:kernel_module.bzl", _kernel_module = "kernel_module")
 load("//rules/private:qemu.bzl", _kernel_boot_test = "kernel_boot_test", _kernel_initcalls = "kernel_initcalls")
+load("//rules/private:initramfs.bzl", _kernel_initramfs = "kernel_initramfs")
 load("//rules/private:platform_transition.bzl", _kernel_platform_files = "kernel_platform_files")
 load("//toolchains:toolchain.bzl", _KernelToolchainInfo = "KernelToolchainInfo")
-load("//rules/private:providers.bzl", _KernelLtoInfo = "KernelLtoInfo", _KernelObjectsInfo = "KernelObjectsInfo")
+load("//rules/private:providers.bzl", _KernelLtoInfo = "KernelLtoInfo", _KernelModuleInfo = "KernelModuleInfo", _KernelModulesInfo = "KernelModulesInfo", _KernelObjectsInfo = "KernelObjectsInfo")
 
 # WORKSPACE macros.
 rules_kernel_lto_dependencies = _rules_kernel_lto_dependencies
@@ -18,8 +21,11 @@ register_kernel_toolchains = _register_kernel_toolchains
 kernel_thinlto_binary = _kernel_thinlto_binary
 kernel_objects = _kernel_objects
 kernel_vmlinux = _kernel_vmlinux
+kernel_modules = _kernel_modules
+kernel_module = _kernel_module
 kernel_boot_test = _kernel_boot_test
 kernel_initcalls = _kernel_initcalls
+kernel_initramfs = _kernel_initramfs
 kernel_platform_files = _kernel_platform_files
 py_tool = _py_tool
 py_tool_test = _py_tool_test
@@ -28,3 +34,5 @@ py_tool_test = _py_tool_test
 KernelToolchainInfo = _KernelToolchainInfo
 KernelLtoInfo = _KernelLtoInfo
 KernelObjectsInfo = _KernelObjectsInfo
+KernelModulesInfo = _KernelModulesInfo
+KernelModuleInfo = _KernelModuleInfo

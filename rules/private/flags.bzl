@@ -1,6 +1,7 @@
 """The --//:lto build setting and the front door (//:vmlinux and siblings)."""
 
 load("//rules/private:platform_transition.bzl", "to_transit")
+load("//rules/private:providers.bzl", "KernelModulesInfo")
 
 LTO_MODES = ["thin_dist", "thin", "full", "none"]
 
@@ -21,11 +22,13 @@ def _kernel_front_impl(ctx):
     providers = [DefaultInfo(files = kernel[DefaultInfo].files)]
     if OutputGroupInfo in kernel:
         providers.append(kernel[OutputGroupInfo])
+    if KernelModulesInfo in kernel:
+        providers.append(kernel[KernelModulesInfo])
     return providers
 
 _kernel_front = rule(
     implementation = _kernel_front_impl,
-    doc = "Forwards a kernel_vmlinux target's files and output groups, reached via to_transit.",
+    doc = "Forwards a kernel_vmlinux or kernel_modules target's files, output groups and KernelModulesInfo, reached via to_transit.",
     attrs = {
         # to_transit + the kernel's own incoming transition: the kernel is built in the same
         # directory as when a boot test reaches it (see platform_transition.bzl).
@@ -34,18 +37,19 @@ _kernel_front = rule(
     },
 )
 
-def kernel_front_door(name, kernels):
-    """//:vmlinux and siblings, selected by target platform and --//:lto.
+def kernel_front_door(name, kernels, groups = ["image", "system_map", "vmlinux_o"]):
+    """//:vmlinux (or //:modules) and siblings, selected by target platform and --//:lto.
 
     Args:
-      name: name of the main alias (the kernel_vmlinux target: vmlinux, System.map, Image).
-      kernels: dict "arch/mode" -> label of a kernel_vmlinux target.
+      name: name of the main target (forwards the kernel_vmlinux or kernel_modules target).
+      kernels: dict "arch/mode" -> label of a kernel_vmlinux (kernel_modules) target.
+      groups: output groups that get a filegroup of their own (//:image, ...).
     """
     cpus = {"arm64": "@platforms//cpu:aarch64", "x86_64": "@platforms//cpu:x86_64"}
     choices = {}
     for key, label in kernels.items():
         arch, mode = key.split("/")
-        setting = "_{}_{}".format(arch, mode)
+        setting = "_{}_{}_{}".format(name, arch, mode)
         native.config_setting(
             name = setting,
             constraint_values = [cpus[arch]],
@@ -58,5 +62,5 @@ def kernel_front_door(name, kernels):
         kernel = select(choices, no_match_error = "//:{} needs --platforms=//platforms:arm64 or //platforms:x86_64".format(name)),
         tags = ["manual"],
     )
-    for group in ["image", "system_map", "vmlinux_o"]:
+    for group in groups:
         native.filegroup(name = group, srcs = [":" + name], output_group = group, tags = ["manual"])

@@ -33,7 +33,7 @@ def _lookup(files, path, what, obj):
 def _kernel_objects_impl(ctx):
     tc = ctx.toolchains[_TOOLCHAIN].kernel
     plan = json.decode(ctx.attr.plan)
-    if plan.get("schema") != 1:
+    if plan.get("schema") not in (1, 2):
         fail("{}: unknown plan schema {}; re-import with this version of rules_kernel_lto".format(ctx.label, plan.get("schema")))
     if plan["arch"] != tc.arch:
         fail("{}: the plan is for {}, but the target platform's toolchain is {}; build it with --platforms=//platforms:{}".format(
@@ -59,7 +59,10 @@ def _kernel_objects_impl(ctx):
     objects = {}
     bitcode = {}
     asm_inputs = []
-    for o in plan["objects"] + [plan["link"]["lds"]]:
+    modules = plan.get("modules")
+    module_lds = None
+    lds_plans = [plan["link"]["lds"]] + ([modules["lds"]] if modules else [])
+    for o in plan["objects"] + lds_plans:
         is_lds = o["out"].endswith(".lds")
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, o["out"]))
         source = _lookup(src if o["src_root"] == "srctree" else obj, o["src"], "source", o["out"])
@@ -91,8 +94,10 @@ def _kernel_objects_impl(ctx):
         )
         if o.get("lang") == "asm":
             asm_inputs += inputs[1:]
-        if is_lds:
+        if o["out"] == plan["link"]["lds"]["out"]:
             lds = out
+        elif is_lds:
+            module_lds = out
         else:
             objects[o["out"]] = out
             bitcode[o["out"]] = o["lto"] == "bitcode"
@@ -105,6 +110,11 @@ def _kernel_objects_impl(ctx):
     # first assembly object of vmlinux.a.
     asm = [o for o in plan["objects"] if o["lang"] == "asm" and o["out"] in members]
     asflags = [_substitute(f, roots) for f in asm[0]["flags"]] if asm else []
+    mod_c_inputs = []
+    if modules:
+        mod_c = modules["mod_c"]
+        mod_c_inputs = [_lookup(src, h, "header", "*.mod.c") for h in mod_c["hdrs"]]
+        mod_c_inputs += [_lookup(obj, h, "generated file", "*.mod.c") for h in mod_c["gen_inputs"]]
     hosts = {p: _lookup(obj, p, "host program", "link") for p in plan["link"]["host_programs"] if p != "scripts/mod/modpost"}
     return [
         DefaultInfo(files = depset(objects.values())),
@@ -122,6 +132,11 @@ def _kernel_objects_impl(ctx):
             objtool = objtool,
             asflags = asflags,
             asm_inputs = depset(asm_inputs),
+            modules = modules,
+            module_lds = module_lds,
+            mod_c_inputs = depset(mod_c_inputs),
+            roots = roots,
+            objtree_files = depset(ctx.files.objtree),
         ),
     ]
 

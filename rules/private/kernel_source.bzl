@@ -19,6 +19,13 @@ filegroup(
     name = "tree",
     srcs = glob(["**"], exclude = ["BUILD.bazel", "WORKSPACE"]),
 )
+
+# What an out-of-tree module (kernel_module) may include: Kbuild's include path of the
+# source tree for one SRCARCH (the object tree's generated headers come from the import).
+[filegroup(
+    name = "headers_" + srcarch,
+    srcs = glob(["include/**/*.h", "arch/{{}}/include/**/*.h".format(srcarch)]),
+) for srcarch in ["arm64", "x86"]]
 """
 
 def _makefile_version(rctx, makefile):

@@ -9,18 +9,22 @@ and every route into them first moves the platform away (`to_transit`): the kern
 lands in the configuration "platforms (and --//:lto) changed, now <arch> (thin_dist)".
 """
 
-def _impl(settings, attr):
-    return {"//command_line_option:platforms": str(attr.platform)}
-
-to_platform = transition(
-    implementation = _impl,
-    inputs = [],
-    outputs = ["//command_line_option:platforms"],
-)
-
 # Labels as seen from any repository (the generated kernel repositories too).
 _TRANSIT = str(Label("//platforms:transit"))
 _LTO = str(Label("//:lto"))
+
+def _impl(settings, attr):
+    return {
+        "//command_line_option:platforms": str(attr.platform),
+        _LTO: getattr(attr, "lto", "") or settings[_LTO],
+    }
+
+# To `platform` (and `lto`, if the rule has that attribute and sets it).
+to_platform = transition(
+    implementation = _impl,
+    inputs = [_LTO],
+    outputs = ["//command_line_option:platforms", _LTO],
+)
 
 # --//:lto too: Bazel 4 names the output directory after command-line build settings as
 # well, and a kernel target has its mode fixed (only the front door's select reads the
@@ -56,10 +60,11 @@ def _kernel_platform_files_impl(ctx):
 
 kernel_platform_files = rule(
     implementation = _kernel_platform_files_impl,
-    doc = "Forwards the files (and, for one src, the output groups) of srcs built for `platform`.",
+    doc = "Forwards the files (and, for one src, the output groups) of srcs built for `platform` (and an LTO mode).",
     attrs = {
         "srcs": attr.label_list(cfg = to_platform, doc = "Targets to build for `platform`."),
         "platform": attr.label(mandatory = True, doc = "The target platform, e.g. //platforms:arm64."),
+        "lto": attr.string(values = ["", "thin_dist", "thin", "full", "none"], doc = "--//:lto for srcs (e.g. out-of-tree modules of that mode); default: unchanged."),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },
 )

@@ -25,5 +25,39 @@ KernelObjectsInfo = provider(
         "objtool": "File or None: tools/objtool/objtool as built at import (x86_64), static.",
         "asflags": "list[string]: flags to assemble the kallsyms .S like Kbuild (those of vmlinux.a's first assembly object).",
         "asm_inputs": "depset[File]: headers the assembly objects read (covers the kallsyms .S).",
+        "modules": "dict or None: the plan's `modules` section (None: CONFIG_MODULES is off).",
+        "module_lds": "File or None: scripts/module.lds, preprocessed.",
+        "mod_c_inputs": "depset[File]: the headers every *.mod.c compile reads.",
+        "roots": "dict[string, string]: plan placeholder ($(srctree), $(objtree), $(CC_RESOURCE_DIR)) -> exec path.",
+        "objtree_files": "depset[File]: the import's object tree (generated headers, host programs).",
+    },
+)
+
+KernelModulesInfo = provider(
+    doc = "A kernel's loadable modules, and what out-of-tree modules (kernel_module) build against.",
+    fields = {
+        "arch": "string: kernel ARCH.",
+        "mode": "string: the link mode (none, full, thin, thin_dist) the modules were built in.",
+        "kos": "dict[string, File]: every in-tree .ko, by its Kbuild path (\"lib/test_module.ko\").",
+        "order": "list[string]: modules.order (Kbuild paths of the .ko files).",
+        "symvers": "File: Module.symvers of vmlinux and the in-tree modules.",
+        "vmlinux_o": "File: the vmlinux.o modpost read.",
+        "module_lds": "File: scripts/module.lds, preprocessed for this config.",
+        "extmod": "dict or None: the plan's out-of-tree templates (c_flags, link, ko, modpost, ...).",
+        "roots": "dict[string, string]: plan placeholder ($(srctree), $(objtree), ...) -> exec path.",
+        "hdrs": "depset[File]: every header an out-of-tree module may include (kernel include dirs, generated headers).",
+        "mod_c_inputs": "depset[File]: the headers a *.mod.c compile reads.",
+        "objtool": "File or None: tools/objtool/objtool (x86_64).",
+    },
+)
+
+KernelModuleInfo = provider(
+    doc = "An out-of-tree module built by kernel_module.",
+    fields = {
+        "name": "string: modpost's name of the module (package path + name, e.g. \"tests/modules/pair\").",
+        "ko": "File: the .ko.",
+        "symvers": "File: its Module.symvers (its own exports, for modules that depend on it).",
+        "symvers_deps": "depset[File]: the Module.symvers of this module and of every module it depends on.",
+        "kos": "depset[File]: this .ko and those of its deps, for an initramfs.",
     },
 )

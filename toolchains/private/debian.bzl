@@ -151,13 +151,15 @@ def _url(mirrors, pkg):
         return None
     return base + "/" + pkg["path"]
 
-def fetch_debian_packages(rctx, lock, dest):
+def fetch_debian_packages(rctx, lock, dest, arch = None):
     """Downloads (cached by sha256) and unpacks every package of `lock` into `dest`.
 
     Args:
       rctx: repository_ctx.
       lock: Label of the lock file.
       dest: string, directory inside the repository to unpack into.
+      arch: optional string, a Debian architecture ("arm64"): unpack only the packages
+        of that architecture (a lock may pin one package for several).
 
     Returns:
       list of dicts, the packages unpacked.
@@ -167,8 +169,18 @@ def fetch_debian_packages(rctx, lock, dest):
     parsed = parse_debian_lock(rctx.read(lock_path), shown)
     if parsed.error:
         fail(parsed.error)
+    packages = parsed.packages
+    if arch != None:
+        packages = [p for p in packages if p["arch"] == arch]
+        if not packages:
+            fail("{}: pins no package for architecture {}; add `NAME:{}` to its .packages list and {}".format(
+                shown,
+                arch,
+                arch,
+                RELOCK_HINT,
+            ))
     mirrors = _mirrors(rctx)
-    for pkg in parsed.packages:
+    for pkg in packages:
         url = _url(mirrors, pkg)
         if not url:
             fail("{}: no mirror for Debian archive \"{}\" of {} in {}; add it to apt's sources or set --repo_env=KERNEL_LTO_DEBIAN_MIRROR=http://mirror".format(
@@ -204,4 +216,4 @@ def fetch_debian_packages(rctx, lock, dest):
         if res.return_code != 0:
             fail("{}: cannot unpack {} with dpkg-deb: {}".format(shown, pkg["name"], res.stderr.strip()))
     rctx.delete("_debs")
-    return parsed.packages
+    return packages

@@ -13,6 +13,13 @@ failure. Then the `calling  <fn>+0x.../0x... @ 1` lines of `initcall_debug`
 give the initcall sequence, which must equal --expected_initcalls (one name per
 line) if given; --write_initcalls writes it (to regenerate a golden).
 
+With --initrd (an initramfs of kernel_initramfs), the boot is over when its init prints
+`kernel_lto: init done`; then every --expect regex (none by default) and the
+`kernel_lto: insmod <name> ok` marker of every module in --expect_modules must have
+appeared, and no `kernel_lto: insmod <name> FAILED` or `<module>: Unknown symbol` line.
+Modules' initcalls (`calling  <fn>+0x../0x.. [<module>] @ <pid>`) are not part of the
+sequence compared with --expected_initcalls; --write_module_initcalls writes them.
+
 Errors are one line `boot_test: ...` on stderr (a failed boot adds the last
 20 console lines, an initcall mismatch the start of a unified diff), exit 1.
 Success prints nothing. The console log is written to --serial_log, by default
@@ -46,6 +53,16 @@ _TIMEOUT = flags.DEFINE_float(
 )
 _EXPECT = flags.DEFINE_multi_string(
     "expect", [lib.DEFAULT_EXPECT], "Regex that must appear on the console (repeat the flag)."
+)
+_EXPECT_MODULES = flags.DEFINE_string(
+    "expect_modules", None,
+    "File of module names (one a line) whose `kernel_lto: insmod <name> ok` must appear (with --initrd).",
+)
+_DONE = flags.DEFINE_string(
+    "done_marker", lib.DONE_MARKER, "With --initrd: the regex of the line that ends the boot."
+)
+_WRITE_MODULE_INITCALLS = flags.DEFINE_string(
+    "write_module_initcalls", None, "Write the observed module initcalls (`fn [module]`) here."
 )
 _EXPECTED_INITCALLS = flags.DEFINE_string(
     "expected_initcalls", None, "File with the initcall sequence the kernel must run, one per line."
@@ -90,11 +107,26 @@ def main(argv):
                 expected = lib.parse_sequence(f.read())
         except OSError as e:
             _fail(f"{_EXPECTED_INITCALLS.value}: cannot read: {e.strerror}")
+    expects = list(_EXPECT.value)
+    if _INITRD.value:
+        # The default (`Run /bin/sh ...`) is the no-initramfs end; an initramfs runs /init.
+        expects = list(_EXPECT.value) if flags.FLAGS["expect"].present else []
+        if _EXPECT_MODULES.value:
+            try:
+                with open(_EXPECT_MODULES.value) as f:
+                    expects += lib.expect_module_markers(lib.parse_sequence(f.read()))
+            except OSError as e:
+                _fail(f"{_EXPECT_MODULES.value}: cannot read: {e.strerror}")
+    elif _EXPECT_MODULES.value:
+        _fail("--expect_modules needs --initrd (the initramfs that loads them)")
     try:
         cmd = lib.qemu_command(
             qemu, _ARCH.value, _KERNEL.value, _INITRD.value, _APPEND_EXTRA.value, _QEMU_ARGS.value
         )
-        watcher = lib.Watcher(_EXPECT.value)
+        if _INITRD.value:
+            watcher = lib.Watcher(expects, done=_DONE.value, failures=lib.FAILURE_PATTERNS)
+        else:
+            watcher = lib.Watcher(expects)
     except (lib.BootError, re.error) as e:
         _fail(str(e))
 
@@ -110,7 +142,13 @@ def main(argv):
     except lib.BootError as e:
         _fail(str(e), e.tail)
 
-    observed = lib.initcall_names(watcher.lines)
+    observed = lib.builtin_initcall_names(watcher.lines)
+    if _WRITE_MODULE_INITCALLS.value:
+        _write(
+            _WRITE_MODULE_INITCALLS.value,
+            lib.format_sequence(lib.module_initcall_names(watcher.lines)),
+            "the module initcalls",
+        )
     if _WRITE_INITCALLS.value:
         _write(_WRITE_INITCALLS.value, lib.format_sequence(observed), "the initcall sequence")
     if expected is not None:

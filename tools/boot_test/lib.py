@@ -35,6 +35,15 @@ from typing import Callable, Iterable, List, Optional, Sequence
 
 DEFAULT_EXPECT = r"Run /bin/sh as init process"
 
+# With an initramfs of kernel_initramfs (tools/initramfs): its init prints one marker line
+# per module, then the final one; a boot is over when the final one appears.
+DONE_MARKER = r"kernel_lto: init done"
+# Lines that fail a boot with an initramfs (checked once it is over).
+FAILURE_PATTERNS = (
+    r"kernel_lto: insmod \S+ FAILED.*",
+    r"\S+: Unknown symbol \S+.*",
+)
+
 # Machine arguments per --arch; -kernel/-initrd/-append are added by qemu_command.
 MACHINE_ARGS = {
     "arm64": ["-machine", "virt", "-cpu", "cortex-a57", "-m", "256", "-nographic", "-no-reboot"],
@@ -125,8 +134,24 @@ def parse_initcalls(lines: Iterable[str]) -> List[Initcall]:
 
 
 def initcall_names(lines: Iterable[str]) -> List[str]:
-    """The ordered initcall function names of a console log."""
+    """The ordered initcall function names of a console log (built-in and modules')."""
     return [c.name for c in parse_initcalls(lines)]
+
+
+def builtin_initcall_names(lines: Iterable[str]) -> List[str]:
+    """The ordered initcalls of the kernel image: without modules' (`fn [module]`), which
+    insmod runs and the goldens of the image do not list."""
+    return [c.name for c in parse_initcalls(lines) if not c.module]
+
+
+def module_initcall_names(lines: Iterable[str]) -> List[str]:
+    """The ordered initcalls of loadable modules, `fn [module]`."""
+    return [c.name for c in parse_initcalls(lines) if c.module]
+
+
+def expect_module_markers(names: Iterable[str]) -> List[str]:
+    """The regexes of the `insmod <name> ok` markers of modules that must load."""
+    return [rf"kernel_lto: insmod {re.escape(n)} ok$" for n in names]
 
 
 def parse_sequence(text: str) -> List[str]:
@@ -197,15 +222,25 @@ class Watcher:
     panic marker, so an expectation may match the panic message itself.
     """
 
-    def __init__(self, expects: Sequence[str]):
+    def __init__(self, expects: Sequence[str], done: Optional[str] = None,
+                 failures: Sequence[str] = ()):
+        """`done`: if given, the boot is over when it matches (not when the expectations
+        are met), and the expectations are checked then; `failures`: lines that fail it."""
         self.expects = [re.compile(e) for e in expects]
         self.seen = [False] * len(self.expects)
+        self.done = re.compile(done) if done else None
+        self.done_seen = False
+        self.failure_res = [re.compile(f) for f in failures]
+        self.failures: List[str] = []  # Lines that matched a failure pattern.
         self.panic: Optional[str] = None  # The first panic line.
         self.panic_ended = False
         self.lines: List[str] = []
 
     @property
     def satisfied(self) -> bool:
+        """The boot is over and may have passed (check_boot decides)."""
+        if self.done is not None:
+            return self.done_seen
         return all(self.seen)
 
     def missing(self) -> List[str]:
@@ -217,6 +252,13 @@ class Watcher:
         for i, e in enumerate(self.expects):
             if not self.seen[i] and e.search(line):
                 self.seen[i] = True
+        for f in self.failure_res:
+            m = f.search(line)
+            if m:
+                self.failures.append(m.group(0).strip())
+                break
+        if self.done is not None and self.done.search(line):
+            self.done_seen = True
         if self.panic is None and _PANIC_RE.search(line):
             self.panic = line.strip()
         if self.panic is not None and _END_PANIC_RE.search(line):
@@ -338,10 +380,17 @@ def run_qemu(
 
 def check_boot(result: RunResult, watcher: Watcher, timeout_secs: float) -> None:
     """Raises BootError unless the run met every expectation."""
-    if result.reason == "satisfied":
-        return
     missing = ", ".join(repr(m) for m in watcher.missing())
     tail = watcher.tail()
+    if result.reason == "satisfied":
+        if watcher.failures:
+            more = f" (and {len(watcher.failures) - 1} more)" if len(watcher.failures) > 1 else ""
+            raise BootError(f"init reached its end, but: {watcher.failures[0]}{more}", tail)
+        if watcher.missing():
+            raise BootError(f"init reached its end without: {missing}", tail)
+        return
+    if watcher.done is not None:
+        missing = ", ".join(repr(m) for m in [watcher.done.pattern] + watcher.missing())
     if result.reason == "timeout":
         raise BootError(f"timed out after {timeout_secs:g} s; not seen: {missing}", tail)
     if result.reason == "panic":

@@ -469,5 +469,86 @@ class MainTest(absltest.TestCase):
         self.assertIn("unexpected arguments", r.stderr)
 
 
+class InitramfsTest(absltest.TestCase):
+    """Boots with a kernel_initramfs: recorded console text, the watcher, boot_test.py."""
+
+    def _watch(self, name, expects=()):
+        w = lib.Watcher(list(expects), done=lib.DONE_MARKER, failures=lib.FAILURE_PATTERNS)
+        for line in _read(name).splitlines(keepends=True):
+            w.feed(line)
+            if w.satisfied:
+                break
+        return w
+
+    def test_module_initcalls_are_split_from_the_builtin_sequence(self):
+        lines = _read("arm64_initramfs_modules.log").splitlines()
+        self.assertEqual(lib.builtin_initcall_names(lines), ["init_mmap_min_addr", "serial_init"])
+        self.assertEqual(lib.module_initcall_names(lines), [
+            "test_static_key_base_init [test_static_key_base]",
+            "test_static_key_init [test_static_keys]",
+            "test_module_init [test_module]",
+        ])
+
+    def test_done_with_every_expectation(self):
+        expects = ["test_module: Hello, world"] + lib.expect_module_markers(["test_static_keys", "test_module"])
+        w = self._watch("arm64_initramfs_modules.log", expects)
+        self.assertTrue(w.satisfied)
+        lib.check_boot(lib.RunResult("satisfied", None, 1.0, ""), w, 60)
+
+    def test_missing_expectations_are_named_in_one_line(self):
+        expects = ["test_uuid: all \\d+ tests passed"] + lib.expect_module_markers(["test_uuid", "test_module"])
+        w = self._watch("arm64_initramfs_modules.log", expects)
+        with self.assertRaises(lib.BootError) as cm:
+            lib.check_boot(lib.RunResult("satisfied", None, 1.0, ""), w, 60)
+        self.assertEqual(str(cm.exception), "init reached its end without: 'test_uuid: all \\\\d+ tests passed', "
+                                            "'kernel_lto: insmod test_uuid ok$'")
+
+    def test_failed_insmod_and_unknown_symbol(self):
+        w = self._watch("x86_64_initramfs_unknown_symbol.log", lib.expect_module_markers(["test_static_keys"]))
+        self.assertEqual(w.failures, [
+            "test_static_keys: Unknown symbol base_old_true_key (err -2)",
+            "test_static_keys: Unknown symbol base_inv_new_true_key (err -2)",
+            "kernel_lto: insmod test_static_keys FAILED 1",
+        ])
+        with self.assertRaisesRegex(lib.BootError, r"^init reached its end, but: test_static_keys: Unknown symbol "
+                                                   r"base_old_true_key \(err -2\) \(and 2 more\)$"):
+            lib.check_boot(lib.RunResult("satisfied", None, 1.0, ""), w, 60)
+
+    def test_timeout_names_the_done_marker(self):
+        w = lib.Watcher(["Hello"], done=lib.DONE_MARKER, failures=lib.FAILURE_PATTERNS)
+        w.feed("Run /init as init process\n")
+        with self.assertRaisesRegex(lib.BootError, r"^timed out after 5 s; not seen: 'kernel_lto: init done', 'Hello'$"):
+            lib.check_boot(lib.RunResult("timeout", None, 5.0, ""), w, 5)
+
+    def _main(self, log, *extra):
+        tmp = self.create_tempdir()
+        qemu, args = _fake_qemu(tmp, _read(log))
+        kernel = tmp.create_file("Image", "").full_path
+        initrd = tmp.create_file("initramfs.cpio", "").full_path
+        mods = tmp.create_file("expect.txt", "test_module\ntest_static_keys\n").full_path
+        out = os.path.join(tmp.full_path, "mods.txt")
+        r = subprocess.run(
+            [sys.executable, os.path.join(_HERE, "boot_test.py"), f"--qemu={qemu}", "--arch=arm64",
+             f"--kernel={kernel}", f"--initrd={initrd}", f"--expect_modules={mods}",
+             f"--write_module_initcalls={out}", f"--serial_log={tmp.full_path}/serial.log", *extra],
+            capture_output=True, text=True, check=False)
+        return r, _read_path(args).splitlines(), initrd, out
+
+    def test_main_passes_and_writes_module_initcalls(self):
+        r, argv, initrd, out = self._main("arm64_initramfs_modules.log", "--expect=Hello, world")
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertIn(initrd, argv)
+        self.assertEqual(argv[argv.index("-initrd") + 1], initrd)
+        self.assertEqual(_read_path(out), "test_static_key_base_init [test_static_key_base]\n"
+                                          "test_static_key_init [test_static_keys]\ntest_module_init [test_module]\n")
+
+    def test_main_fails_on_unknown_symbol(self):
+        r, _, _, _ = self._main("x86_64_initramfs_unknown_symbol.log")
+        self.assertEqual(r.returncode, 1)
+        self.assertTrue(r.stderr.startswith("boot_test: init reached its end, but: test_static_keys: Unknown symbol"),
+                        r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+
+
 if __name__ == "__main__":
     absltest.main()

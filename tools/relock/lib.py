@@ -12,8 +12,9 @@ import urllib.parse
 
 LOCK_FORMAT = 1
 
-# Package names as Debian policy allows them (section 5.6.1).
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+# Package names as Debian policy allows them (section 5.6.1), optionally qualified with a
+# Debian architecture (`busybox-static:arm64`) for a package of another architecture.
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9]+)?$")
 # One line of `apt-get download --print-uris`: 'URL' FILENAME SIZE SHA256:HEX
 _URI_LINE_RE = re.compile(r"^'(?P<url>[^']+)' (?P<file>\S+) (?P<size>\d+) SHA256:(?P<sha>[0-9a-f]{64})$")
 
@@ -25,7 +26,8 @@ class RelockError(Exception):
 def parse_package_list(path, text):
     """Returns the package names of a `.packages` file, in file order, without duplicates.
 
-    Lines are package names; `#` starts a comment; blank lines are ignored.
+    Lines are package names, or `name:arch` for a package of a given Debian architecture
+    (`busybox-static:arm64`); `#` starts a comment; blank lines are ignored.
     """
     names = []
     seen = set()
@@ -44,6 +46,17 @@ def parse_package_list(path, text):
     return names
 
 
+def split_arch(spec):
+    """'busybox-static:arm64' -> ('busybox-static', 'arm64'); 'libc6' -> ('libc6', None)."""
+    name, _, arch = spec.partition(":")
+    return name, arch or None
+
+
+def foreign_archs(names, native):
+    """The architectures `names` qualify (`name:arch`) other than `native`, sorted."""
+    return sorted({a for a in (split_arch(n)[1] for n in names) if a and a != native})
+
+
 def split_archive_url(url):
     """Splits a package URL into (archive, pool path).
 
@@ -58,7 +71,11 @@ def split_archive_url(url):
 
 
 def parse_print_uris(text):
-    """Parses `apt-get download --print-uris` output into lock entries keyed by name."""
+    """Parses `apt-get download --print-uris` output into lock entries.
+
+    Entries are keyed by `name:arch` (`libc6:amd64`): a list may name one package for
+    several architectures. `make_lock` resolves a bare name to its one entry.
+    """
     entries = {}
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -72,7 +89,7 @@ def parse_print_uris(text):
             raise RelockError(f"apt-get output line {lineno}: {filename!r} is not NAME_VERSION_ARCH.deb")
         name, version, arch = parts[0], urllib.parse.unquote(parts[1]), parts[2]
         archive, pool_path = split_archive_url(m.group("url"))
-        entries[name] = {
+        entries[f"{name}:{arch}"] = {
             "name": name,
             "version": version,
             "arch": arch,
@@ -85,14 +102,27 @@ def parse_print_uris(text):
 
 
 def make_lock(packages_path, names, entries):
-    """Returns the lock file text for `names`, given parsed print-uris `entries`."""
-    missing = [n for n in names if n not in entries]
+    """Returns the lock file text for `names`, given parsed print-uris `entries`.
+
+    A qualified name (`busybox-static:arm64`) is looked up as it is; a bare one is the
+    entry of that name (apt printed it for one architecture: the host's, or `all`).
+    """
+    found, missing = {}, []
+    for spec in names:
+        if ":" in spec:
+            hits = [entries[spec]] if spec in entries else []
+        else:
+            hits = [e for _, e in sorted(entries.items()) if e["name"] == spec]
+        if hits:
+            found[spec] = hits[0]
+        else:
+            missing.append(spec)
     if missing:
         raise RelockError(f"{packages_path}: apt did not resolve {', '.join(missing)}")
     lock = {
         "format": LOCK_FORMAT,
         "generated_by": "tools/relock/relock.py from " + packages_path,
-        "packages": [entries[n] for n in sorted(names)],
+        "packages": [found[n] for n in sorted(names)],
     }
     return json.dumps(lock, indent=2, sort_keys=True) + "\n"
 

@@ -34,7 +34,7 @@ class ParsePackageListTest(absltest.TestCase):
             lib.parse_package_list("x.packages", "libc6\nlibelf1\nlibc6 # again\n")
 
     def test_bad_names(self):
-        for bad, lineno in [("LibC6", 1), ("libc6:amd64", 1), ("-foo", 1), ("a", 1), ("libc6 libelf1", 1),
+        for bad, lineno in [("LibC6", 1), ("libc6:", 1), ("libc6:AMD64", 1), ("libc6:arm64:x", 1), ("-foo", 1), ("a", 1), ("libc6 libelf1", 1),
                             ("lib_c6", 1)]:
             with self.subTest(bad=bad):
                 with self.assertRaisesRegex(lib.RelockError, rf"^x\.packages:{lineno}: .* is not a Debian package name$"):
@@ -49,6 +49,20 @@ class ParsePackageListTest(absltest.TestCase):
             with self.subTest(text=text):
                 with self.assertRaisesRegex(lib.RelockError, r"^x\.packages: lists no packages$"):
                     lib.parse_package_list("x.packages", text)
+
+
+    def test_arch_qualified_names(self):
+        text = "busybox-static:amd64\nbusybox-static:arm64\n"
+        self.assertEqual(lib.parse_package_list("x.packages", text), ["busybox-static:amd64", "busybox-static:arm64"])
+        with self.assertRaisesRegex(lib.RelockError, r"^x\.packages:2: busybox-static:arm64 is listed twice$"):
+            lib.parse_package_list("x.packages", "busybox-static:arm64\nbusybox-static:arm64\n")
+
+    def test_split_arch_and_foreign_archs(self):
+        self.assertEqual(lib.split_arch("busybox-static:arm64"), ("busybox-static", "arm64"))
+        self.assertEqual(lib.split_arch("libc6"), ("libc6", None))
+        self.assertEqual(lib.foreign_archs(["a:arm64", "b", "c:amd64", "d:riscv64", "e:arm64"], "amd64"),
+                         ["arm64", "riscv64"])
+        self.assertEqual(lib.foreign_archs(["a", "b:amd64"], "amd64"), [])
 
 
 class SplitArchiveUrlTest(absltest.TestCase):
@@ -82,8 +96,8 @@ class ParsePrintUrisTest(absltest.TestCase):
 
     def test_real_lines(self):
         entries = lib.parse_print_uris(_PRINT_URIS)
-        self.assertEqual(sorted(entries), ["libbrotli1", "libc6", "libcrypt-dev"])
-        self.assertEqual(entries["libc6"], {
+        self.assertEqual(sorted(entries), ["libbrotli1:amd64", "libc6:amd64", "libcrypt-dev:amd64"])
+        self.assertEqual(entries["libc6:amd64"], {
             "name": "libc6",
             "version": "2.36-9+deb12u14",
             "arch": "amd64",
@@ -94,20 +108,20 @@ class ParsePrintUrisTest(absltest.TestCase):
         })
 
     def test_epoch_is_decoded(self):
-        entry = lib.parse_print_uris(_PRINT_URIS)["libcrypt-dev"]
+        entry = lib.parse_print_uris(_PRINT_URIS)["libcrypt-dev:amd64"]
         self.assertEqual(entry["version"], "1:4.4.33-2")
         self.assertEqual(entry["size"], 118144)
         self.assertIsInstance(entry["size"], int)
 
     def test_plus_encoded_in_file_name_is_decoded(self):
-        entry = lib.parse_print_uris(_PRINT_URIS)["libbrotli1"]
+        entry = lib.parse_print_uris(_PRINT_URIS)["libbrotli1:amd64"]
         self.assertEqual(entry["version"], "1.0.9-2+deb12u1")
         self.assertEqual(entry["archive"], "debian-security")
         self.assertEqual(entry["path"], "pool/updates/main/b/brotli/libbrotli1_1.0.9-2%2bdeb12u1_amd64.deb")
 
     def test_blank_lines_and_surrounding_space_are_ignored(self):
         first = _PRINT_URIS.splitlines()[0]
-        self.assertEqual(list(lib.parse_print_uris(f"\n  {first}  \n\n")), ["libc6"])
+        self.assertEqual(list(lib.parse_print_uris(f"\n  {first}  \n\n")), ["libc6:amd64"])
 
     def test_empty_output(self):
         self.assertEqual(lib.parse_print_uris(""), {})
@@ -175,6 +189,23 @@ class MakeLockTest(absltest.TestCase):
         self.assertEqual(lib.lock_path_for("toolchains/locks/llvm.packages"), "toolchains/locks/llvm.lock.json")
         with self.assertRaisesRegex(lib.RelockError, "must end in .packages"):
             lib.lock_path_for("toolchains/locks/llvm.txt")
+
+
+    def test_one_package_for_two_architectures(self):
+        uris = (
+            "'http://deb.debian.org/debian/pool/main/b/busybox/busybox-static_1.35.0-4%2bdeb12u1%2bb1_amd64.deb' "
+            f"busybox-static_1%3a1.35.0-4+deb12u1+b1_amd64.deb 928188 SHA256:{_SHA_A}\n"
+            "'http://deb.debian.org/debian/pool/main/b/busybox/busybox-static_1.35.0-4%2bdeb12u1%2bb1_arm64.deb' "
+            f"busybox-static_1%3a1.35.0-4+deb12u1+b1_arm64.deb 822236 SHA256:{_SHA_B}\n"
+        )
+        names = ["busybox-static:arm64", "busybox-static:amd64"]
+        lock = json.loads(lib.make_lock("b.packages", names, lib.parse_print_uris(uris)))
+        self.assertEqual([(p["name"], p["arch"], p["sha256"], p["version"]) for p in lock["packages"]], [
+            ("busybox-static", "amd64", _SHA_A, "1:1.35.0-4+deb12u1+b1"),
+            ("busybox-static", "arm64", _SHA_B, "1:1.35.0-4+deb12u1+b1"),
+        ])
+        with self.assertRaisesRegex(lib.RelockError, r"^b\.packages: apt did not resolve busybox-static:riscv64$"):
+            lib.make_lock("b.packages", ["busybox-static:riscv64"], lib.parse_print_uris(uris))
 
 
 class WheelTest(absltest.TestCase):

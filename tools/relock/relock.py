@@ -23,15 +23,41 @@ if __package__ in (None, ""):
 from tools.relock import lib  # noqa: E402
 
 
-def _print_uris(names):
-    with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.run(
-            ["apt-get", "download", "--print-uris", *names],
-            cwd=tmp, capture_output=True, text=True, check=False)
+def _apt(args, cwd, what):
+    proc = subprocess.run(["apt-get", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         err = " ".join(l for l in proc.stderr.splitlines() if l.startswith("E:"))
-        raise lib.RelockError(f"apt-get download --print-uris failed: {err or proc.stderr.strip()}")
+        raise lib.RelockError(f"apt-get {what} failed: {err or proc.stderr.strip()}")
     return proc.stdout
+
+
+def _native_arch():
+    proc = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise lib.RelockError("dpkg --print-architecture failed; relock needs Debian's dpkg and apt")
+    return proc.stdout.strip()
+
+
+def _print_uris(names):
+    with tempfile.TemporaryDirectory() as tmp:
+        opts = []
+        foreign = lib.foreign_archs(names, _native_arch())
+        if foreign:
+            # `name:arm64` on an amd64 host: apt resolves it only with arm64 enabled. Rather
+            # than `dpkg --add-architecture` (a change to the host), read the host's apt
+            # sources for both architectures into a private, throwaway state directory.
+            for d in ("lists/partial", "cache/archives/partial"):
+                os.makedirs(os.path.join(tmp, d))
+            opts = [
+                "-o", f"Dir::State::Lists={tmp}/lists",
+                "-o", f"Dir::Cache={tmp}/cache",
+                "-o", "APT::Architectures=" + ",".join([_native_arch(), *foreign]),
+                "-o", "Acquire::Languages=none",
+            ]
+            if os.geteuid() == 0:
+                opts += ["-o", "APT::Sandbox::User=root"]  # _apt cannot write the temp dir.
+            _apt(["-qq", *opts, "update"], tmp, f"update (for {', '.join(foreign)} packages)")
+        return _apt([*opts, "download", "--print-uris", *names], tmp, "download --print-uris")
 
 
 def _relock_wheels(path, shown):

@@ -99,7 +99,7 @@ def emit_backend(ctx, tc, thinlto, obj, tree, out):
         progress_message = "ThinLTO backend {}".format(obj.short_path),
     )
 
-def emit_link(ctx, tc, objects, out, ldflags, order = None, objtool = None, objtool_flags = None):
+def emit_link(ctx, tc, objects, out, ldflags, order = None, objtool = None, objtool_flags = None, mnemonic = "KernelLink"):
     """One KernelLink action: ld.lld EMULATION LDFLAGS -o OUT ORDER (default ORDER: objects).
 
     With objtool_flags (x86_64 LTO: Kbuild's `; objtool ... --link vmlinux.o`), the same
@@ -119,7 +119,7 @@ def emit_link(ctx, tc, objects, out, ldflags, order = None, objtool = None, objt
         out,
         objtool,
         objtool_flags,
-        mnemonic = "KernelLink",
+        mnemonic = mnemonic,
         progress_message = "Linking {}{}".format(out.short_path, " (objtool)" if objtool_flags != None else ""),
     )
 

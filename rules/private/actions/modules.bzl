@@ -1,0 +1,225 @@
+"""Action helpers shared by in-tree modules (kernel_modules) and out-of-tree ones (kernel_module).
+
+A module M with parts P1..Pn goes through the steps of Kbuild 6.1 (docs/modules-design.md):
+
+    parts   KernelCompile (kernel_objects, or kernel_module for out-of-tree parts)
+    M.o     KernelModuleObject: `ld.lld -r` over the parts (LTO modes: lld runs LTO in
+            process, as Kbuild's `ld -r`); thin_dist: KernelThinLink over the parts, one
+            KernelLtoBackend per part, then `ld.lld -r` over the natives. x86_64: objtool
+            in the same action when Kbuild runs it there.
+    modpost KernelModpost: tools/modpost over vmlinux.o and every M.o (one action)
+    M.mod.o KernelCompile of the M.mod.c modpost wrote (bitcode under LTO, as Kbuild)
+    M.ko    KernelModuleLink: `ld.lld -r ... -T scripts/module.lds -o M.ko M.o M.mod.o`
+
+Every command comes from the plan as an argv with placeholders; `plan_args` puts the
+action's own files where the plan names Kbuild paths.
+"""
+
+load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
+load("//rules/private/actions:lto.bzl", "lto_actions")
+
+def substitute(word, roots):
+    """Replaces the plan's placeholders ($(srctree), ...) in one word."""
+    for placeholder, value in roots.items():
+        word = word.replace(placeholder, value)
+    return word
+
+def plan_args(ctx, argv, files, out, roots, where):
+    """Args for a plan argv ($(LD) ... -o OUT ...) with the action's own files in place.
+
+    Args:
+      ctx: rule context.
+      argv: list[string]: the plan's command.
+      files: dict[string, File]: Kbuild path -> File, for the inputs.
+      out: (string, File): the output's Kbuild path (the word after -o) and File.
+      roots: placeholder -> exec path.
+      where: for errors.
+
+    Returns:
+      (Args, list[File]): the arguments after the tool, and the input files they name.
+    """
+    if not argv or argv[0] != "$(LD)":
+        fail("{}: expected an $(LD) command in the plan, got {}; re-import".format(where, argv[:3]))
+    args = ctx.actions.args()
+    used = []
+    after_o = False
+    for word in argv[1:]:
+        if after_o:
+            if word != out[0]:
+                fail("{}: the plan's link writes {}, expected {}; re-import".format(where, word, out[0]))
+            args.add(out[1])
+            after_o = False
+            continue
+        after_o = word == "-o"
+        f = files.get(word)
+        if f:
+            args.add(f)
+            if f not in used:
+                used.append(f)
+        elif word.endswith(".o") or word.endswith(".ko") or word.endswith(".lds"):
+            fail("{}: the plan's link reads {}, which this rule does not build; re-import".format(where, word))
+        else:
+            args.add(substitute(word, roots))
+    return args, used
+
+def link_flags(argv, drop, roots):
+    """The flags of a plan $(LD) argv without `-o X` and without the inputs in `drop`."""
+    out = []
+    skip = False
+    for word in argv[1:]:
+        if skip:
+            skip = False
+        elif word == "-o":
+            skip = True
+        elif word not in drop:
+            out.append(substitute(word, roots))
+    return out
+
+def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, out_prefix):
+    """M.o from its parts: a KernelModuleObject action (thin_dist: thin-link + backends first).
+
+    Args:
+      ctx: rule context (needs attr _thinlto).
+      tc: KernelToolchainInfo.
+      mode: link mode.
+      path: Kbuild path of M.o ("lib/test_module.o").
+      parts: list[(string, File)]: Kbuild path and compiled object of each part.
+      link: the plan's argv making M.o, or None (single native part: M.o is the part).
+      post: list[string]: the plan's commands after the link (objtool on x86_64).
+      roots: placeholder -> exec path.
+      objtool: File or None.
+      out_prefix: directory (relative to the package) of this rule's outputs.
+
+    Returns:
+      struct(obj = File, lto = KernelLtoInfo fields or None).
+    """
+    out = ctx.actions.declare_file("{}/{}".format(out_prefix, path))
+    where = "{} ({})".format(ctx.label, path)
+    if len(post) > 1:
+        fail("{}: Kbuild runs {} commands after linking it; only one objtool step is supported".format(where, len(post)))
+    flags = objtool_flags(post[0], path, where) if post else None
+    if link == None:
+        if len(parts) != 1 or flags != None:
+            fail("{}: a module without a link step must be one native object; re-import".format(where))
+        ctx.actions.symlink(output = out, target_file = parts[0][1])
+        return struct(obj = out, lto = None)
+    files = {p: f for p, f in parts}
+    lto = None
+    if mode == "thin_dist":
+        thinlto = ctx.attr._thinlto[DefaultInfo].files_to_run
+        objs = [f for _, f in parts]
+        # The thin-link sees the same flags as Kbuild's `ld -r` (its -r included).
+        trees = lto_actions.emit_thin_link(ctx, tc, thinlto, objs, objs, link_flags(link, files, roots))
+        natives = []
+        for (p, obj), tree in zip(parts, trees):
+            native = ctx.actions.declare_file("{}/natives/{}".format(out_prefix, p))
+            lto_actions.emit_backend(ctx, tc, thinlto, obj, tree, native)
+            natives.append(native)
+            files[p] = native
+        lto = struct(bitcode = objs, indexes = trees, natives = natives)
+    args, used = plan_args(ctx, link, files, (path, out), roots, where)
+    run_then_objtool(
+        ctx,
+        tc.ld_lld,
+        [args],
+        depset(used, transitive = [tc.all_files]),
+        out,
+        objtool,
+        flags,
+        mnemonic = "KernelModuleObject",
+        progress_message = "Linking module object {}{}".format(path, " (objtool)" if flags != None else ""),
+    )
+    return struct(obj = out, lto = lto)
+
+def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers_in, out_prefix, mod_c_paths):
+    """KernelModpost: tools/modpost in `out_prefix` (Kbuild's object tree for the modules).
+
+    Args:
+      ctx: rule context.
+      modpost: FilesToRunProvider of //tools/modpost.
+      args_template: list[string]: the plan's modpost argv after the tool ("-T -" reads the
+        object list from stdin, as Kbuild pipes it).
+      order: list[string]: modules.order (.ko paths, relative to out_prefix).
+      objects: dict[string, File]: M.o by Kbuild path; each must live at out_prefix/path.
+      vmlinux_o: File or None: staged as out_prefix/vmlinux.o.
+      symvers_in: list[(string, File)]: -i inputs (path as the argv names it, File).
+      out_prefix: directory of the outputs, relative to the package.
+      mod_c_paths: list[string]: the M.mod.c paths modpost writes.
+
+    Returns:
+      struct(symvers = File, mod_c = dict[string, File], order = File).
+    """
+    order_file = ctx.actions.declare_file(out_prefix + "/modules.order")
+    ctx.actions.write(order_file, "".join([k + "\n" for k in order]))
+    inputs = [order_file] + objects.values()
+    for path, f in objects.items():
+        want = "{}/{}".format(order_file.dirname, path)
+        if f.path != want:
+            fail("{}: {} must be at {} for modpost, not {}".format(ctx.label, path, want, f.path))
+    if vmlinux_o:
+        staged = ctx.actions.declare_file(out_prefix + "/vmlinux.o")
+        ctx.actions.symlink(output = staged, target_file = vmlinux_o)
+        inputs.append(staged)
+    argv = list(args_template)
+    if "-o" not in argv:
+        fail("{}: the plan's modpost command writes no Module.symvers (-o); re-import".format(ctx.label))
+    symvers = ctx.actions.declare_file("{}/{}".format(out_prefix, argv[argv.index("-o") + 1]))
+    for path, f in symvers_in:
+        staged = ctx.actions.declare_file("{}/{}".format(out_prefix, path))
+        ctx.actions.symlink(output = staged, target_file = f)
+        inputs.append(staged)
+    mod_c = {p: ctx.actions.declare_file("{}/{}".format(out_prefix, p)) for p in mod_c_paths}
+    ctx.actions.run_shell(
+        command = """set -e
+tool="$PWD/$1"; dir="$2"; shift 2
+cd "$dir"
+sed 's/ko$/o/' modules.order | "$tool" "$@"
+""",
+        arguments = [modpost.executable.path, order_file.dirname] + argv,
+        inputs = inputs,
+        tools = [modpost],
+        outputs = [symvers] + mod_c.values(),
+        mnemonic = "KernelModpost",
+        progress_message = "modpost: {} modules of {}".format(len(order), ctx.label),
+    )
+    return struct(symvers = symvers, mod_c = mod_c, order = order_file)
+
+def emit_mod_o(ctx, tc, path, src, flags, roots, hdrs, out_prefix):
+    """KernelCompile of M.mod.c (flags: the plan's, placeholders in)."""
+    out = ctx.actions.declare_file("{}/{}".format(out_prefix, path))
+    args = ctx.actions.args()
+    args.add_all([substitute(f, roots) for f in flags])
+    args.add_all(["-c", "-o", out, src])
+    ctx.actions.run(
+        executable = tc.clang,
+        arguments = [args],
+        inputs = depset([src], transitive = [hdrs, tc.all_files]),
+        outputs = [out],
+        mnemonic = "KernelCompile",
+        progress_message = "Compiling {}".format(path),
+    )
+    return out
+
+def emit_ko(ctx, tc, path, argv, files, roots, out_prefix):
+    """KernelModuleLink: the plan's .ko argv with `files` (M.o, M.mod.o, scripts/module.lds)."""
+    out = ctx.actions.declare_file("{}/{}".format(out_prefix, path))
+    args, used = plan_args(ctx, argv, files, (path, out), roots, "{} ({})".format(ctx.label, path))
+    ctx.actions.run(
+        executable = tc.ld_lld,
+        arguments = [args],
+        inputs = depset(used, transitive = [tc.all_files]),
+        outputs = [out],
+        mnemonic = "KernelModuleLink",
+        progress_message = "Linking {}".format(path),
+    )
+    return out
+
+modules_actions = struct(
+    emit_ko = emit_ko,
+    emit_mod_o = emit_mod_o,
+    emit_modpost = emit_modpost,
+    emit_module_object = emit_module_object,
+    link_flags = link_flags,
+    plan_args = plan_args,
+    substitute = substitute,
+)

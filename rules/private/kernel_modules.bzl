@@ -1,0 +1,123 @@
+"""kernel_modules: a configured kernel's loadable modules (.ko), Module.symvers, modules.order.
+
+The parts are compiled by kernel_objects (they are plan objects with a `module`); this rule
+makes each M.o (per link mode), runs modpost once over vmlinux.o and every M.o, compiles
+each M.mod.c and links each .ko with scripts/module.lds. See actions/modules.bzl.
+Outputs live under `<name>/` with Kbuild's paths (modules_thin_dist/lib/test_module.ko).
+"""
+
+load("//rules/private:platform_transition.bzl", "own_platform")
+load("//rules/private:providers.bzl", "KernelLtoInfo", "KernelModulesInfo", "KernelObjectsInfo")
+load("//rules/private/actions:modules.bzl", "modules_actions")
+
+_TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
+
+def _kernel_modules_impl(ctx):
+    tc = ctx.toolchains[_TOOLCHAIN].kernel
+    info = ctx.attr.objects[KernelObjectsInfo]
+    mode = ctx.attr.mode
+    want_lto = {"none": "none", "full": "full", "thin": "thin", "thin_dist": "thin"}[mode]
+    if info.lto != want_lto:
+        fail("{}: mode {} needs objects configured with LTO {}, these are {}".format(ctx.label, mode, want_lto, info.lto))
+    plan = info.modules
+    if not plan:
+        fail("{}: this kernel config has no loadable modules (CONFIG_MODULES is not set); add CONFIG_MODULES=y and =m drivers to its config fragment".format(ctx.label))
+    vmlinux_o = ctx.attr.vmlinux[OutputGroupInfo].vmlinux_o.to_list()[0]
+    prefix = ctx.label.name
+    module_objects = {}
+    lto = []
+    for ko in plan["order"]:
+        m = plan["list"][ko]
+        parts = [(p, info.objects[p]) for p in m["objects"]]
+        made = modules_actions.emit_module_object(
+            ctx,
+            tc,
+            mode,
+            m["name"] + ".o",
+            parts,
+            m["link"],
+            m["post"],
+            info.roots,
+            info.objtool,
+            prefix,
+        )
+        module_objects[m["name"] + ".o"] = made.obj
+        if made.lto:
+            lto.append(made.lto)
+    mp = modules_actions.emit_modpost(
+        ctx,
+        ctx.attr._modpost[DefaultInfo].files_to_run,
+        plan["modpost"],
+        plan["order"],
+        module_objects,
+        vmlinux_o,
+        [],
+        prefix,
+        [plan["list"][ko]["mod_o"]["src"] for ko in plan["order"]],
+    )
+    kos = {}
+    for ko in plan["order"]:
+        m = plan["list"][ko]
+        mod_o = modules_actions.emit_mod_o(
+            ctx,
+            tc,
+            m["mod_o"]["out"],
+            mp.mod_c[m["mod_o"]["src"]],
+            m["mod_o"]["flags"],
+            info.roots,
+            info.mod_c_inputs,
+            prefix,
+        )
+        kos[ko] = modules_actions.emit_ko(ctx, tc, ko, m["ko"], {
+            m["name"] + ".o": module_objects[m["name"] + ".o"],
+            m["mod_o"]["out"]: mod_o,
+            "scripts/module.lds": info.module_lds,
+        }, info.roots, prefix)
+    ordered = [kos[k] for k in plan["order"]]
+    hdrs = depset(ctx.files.headers, transitive = [info.objtree_files])
+    providers = [
+        DefaultInfo(files = depset(ordered + [mp.symvers, mp.order])),
+        OutputGroupInfo(
+            ko = depset(ordered),
+            symvers = depset([mp.symvers]),
+            mod_c = depset(mp.mod_c.values()),
+        ),
+        KernelModulesInfo(
+            arch = info.arch,
+            mode = mode,
+            kos = kos,
+            order = plan["order"],
+            symvers = mp.symvers,
+            vmlinux_o = vmlinux_o,
+            module_lds = info.module_lds,
+            extmod = plan.get("extmod"),
+            roots = info.roots,
+            hdrs = hdrs,
+            mod_c_inputs = info.mod_c_inputs,
+            objtool = info.objtool,
+        ),
+    ]
+    if lto:
+        providers.append(KernelLtoInfo(
+            bitcode = [f for s in lto for f in s.bitcode],
+            indexes = [f for s in lto for f in s.indexes],
+            natives = [f for s in lto for f in s.natives],
+        ))
+    return providers
+
+kernel_modules = rule(
+    implementation = _kernel_modules_impl,
+    doc = "Builds a configured kernel's loadable modules (.ko), Module.symvers and modules.order in one link mode.",
+    attrs = {
+        "objects": attr.label(mandatory = True, providers = [KernelObjectsInfo], doc = "The compiled kernel (its module parts)."),
+        "vmlinux": attr.label(mandatory = True, doc = "The kernel_vmlinux of the same mode (modpost reads its vmlinux.o)."),
+        "mode": attr.string(mandatory = True, values = ["none", "full", "thin", "thin_dist"], doc = "Link mode."),
+        "headers": attr.label(allow_files = True, doc = "Kernel headers out-of-tree modules may include (include/, arch/<srcarch>/include/)."),
+        "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
+        "_thinlto": attr.label(default = "//tools/thinlto", executable = True, cfg = "exec"),
+        "_modpost": attr.label(default = "//tools/modpost", executable = True, cfg = "exec"),
+        "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
+    },
+    cfg = own_platform,
+    toolchains = [_TOOLCHAIN],
+)

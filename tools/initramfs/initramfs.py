@@ -1,0 +1,103 @@
+"""Writes a deterministic initramfs (newc cpio), byte for byte as `gen_init_cpio -t 0`.
+
+Pack a gen_init_cpio file list:
+
+    initramfs.py --list=initramfs.list --out=initramfs.cpio [--checksum]
+
+or assemble a boot-test initramfs from busybox-static and kernel modules:
+
+    initramfs.py --arch=arm64 --busybox=busybox --module=a.ko --module=b.ko \\
+        --out=initramfs.cpio [--expect_loaded=NAME]... [--write_expect_loaded=FILE]
+        [--write_list=FILE] [--write_init=FILE] [--write_order=FILE]
+
+The second form packs /bin/busybox (+ applet links), /init (busybox's init, which runs
+/etc/init.sh through /etc/inittab), and /lib/modules/<name>.ko in dependency order (the
+.modinfo `depends=`); /etc/init.sh insmods them one by one and prints
+`kernel_lto: insmod <name> ok` or `... FAILED <status>` for each, then `kernel_lto: init
+done`, then powers off. --write_order writes the load order, one module name a line.
+
+Errors are one line `initramfs: file:line: what is wrong`, exit 1. Success prints nothing.
+"""
+
+import sys
+
+from absl import app, flags
+
+from tools.initramfs import lib
+
+_LIST = flags.DEFINE_string("list", None, "A gen_init_cpio file list to pack.")
+_CHECKSUM = flags.DEFINE_bool("checksum", False, "Write 070702 headers with data checksums (gen_init_cpio -c).")
+_ARCH = flags.DEFINE_enum("arch", None, ["arm64", "x86_64"], "Guest architecture (boot-test initramfs).")
+_BUSYBOX = flags.DEFINE_string("busybox", None, "busybox-static for --arch (boot-test initramfs).")
+_MODULES = flags.DEFINE_multi_string("module", [], "A kernel module (.ko) to pack and load (repeat).")
+_OUT = flags.DEFINE_string("out", None, "The archive to write.", required=True)
+_WRITE_LIST = flags.DEFINE_string("write_list", None, "Also write the generated file list here.")
+_WRITE_INIT = flags.DEFINE_string("write_init", None, "Also write the generated /etc/init.sh here.")
+_EXPECT_LOADED = flags.DEFINE_multi_string(
+    "expect_loaded", [], "A module that a boot must load (default: all); written to --write_expect_loaded.")
+_WRITE_EXPECT_LOADED = flags.DEFINE_string(
+    "write_expect_loaded", None, "Write the names of the modules a boot must load here.")
+_WRITE_ORDER = flags.DEFINE_string("write_order", None, "Also write the module load order here.")
+
+# Locations of generated files in the list (no such files exist on disk).
+_GEN = "<generated>/"
+
+
+def _read_file(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise lib.InitramfsError(f"{path}: cannot read: {e.strerror}")
+
+
+def _write(path, data):
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        raise lib.InitramfsError(f"{path}: cannot write: {e.strerror}")
+
+
+def _boot_initramfs():
+    if not (_ARCH.value and _BUSYBOX.value):
+        raise app.UsageError("give --list, or --arch and --busybox (and --module...)")
+    lib.check_static_elf(_BUSYBOX.value, _ARCH.value)
+    modules = lib.order_modules([lib.read_modinfo(p) for p in _MODULES.value])
+    expected = lib.expected_modules(modules, _EXPECT_LOADED.value)
+    generated = {
+        _GEN + "init.sh": lib.init_script(modules).encode(),
+        _GEN + "inittab": lib.INITTAB.encode(),
+    }
+    text = lib.initramfs_list(_BUSYBOX.value, _GEN + "init.sh", _GEN + "inittab", modules)
+    entries = lib.parse_list(text, "<generated list>")
+    data = lib.write_cpio(entries, lambda loc: generated[loc] if loc in generated else _read_file(loc))
+    if _WRITE_LIST.value:
+        _write(_WRITE_LIST.value, text.encode())
+    if _WRITE_INIT.value:
+        _write(_WRITE_INIT.value, generated[_GEN + "init.sh"])
+    if _WRITE_EXPECT_LOADED.value:
+        _write(_WRITE_EXPECT_LOADED.value, "".join(f"{n}\n" for n in expected).encode())
+    if _WRITE_ORDER.value:
+        _write(_WRITE_ORDER.value, "".join(f"{m.name}\n" for m in modules).encode())
+    return data
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    try:
+        if _LIST.value:
+            if _ARCH.value or _BUSYBOX.value or _MODULES.value or _EXPECT_LOADED.value:
+                raise app.UsageError("--list packs a list as it is; drop --arch, --busybox and --module")
+            text = _read_file(_LIST.value).decode("utf-8", errors="surrogateescape")
+            data = lib.write_cpio(lib.parse_list(text, _LIST.value), _read_file, _CHECKSUM.value)
+        else:
+            data = _boot_initramfs()
+        _write(_OUT.value, data)
+    except lib.InitramfsError as e:
+        sys.exit(f"initramfs: {e}")
+
+
+if __name__ == "__main__":
+    app.run(main)
