@@ -12,10 +12,12 @@ passed=0
 failed=0
 
 # Bazel first (it also installs Bazel and fetches the toolchains on a fresh machine).
-# Plus one real kernel: the default build (arm64, thin_dist) booted in QEMU against
-# Kbuild's golden initcalls (~7 min on 2 cores). Every platform x mode:
-#   ./bazel test //tests/boot:boots
-"$bazel" test //... //tests/boot:boot_arm64_thin_dist_golden_test 2>&1 | tee "$log"
+# Plus two real kernels with their modules: the default build (arm64, thin_dist) and
+# x86_64 none (objtool per object), each with its in-tree modules and the out-of-tree
+# pair (tests/modules), booted in QEMU from a busybox initramfs that insmods them; the
+# built-in initcalls must equal Kbuild's golden. Every platform x mode:
+#   ./bazel test //tests/boot:boots //tests/boot:modules
+"$bazel" test //... //tests/boot:modules_arm64_thin_dist_test //tests/boot:modules_x86_64_none_test 2>&1 | tee "$log"
 bazel_status=${PIPESTATUS[0]}
 testlogs=$("$bazel" info bazel-testlogs 2>/dev/null)
 while read -r target result; do

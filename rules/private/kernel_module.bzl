@@ -26,22 +26,7 @@ load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 
 def _fill(word, values):
-    for k, v in values.items():
-        word = word.replace(k, v)
-    return word
-
-def _ld_argv(template, out, inputs, values):
-    """[$(LD)] + the template's flags (without -o X and its .o inputs) + -o out inputs."""
-    flags = []
-    skip = False
-    for word in template[1:]:
-        if skip:
-            skip = False
-        elif word == "-o":
-            skip = True
-        elif not word.endswith(".o"):
-            flags.append(_fill(word, values))
-    return [template[0]] + flags + ["-o", out] + inputs
+    return modules_actions.substitute(word, values)
 
 def _kernel_module_impl(ctx):
     tc = ctx.toolchains[_TOOLCHAIN].kernel
@@ -94,9 +79,9 @@ def _kernel_module_impl(ctx):
     values = {"$(M)": mdir, "$(MODNAME)": modname, "$(BASENAME)": name}
     if single:
         link = ext.get("link_single")
-        link = _ld_argv(link, mo_path, [parts[0][0]], values) if link else None
+        link = modules_actions.ld_argv(link, mo_path, [parts[0][0]], values) if link else None
     else:
-        link = _ld_argv(ext["link_multi"], mo_path, [p for p, _ in parts], values)
+        link = modules_actions.ld_argv(ext["link_multi"], mo_path, [p for p, _ in parts], values)
     post = [_fill(p, values) for p in ext.get("post", [])]
     made = modules_actions.emit_module_object(ctx, tc, mode, mo_path, parts, link, post, roots, k.objtool, name)
 
@@ -136,7 +121,7 @@ def _kernel_module_impl(ctx):
         name,
     )
     ko_path = path + ".ko"
-    ko = modules_actions.emit_ko(ctx, tc, ko_path, _ld_argv(ext["ko"], ko_path, [mo_path, path + ".mod.o"], values), {
+    ko = modules_actions.emit_ko(ctx, tc, ko_path, modules_actions.ld_argv(ext["ko"], ko_path, [mo_path, path + ".mod.o"], values), {
         mo_path: made.obj,
         path + ".mod.o": mod_o,
         "scripts/module.lds": k.module_lds,

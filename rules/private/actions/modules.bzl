@@ -75,6 +75,20 @@ def link_flags(argv, drop, roots):
             out.append(substitute(word, roots))
     return out
 
+def ld_argv(template, out, inputs, values):
+    """A link argv from a plan template: [$(LD)] + its flags (without `-o X` and the .o
+    inputs; placeholders in `values` filled) + ["-o", out] + inputs, as Kbuild orders them."""
+    flags = []
+    skip = False
+    for word in template[1:]:
+        if skip:
+            skip = False
+        elif word == "-o":
+            skip = True
+        elif not word.endswith(".o"):
+            flags.append(substitute(word, values))
+    return [template[0]] + flags + ["-o", out] + inputs
+
 def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, out_prefix):
     """M.o from its parts: a KernelModuleObject action (thin_dist: thin-link + backends first).
 
@@ -219,6 +233,7 @@ modules_actions = struct(
     emit_mod_o = emit_mod_o,
     emit_modpost = emit_modpost,
     emit_module_object = emit_module_object,
+    ld_argv = ld_argv,
     link_flags = link_flags,
     plan_args = plan_args,
     substitute = substitute,
