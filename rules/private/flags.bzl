@@ -61,6 +61,7 @@ def kernel_front_door(name, kernels, groups = ["image", "system_map", "vmlinux_o
         name = name,
         kernel = select(choices, no_match_error = "//:{} needs --platforms=//platforms:arm64 or //platforms:x86_64".format(name)),
         tags = ["manual"],
+        visibility = ["//visibility:public"],
     )
     for group in groups:
-        native.filegroup(name = group, srcs = [":" + name], output_group = group, tags = ["manual"])
+        native.filegroup(name = group, srcs = [":" + name], output_group = group, tags = ["manual"], visibility = ["//visibility:public"])

@@ -25,6 +25,9 @@ load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 
+def _name_fix(name):
+    return name.replace("-", "_").replace(",", "_")  # Kbuild's name-fix-token
+
 def _fill(word, values):
     return modules_actions.substitute(word, values)
 
@@ -37,7 +40,7 @@ def _kernel_module_impl(ctx):
     if not ext:
         fail("{}: the kernel's plan has no out-of-tree module templates (extmod); re-import with this version of rules_kernel_lto".format(ctx.label))
     name = ctx.label.name
-    modname = name.replace("-", "_").replace(",", "_")
+    modname = _name_fix(name)
     pkg = ctx.label.package
     mdir = pkg if pkg else "."
     src_dir = "/".join([p for p in [ctx.label.workspace_root, pkg] if p]) or "."
@@ -54,14 +57,14 @@ def _kernel_module_impl(ctx):
     for c in cs:
         base = c.basename[:-len(".c")]
         part_path = "{}/{}.o".format(mdir, base)
-        values = {"$(M)": src_dir, "$(MODNAME)": modname, "$(BASENAME)": base}
+        common = {"$(NAME)": name, "$(MODNAME)": modname, "$(PART)": base, "$(BASENAME)": _name_fix(base)}
         out = ctx.actions.declare_file("{}/parts/{}".format(name, part_path))
         args = ctx.actions.args()
-        args.add_all([modules_actions.substitute(_fill(f, values), roots) for f in ext["c_flags"]])
+        args.add_all([modules_actions.substitute(_fill(f, dict(common, **{"$(M)": src_dir})), roots) for f in ext["c_flags"]])
         args.add_all(includes)
         args.add_all(ctx.attr.copts)
         args.add_all(["-c", "-o", out, c])
-        post = [_fill(p, {"$(M)": mdir, "$(MODNAME)": modname, "$(BASENAME)": base}) for p in ext.get("part_post", [])]
+        post = [_fill(p, dict(common, **{"$(M)": mdir})) for p in ext.get("part_post", [])]
         flags = objtool_flags(post[0], part_path, ctx.label) if post else None
         run_then_objtool(
             ctx,
@@ -76,12 +79,12 @@ def _kernel_module_impl(ctx):
         )
         parts.append((part_path, out))
     mo_path = path + ".o"
-    values = {"$(M)": mdir, "$(MODNAME)": modname, "$(BASENAME)": name}
+    values = {"$(M)": mdir, "$(NAME)": name, "$(MODNAME)": modname}
     if single:
         link = ext.get("link_single")
-        link = modules_actions.ld_argv(link, mo_path, [parts[0][0]], values) if link else None
+        link = modules_actions.ld_argv(link, values) if link else None
     else:
-        link = modules_actions.ld_argv(ext["link_multi"], mo_path, [p for p, _ in parts], values)
+        link = modules_actions.ld_argv(ext["link_multi"], values, [p for p, _ in parts])
     post = [_fill(p, values) for p in ext.get("post", [])]
     made = modules_actions.emit_module_object(ctx, tc, mode, mo_path, parts, link, post, roots, k.objtool, name)
 
@@ -121,7 +124,7 @@ def _kernel_module_impl(ctx):
         name,
     )
     ko_path = path + ".ko"
-    ko = modules_actions.emit_ko(ctx, tc, ko_path, modules_actions.ld_argv(ext["ko"], ko_path, [mo_path, path + ".mod.o"], values), {
+    ko = modules_actions.emit_ko(ctx, tc, ko_path, modules_actions.ld_argv(ext["ko"], values), {
         mo_path: made.obj,
         path + ".mod.o": mod_o,
         "scripts/module.lds": k.module_lds,

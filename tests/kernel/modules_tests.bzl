@@ -4,7 +4,6 @@ load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 load("//rules/private/actions:modules.bzl", "modules_actions")
 
 _LTO_SINGLE = ["$(LD)", "-EL", "-maarch64elf", "-z", "norelro", "-mllvm", "-import-instr-limit=5", "-r", "-o", "lib/m.o", "lib/m.o"]
-_KO = ["$(LD)", "-r", "-m", "elf_x86_64", "--build-id=sha1", "-T", "scripts/module.lds", "-o", "lib/m.ko", "lib/m.o", "lib/m.mod.o"]
 
 def _link_flags_impl(ctx):
     env = unittest.begin(ctx)
@@ -27,16 +26,17 @@ link_flags_test = unittest.make(_link_flags_impl)
 def _ld_argv_impl(ctx):
     env = unittest.begin(ctx)
 
-    # An out-of-tree template: the probe's paths are replaced by the module's, the flags kept.
+    # An out-of-tree template (as the import records it from its probe module).
+    values = {"$(M)": "pkg", "$(NAME)": "pair"}
     asserts.equals(
         env,
-        ["$(LD)", "-r", "-m", "elf_x86_64", "--build-id=sha1", "-T", "scripts/module.lds", "-o", "pkg/pair.ko", "pkg/pair.o", "pkg/pair.mod.o"],
-        modules_actions.ld_argv(_KO, "pkg/pair.ko", ["pkg/pair.o", "pkg/pair.mod.o"], {}),
+        ["$(LD)", "-r", "-m", "elf_x86_64", "-T", "scripts/module.lds", "-o", "pkg/pair.ko", "pkg/pair.o", "pkg/pair.mod.o"],
+        modules_actions.ld_argv(["$(LD)", "-r", "-m", "elf_x86_64", "-T", "scripts/module.lds", "-o", "$(M)/$(NAME).ko", "$(M)/$(NAME).o", "$(M)/$(NAME).mod.o"], values),
     )
     asserts.equals(
         env,
-        ["$(LD)", "-r", "--x=pkg", "-o", "pkg/m.o", "pkg/a.o", "pkg/b.o"],
-        modules_actions.ld_argv(["$(LD)", "-r", "--x=$(M)", "-o", "$(M)/probe.o", "$(M)/p1.o", "$(M)/p2.o"], "pkg/m.o", ["pkg/a.o", "pkg/b.o"], {"$(M)": "pkg"}),
+        ["$(LD)", "-r", "-o", "pkg/pair.o", "pkg/a.o", "pkg/b.o"],
+        modules_actions.ld_argv(["$(LD)", "-r", "-o", "$(M)/$(NAME).o", "$(PARTS)"], values, ["pkg/a.o", "pkg/b.o"]),
     )
     return unittest.end(env)
 

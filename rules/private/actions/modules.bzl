@@ -75,19 +75,16 @@ def link_flags(argv, drop, roots):
             out.append(substitute(word, roots))
     return out
 
-def ld_argv(template, out, inputs, values):
-    """A link argv from a plan template: [$(LD)] + its flags (without `-o X` and the .o
-    inputs; placeholders in `values` filled) + ["-o", out] + inputs, as Kbuild orders them."""
-    flags = []
-    skip = False
-    for word in template[1:]:
-        if skip:
-            skip = False
-        elif word == "-o":
-            skip = True
-        elif not word.endswith(".o"):
-            flags.append(substitute(word, values))
-    return [template[0]] + flags + ["-o", out] + inputs
+def ld_argv(template, values, parts = []):
+    """A link argv from a plan extmod template: placeholders filled from `values`
+    ($(M), $(NAME), ...), the word $(PARTS) replaced by `parts` (one argument each)."""
+    out = []
+    for word in template:
+        if word == "$(PARTS)":
+            out += parts
+        else:
+            out.append(substitute(word, values))
+    return out
 
 def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, out_prefix):
     """M.o from its parts: a KernelModuleObject action (thin_dist: thin-link + backends first).
