@@ -6,7 +6,7 @@
 #
 #   regen.sh --src=SRC --llvm=LLVM_BIN_DIR --qemu-aarch64=QEMU --qemu-x86_64=QEMU
 #            [--arch=arm64|x86_64|all] [--lto=none|thin|full] [--check]
-#            [--work=DIR] [--jobs=N] [--boot-test=EXE] [--timeout=SECS]
+#            [--work=DIR] [--jobs=N] [--boot-test=EXE] [--timeout=SECS] [--modules]
 #
 # SRC: the kernel source tarball (e.g. /usr/src/linux-source-6.1.tar.xz,
 # extracted once into WORK/src) or an unpacked, clean kernel tree.
@@ -23,12 +23,15 @@
 # fixed KBUILD_BUILD_{TIMESTAMP,USER,HOST,VERSION}, boot it. Writes the console
 # log and sequence to WORK/out-<arch>-<lto>/{serial.log,initcalls.txt} and one
 # line per arch: `<arch> lto=<lto>: build N s, boot N s, N initcalls[, equal]`.
+# --modules: then `make V=1 modules` in the same tree (log: modules.log), leaving
+# Kbuild's .ko, .mod.c and Module.symvers as the reference for our modules
+# (tools/kbuild_import/check_plan.py --modules_only --build_log=.../modules.log).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 src="" llvm="" qemu_arm64="" qemu_x86_64="" arch=all lto=none check=0
-work=/tmp/golden-work jobs=2 boot_test="" timeout=300
+work=/tmp/golden-work jobs=2 boot_test="" timeout=300 modules=0
 
 die() { echo "regen: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
@@ -46,6 +49,7 @@ for a in "$@"; do
     --jobs=*) jobs="${a#*=}" ;;
     --boot-test=*) boot_test="${a#*=}" ;;
     --timeout=*) timeout="${a#*=}" ;;
+    --modules) modules=1 ;;
     -h|--help) usage ;;
     *) die "unknown argument $a (see --help)" ;;
   esac
@@ -127,6 +131,12 @@ for a in "${arches[@]}"; do
   printf '%s lto=%s: build %.0f s, boot %.1f s, %s initcalls%s\n' \
     "$a" "$lto" "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)" "$n" "$result"
   [[ "$status" == 0 ]] || die "$a: boot_test failed (log: $out/serial.log)"
+  if [[ "$modules" == 1 ]]; then
+    grep -qx "CONFIG_MODULES=y" "$out/.config" || die "$a: --modules, but CONFIG_MODULES is not set"
+    "${kmake[@]}" V=1 -j"$jobs" modules > "$out/modules.log" 2>&1 || {
+      tail -n 20 "$out/modules.log" >&2; die "$a: make modules failed (log: $out/modules.log)"; }
+    echo "$a lto=$lto: modules $(grep -c . "$out/modules.order") (.ko, .mod.c, Module.symvers in $out)"
+  fi
   if [[ "$check" == 0 ]]; then
     cp "$out/initcalls.txt" "$golden"
   fi

@@ -18,7 +18,18 @@ counted once:
   deps      (with --kbuild_tree) per object, the plan's hdrs + gen_inputs +
             build_inputs equal the files fixdep recorded in the object's .cmd file;
   lto       (with --kbuild_tree) each object's file is LLVM bitcode iff the plan
-            says bitcode.
+            says bitcode (not for single-object LTO modules: Kbuild replaces X.o by
+            the native `ld -r` output);
+  modules   (schema 2, CONFIG_MODULES) the plan's modules section is consistent
+            (lib.check_modules: modules.order vs list, unique basenames, every part a
+            plan object with "module" set and no archive); each M.mod.o compile, each
+            module link (LD [M], the LTO single-object `ld -r`, with the tmp/mv pair
+            folded), each .ko link and the modpost arguments equal the log's; with
+            --kbuild_tree, mod_c's headers equal each M.mod.o's recorded deps.
+
+--modules_only: the log is of `make V=1 modules` after the kernel was built (e.g. the
+golden trees of tests/golden/regen.sh): only module objects are compared, and the
+vmlinux.o link, archives and non-module deps are not checked.
 
 In-tree form: Kbuild's out-of-tree `-I $(srctree)/$(src) -I $(objtree)/$(obj)` pair
 is dropped, $(srctree) and $(objtree) become ".", path values are normalized, and a
@@ -44,6 +55,7 @@ _LOG = flags.DEFINE_string("build_log", None, "Kbuild's V=1 output of an in-tree
 _TREE = flags.DEFINE_string("kbuild_tree", None, "The in-tree Kbuild build the log is from.")
 _AR = flags.DEFINE_string("ar", None, "llvm-ar, for --kbuild_tree's archives.")
 _VERBOSE = flags.DEFINE_bool("verbose", False, "Print every check.")
+_MODULES_ONLY = flags.DEFINE_bool("modules_only", False, "The log only builds modules (see the docstring).")
 _LOG_SRCTREE = flags.DEFINE_string("log_srctree", None,
                                    "For a log of an O= build (cwd --kbuild_tree): the absolute source tree it used.")
 
@@ -64,6 +76,29 @@ def log_compiles(text):
         if "-c" in argv or "-E" in argv:
             out[target] = argv
     return out
+
+
+def log_links(text):
+    """out -> argv of every ld.lld command in the log (each `;`-separated part of a line)."""
+    out = {}
+    for line in text.splitlines():
+        for part in line.strip().split(";"):
+            try:
+                argv = shlex.split(part)
+            except ValueError:
+                continue
+            if argv and "ld.lld" in posixpath.basename(argv[0]) and "-o" in argv[:-1]:
+                out[argv[argv.index("-o") + 1]] = argv
+    return out
+
+
+def log_modpost(text):
+    """modpost's arguments in the log (`... | scripts/mod/modpost ARGS`), or None."""
+    for line in text.splitlines():
+        if "scripts/mod/modpost " in line and "sed " in line:
+            cmd = line.split("|", 1)[1].split(";")[0]
+            return shlex.split(cmd)[1:]
+    return None
 
 
 def cmd_deps(path):
@@ -139,6 +174,20 @@ def main(argv):
     # objects and flags
     kernel = {o: a for o, a in compiles.items() if o.endswith(".o") and "-D__KERNEL__" in a}
     objs = {o["out"]: o for o in plan["objects"]}
+    modules = plan.get("modules")
+    mod_o = {m["mod_o"]["out"]: m for m in (modules or {"list": {}})["list"].values()}
+    for out in sorted(mod_o):
+        m = mod_o[out]
+        if out not in kernel:
+            checks.check("modules", out, False, "not compiled in Kbuild's log")
+            continue
+        want, src_log = log_form(*lib.split_compile_argv(kernel.pop(out), "-c"), out)
+        got = lib.in_tree_form(m["mod_o"]["flags"], out)
+        checks.check("modules", out, got == want and src_log == m["mod_o"]["src"],
+                     first_diff(got, want) if got != want else f"source {m['mod_o']['src']} vs {src_log}")
+    if _MODULES_ONLY.value:
+        objs = {k: v for k, v in objs.items() if v.get("module")}
+        kernel = {k: v for k, v in kernel.items() if "-DMODULE" in v}
     # Objects of the vDSO shared object and scripts/mod/empty.o are not linked into
     # vmlinux (make prepare or a generator builds them; the plan lists their outputs).
     prepared = sorted(o for o in kernel if o not in objs and (o.startswith("scripts/") or "/vdso/" in o))
@@ -156,8 +205,9 @@ def main(argv):
         ok = got == want and src_log == o["src"]
         checks.check("flags", out, ok, "" if ok else (first_diff(got, want) if got != want
                                                       else f"source {o['src']} vs {src_log}"))
-    lds = plan["link"].get("lds")
-    if lds:
+    ldss = [] if _MODULES_ONLY.value else [plan["link"].get("lds")]
+    ldss.append(modules["lds"] if modules else None)
+    for lds in filter(None, ldss):
         argv_log = compiles.get(lds["out"])
         if argv_log is None:
             checks.check("flags", lds["out"], False, "not in Kbuild's log")
@@ -167,9 +217,41 @@ def main(argv):
             checks.check("flags", lds["out"], got == want and src_log == lds["src"],
                          first_diff(got, want) if got != want else "")
 
+    if modules:
+        problems = lib.check_modules(modules, {o["out"]: o for o in plan["objects"]}, plan["link"]["order"])
+        for p in problems:
+            checks.check("modules", "consistency", False, p)
+        if not problems:
+            checks.check("modules", "consistency", True)
+        links = log_links(log)
+        for ko, m in sorted(modules["list"].items()):
+            mo = m["name"] + ".o"
+            log_ko = links.get(ko)
+            checks.check("modules", ko, log_ko is not None and m["ko"][1:] == log_ko[1:],
+                         "no .ko link in Kbuild's log" if log_ko is None else first_diff(m["ko"][1:], log_ko[1:]))
+            if m["link"] is None:
+                continue
+            tmp = posixpath.join(posixpath.dirname(mo), ".tmp_" + posixpath.basename(mo))
+            log_link = links.get(mo) or links.get(tmp)
+            if log_link is None:
+                checks.check("modules", mo, False, "no module link in Kbuild's log")
+                continue
+            want = []
+            for a in log_link[1:]:
+                if a == "@" + m["name"] + ".mod":
+                    want.extend(m["objects"])
+                else:
+                    want.append(mo if a == tmp else a)
+            checks.check("modules", mo, m["link"][1:] == want, first_diff(m["link"][1:], want))
+        args = log_modpost(log)
+        checks.check("modules", "modpost", args == modules["modpost"],
+                     f"plan {modules['modpost']}, kbuild {args}")
+
     # the vmlinux.o link
     ld_line = next((l.strip() for l in log.splitlines() if " -r -o vmlinux.o " in l), None)
-    if ld_line is None:
+    if _MODULES_ONLY.value:
+        pass
+    elif ld_line is None:
         checks.check("ldflags", "vmlinux.o", False, "no `-r -o vmlinux.o` in Kbuild's log")
     else:
         argv_log = shlex.split(ld_line.split(";")[0])
@@ -181,7 +263,7 @@ def main(argv):
 
     if _TREE.value:
         tree = os.path.abspath(_TREE.value)
-        if _AR.value:
+        if _AR.value and not _MODULES_ONLY.value:
             for name, a in sorted(plan["archives"].items()):
                 proc = subprocess.run([_AR.value, "t", os.path.join(tree, name)], capture_output=True,
                                       text=True, check=False)
@@ -190,6 +272,8 @@ def main(argv):
                 checks.check("archives", name, proc.returncode == 0 and members == a["members"],
                              proc.stderr.strip() or first_diff(a["members"], members))
         for o in plan["objects"]:
+            if _MODULES_ONLY.value and not o.get("module"):
+                continue
             cmd = os.path.join(tree, posixpath.dirname(o["out"]), "." + posixpath.basename(o["out"]) + ".cmd")
             if not os.path.exists(cmd):
                 checks.check("deps", o["out"], False, f"no {cmd}")
@@ -205,8 +289,25 @@ def main(argv):
             with open(os.path.join(tree, o["out"]), "rb") as f:
                 magic = f.read(4)
             is_bc = magic == b"BC\xc0\xde"
+            m = modules["list"][o["module"]] if o.get("module") else None
+            if m and m["single"] and m["link"]:
+                continue  # Kbuild's cmd_ld_single_m replaced X.o by the native ld -r output
             checks.check("lto", o["out"], is_bc == (o["lto"] == "bitcode"),
                          f"plan {o['lto']}, file magic {magic!r}")
+
+        if modules:
+            # Every M.mod.o reads what the plan's mod_c lists (fixdep's record in .M.mod.o.cmd).
+            ours = set(modules["mod_c"]["hdrs"]) | set(modules["mod_c"]["gen_inputs"])
+            ours.discard("include/generated/autoconf.h")
+            for m in modules["list"].values():
+                out = m["mod_o"]["out"]
+                cmd = os.path.join(tree, posixpath.dirname(out), "." + posixpath.basename(out) + ".cmd")
+                if not os.path.exists(cmd):
+                    checks.check("modules", out + " deps", False, f"no {cmd}")
+                    continue
+                kb = {log_path(p) for p in cmd_deps(cmd)} - {m["mod_o"]["src"], "include/generated/autoconf.h"}
+                checks.check("modules", out + " deps", ours == kb,
+                             f"only plan: {sorted(ours - kb)[:3]}, only kbuild: {sorted(kb - ours)[:3]}")
 
     for kind, (p, f) in sorted(checks.by_kind.items()):
         print(f"{kind}: {p} passed, {f} failed")

@@ -5,12 +5,15 @@ commands): configure and `make prepare` in an object tree (`make O=`, the source
 tree is only read), then a dry run `make -n vmlinux_o` whose printed commands this
 module parses, then a real run of the few build-time generators (lib/crc32table.h,
 usr/initramfs_inc_data, ...) that objects read, then one dependency scan per object
-(`clang-scan-deps`, or `clang -M` per object). Everything here is pure: text and
-lists in, data out; no subprocess, no file system access.
+(`clang-scan-deps`, or `clang -M` per object). With CONFIG_MODULES the dry run also
+has KBUILD_MODULES=1 and modules_prepare, and two more dry runs follow: pass 2
+(Makefile.modpost + Makefile.modfinal, the .ko recipe printing itself) and the same two
+passes over a probe module with M= (docs/modules-design.md 1.8). Everything here is
+pure: text and lists in, data out; no subprocess, no file system access.
 
-Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 1:
+Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 2:
 
-    schema            int: 1.
+    schema            int: 2.
     arch              str: ARCH given to make (arm64, x86_64, ...).
     srcarch           str: SRCARCH (arch/<srcarch>/).
     kernel_version    str: KERNELVERSION, e.g. "6.1.192".
@@ -48,9 +51,14 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 1:
       toolchain_hdrs  list[str]: `$(CC_RESOURCE_DIR)/...` headers (from the compiler).
       archive         str|null: vmlinux.a, a KBUILD_VMLINUX_LIBS archive (directly, or
                       through the derived object made from it), or null for a link-time
-                      object (init/version-timestamp.o).
+                      object (init/version-timestamp.o) and for module parts.
       post            list[str]: shell commands Kbuild runs after the compile in the
-                      same recipe (e.g. objtool); normalized, empty on arm64.
+                      same recipe (e.g. objtool); normalized, empty on arm64. For an LTO
+                      single-object module the `ld -r; mv` and what follows them are not
+                      here (see modules.list[].link and post).
+      module          str|null: the .ko this object is part of ("lib/test_module.ko"), or
+                      null. Module parts are compiled as Kbuild's `CC [M]` (-DMODULE,
+                      the module's KBUILD_MODNAME) and are in no archive or link.order.
     archives          dict: archive -> {members: [objtree-relative, archive order],
                       flags: llvm-ar flags, thin: bool}. vmlinux.a is flattened (its
                       members are objects, as `llvm-ar t` prints them) and has
@@ -82,6 +90,31 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 1:
     generated         dict: files Kbuild wrote in the object tree, {path: {sha256,
                       kind: header|host_program|data}}, in two groups: prepare (make
                       prepare and configuration) and build (the build_steps).
+    modules           dict|null: null without CONFIG_MODULES, else:
+      order           list[str]: modules.order (objtree-relative .ko paths), Kbuild's order.
+      list            dict: .ko path -> {
+        name          str: modpost's module name, the path without .ko ("lib/test-kstrtox");
+        modname       str: KBUILD_MODNAME ("test_kstrtox");
+        objects       list[str]: the parts (the M.mod file, in order);
+        single        bool: one part, M.o itself (no LD [M]);
+        link          list[str]|null: argv writing M.o from the parts ($(LD) ... -r -o M.o
+                      PARTS): LD [M] with @M.mod expanded, or for an LTO single-object
+                      module cmd_ld_single_m with its tmp/mv pair folded (-o M.o M.o);
+                      null for a non-LTO single-object module (the compile writes M.o);
+        post          list[str]: commands after link (x86_64 LTO: objtool --link --module M.o);
+        mod_o         dict: {out: M.mod.o, src: M.mod.c (objtree), flags: as objects[].flags};
+        ko            list[str]: the .ko link argv (Makefile.modfinal), without `; true`.}
+      lds             dict: scripts/module.lds (modules_prepare), shaped like link.lds.
+      mod_c           dict: {hdrs, gen_inputs, toolchain_hdrs}: what every M.mod.c reads
+                      (one stand-in with modpost's fixed #include set, scanned).
+      modpost         list[str]: modpost's arguments (stdin: modules.order with ko -> o).
+      builtin         list[str]: the modules.builtin.modinfo and modules.builtin commands.
+      extmod          dict: out-of-tree (M=) templates from the probe module:
+                      {c_flags, part_post, link_single (null without LTO), link_multi,
+                      post, mod_o_flags, ko, modpost}; placeholders $(M) (module dir),
+                      $(NAME) (module file name without .ko), $(MODNAME), $(PART) (a part's
+                      file name without .o), $(BASENAME) (its KBUILD_BASENAME), $(PARTS)
+                      (link_multi: the parts, one argument each).
 
 Objects Kbuild compiles more than once with different commands, commands this parser
 does not recognize, and absolute paths outside the two trees are errors, not guesses.
@@ -96,7 +129,7 @@ import re
 import shlex
 from typing import Iterable, Mapping, Sequence
 
-SCHEMA = 1
+SCHEMA = 2
 SRCTREE = "$(srctree)"
 OBJTREE = "$(objtree)"
 RESOURCE_DIR = "$(CC_RESOURCE_DIR)"
@@ -137,10 +170,16 @@ PHASE_MARK = "KBUILD_IMPORT_PHASE"
 HELPER_VARS = "kbuild-import-vars"
 HELPER_LINK = "kbuild-import-link"
 HELPER_GEN = "kbuild-import-gen"
+HELPER_MODULES = "kbuild-import-modules"
+HELPER_MODFINAL = "kbuild-import-modfinal"
+KO_MARK = "KBUILD_IMPORT_KO"
 # Goals of the dry run, in order: objects and archives, the vmlinux.o stage, then what
 # scripts/link-vmlinux.sh builds (it runs `make -f Makefile.build obj=init
 # init/version-timestamp.o` itself).
 DRY_RUN_GOALS = ("vmlinux_o", HELPER_LINK)
+# With CONFIG_MODULES (and KBUILD_MODULES=1): every module object, .mod and modules.order
+# too, then modules_prepare (scripts/module.lds) behind a phase mark.
+DRY_RUN_GOALS_MODULES = ("vmlinux_o", HELPER_MODULES, "modules_prepare", HELPER_LINK)
 LINK_OBJECTS = ("init/version-timestamp.o",)
 
 
@@ -152,13 +191,16 @@ class KbuildImportError(Exception):
 # Helper makefile (read after the kernel's Makefile: `make -f Makefile -f helper`).
 
 
-def helper_makefile(gen_targets: Sequence[tuple[str, Sequence[str]]] = ()) -> str:
+def helper_makefile(gen_targets: Sequence[tuple[str, Sequence[str]]] = (), ko_helper: str | None = None) -> str:
     """The helper makefile's text.
 
     Targets: kbuild-import-vars prints MAKE_VARS (one `KBUILD_IMPORT_VAR NAME=value`
     line each); kbuild-import-link prints a phase mark and builds LINK_OBJECTS the way
     link-vmlinux.sh does; kbuild-import-gen runs `$(MAKE) $(build)=OBJ TARGET...` for
-    each (obj, targets) of gen_targets.
+    each (obj, targets) of gen_targets; kbuild-import-modules prints the `modules`
+    phase mark; kbuild-import-modfinal runs what `make modules` runs after
+    modules_check (Makefile.modpost, then Makefile.modfinal with ko_helper, the
+    makefile ko_helper_makefile() writes, read after it).
     """
     lines = ["# Written by tools/kbuild_import; read after the kernel's Makefile.", ""]
     lines.append(f"{HELPER_VARS}:")
@@ -173,8 +215,27 @@ def helper_makefile(gen_targets: Sequence[tuple[str, Sequence[str]]] = ()) -> st
     for obj, targets in gen_targets:
         lines.append(f"\t$(Q)$(MAKE) $(build)={obj} {' '.join(targets)}")
     lines.append("\t@:")
-    lines.append(f".PHONY: {HELPER_VARS} {HELPER_LINK} {HELPER_GEN}")
+    lines.append(f"{HELPER_MODULES}:")
+    lines.append(f"\t$(info {PHASE_MARK} modules)")
+    lines.append("\t@:")
+    if ko_helper:
+        # The top Makefile's `modules` recipe (Linux 6.1), minus modules_check.
+        lines.append(f"{HELPER_MODFINAL}:")
+        lines.append(f"\t$(info {PHASE_MARK} modfinal)")
+        lines.append("\t$(Q)$(MAKE) KBUILD_MODULES=1 -f $(srctree)/scripts/Makefile.modpost")
+        lines.append(f"\t$(Q)$(MAKE) -f $(srctree)/scripts/Makefile.modfinal -f {ko_helper}")
+    lines.append(f".PHONY: {HELPER_VARS} {HELPER_LINK} {HELPER_GEN} {HELPER_MODULES} {HELPER_MODFINAL}")
     return "\n".join(lines) + "\n"
+
+
+def ko_helper_makefile() -> str:
+    """Read after scripts/Makefile.modfinal: its `.ko` rule is a `+` recipe (it runs
+    even under `make -n`), so it is replaced by one printing the command
+    (`KBUILD_IMPORT_KO M.ko := CMD`). make warns "overriding recipe"; harmless."""
+    return ("# Written by tools/kbuild_import; read after scripts/Makefile.modfinal.\n"
+            "$(modules): %.ko: %.o %.mod.o $(ARCH_MODULE_LDS) FORCE\n"
+            f"\t$(info {KO_MARK} $@ := $(cmd_ld_ko_o))\n"
+            "\t@:\n")
 
 
 def parse_vars(text: str) -> dict[str, str]:
@@ -304,6 +365,9 @@ _TRAP_RE = re.compile(r"\s*trap '[^']*' [A-Z]+;")
 _LABEL_RE = re.compile(r"^set -e;\s*echo '  ([A-Z0-9_]+(?: \[M\])?)\s+([^']*?)';\s*(.*)$")
 _FILECHK_RE = re.compile(r'^set -e; mkdir -p \S*; trap "rm -f (\S*?)\.([^/\s]+)\.tmp" EXIT; (.*)$')
 _SUBMAKE_RE = re.compile(r"^(?:\S*/)?g?make -f (\S+)(?: obj=(\S+))?")
+# if_changed commands without a quiet label (cmd_mod, cmd_modules_order): the target is
+# the one the first trap removes.
+_UNLABELLED_RE = re.compile(r"^set -e;\s+trap 'rm -f (\S+); trap - HUP;")
 _TAIL_RE = re.compile(r";\s*(?:printf '%s\\n' 'cmd_|scripts/basic/fixdep )")
 
 
@@ -343,15 +407,21 @@ def parse_dry_run(text: str) -> list[Step]:
             continue
         if not line.startswith("set -e;"):
             continue
+        m = _UNLABELLED_RE.match(line)
+        unlabelled = m.group(1) if m else None
         line = _TRAP_RE.sub("", line)
         m = _LABEL_RE.match(line)
         if m:
             tag, target, cmd = m.group(1), m.group(2).strip(), m.group(3)
         else:
             m = _FILECHK_RE.match(line)
-            if not m:
+            if m:
+                tag, target, cmd = "FILECHK", m.group(1) + m.group(2), m.group(3)
+            elif unlabelled and unlabelled.endswith((".mod", "modules.order")):
+                tag = "MOD" if unlabelled.endswith(".mod") else "MODORDER"
+                target, cmd = unlabelled, line[len("set -e;"):]
+            else:
                 continue
-            tag, target, cmd = "FILECHK", m.group(1) + m.group(2), m.group(3)
         cmd = _TAIL_RE.split(cmd, maxsplit=1)[0].strip().rstrip(";").strip()
         steps.append(Step(len(steps), phase, tag, target, _obj_of(target, objs), cmd))
     return steps
@@ -830,10 +900,68 @@ class Analysis:
     vmlinux_o_steps: list[Step]
     link_steps: list[Step]
     derived: dict[str, Derived] = dataclasses.field(default_factory=dict)  # out -> objcopy of an object
+    module_objs: set[str] = dataclasses.field(default_factory=set)  # outs compiled as `CC [M]`
+    mods: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # M.mod -> parts (cmd_mod)
+    mod_links: dict[str, Step] = dataclasses.field(default_factory=dict)  # M.o -> its `LD [M]` step
+    orders: dict[str, list[tuple[str, str]]] = dataclasses.field(default_factory=dict)  # modules.order files
+    module_lds: Compile | None = None  # scripts/module.lds (modules_prepare)
+
+
+_MOD_RE = re.compile(r"""^printf '%s\\n'\s+(?P<objs>[^|]*?)\s*\|\s*awk '!x\[\$0\]\+\+ \{ print\("(?P<dir>[^"]*)"\$0\) \}'\s*>\s*(?P<out>\S+)$""")
+_ORDER_RE = re.compile(r"^\{\s*(?P<items>.*?)\s*:;\s*\}\s*>\s*(?P<out>\S+)$")
+
+
+def parse_mod(step: Step) -> tuple[str, list[str]]:
+    """cmd_mod (Makefile.build): `printf '%s\\n' A.o B.o | awk '!x[$0]++ { print("DIR/"$0) }' > M.mod`
+    -> (M.mod, [DIR/A.o, DIR/B.o]): a module's parts, objtree-relative, deduplicated."""
+    m = _MOD_RE.match(step.cmd)
+    if not m or _norm_rel(m.group("out")) != _norm_rel(step.target):
+        raise KbuildImportError(f"{step.target}: unrecognized .mod command {step.cmd[:160]!r}")
+    parts = []
+    for o in m.group("objs").split():
+        p = _norm_rel(m.group("dir") + o)
+        if p not in parts:
+            parts.append(p)
+    if not parts:
+        raise KbuildImportError(f"{step.target}: a module without objects")
+    return _norm_rel(step.target), parts
+
+
+def parse_modules_order(step: Step) -> tuple[str, list[tuple[str, str]]]:
+    """cmd_modules_order: `{ cat D/modules.order; echo D/m.ko; :; } > modules.order` ->
+    (target, [("cat", path) | ("echo", ko), ...]) in order."""
+    m = _ORDER_RE.match(step.cmd)
+    if not m or _norm_rel(m.group("out")) != _norm_rel(step.target):
+        raise KbuildImportError(f"{step.target}: unrecognized modules.order command {step.cmd[:160]!r}")
+    items = []
+    for item in m.group("items").split(";"):
+        words = item.split()
+        if not words:
+            continue
+        if len(words) != 2 or words[0] not in ("cat", "echo"):
+            raise KbuildImportError(f"{step.target}: unrecognized modules.order item {item.strip()!r}")
+        items.append((words[0], _norm_rel(words[1])))
+    return _norm_rel(step.target), items
+
+
+def modules_order(orders: Mapping[str, Sequence[tuple[str, str]]], top: str = "modules.order") -> list[str]:
+    """The top modules.order's lines, by replaying the per-directory commands."""
+    if top not in orders:
+        raise KbuildImportError(f"{top}: the dry run does not write it")
+    out = []
+    for kind, path in orders[top]:
+        if kind == "cat":
+            out.extend(modules_order(orders, path))
+        elif not path.endswith(".ko"):
+            raise KbuildImportError(f"{top}: {path} is not a .ko")
+        else:
+            out.append(path)
+    return out
 
 
 # Tags of build-phase steps that are not generators of object inputs.
-_NOT_GENERATORS = frozenset({"CC", "AS", "AR", "LDS", "CALL"})
+_NOT_GENERATORS = frozenset({"CC", "AS", "AR", "LDS", "CALL", "MOD", "MODORDER"})
+MODULE_LDS = "scripts/module.lds"
 
 
 def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | None) -> Analysis:
@@ -845,11 +973,18 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
     head_list = None
     build_steps, vo_steps, link_steps = [], [], []
     derived: dict[str, Derived] = {}
+    module_objs, mods, mod_links, orders, module_lds = set(), {}, {}, {}, None
     for s in steps:
         if s.phase == "vmlinux_o":
             vo_steps.append(s)
             continue
-        if s.tag in ("CC", "AS") and s.target.endswith(".o"):
+        if s.phase == "modules":  # modules_prepare
+            if s.tag == "LDS" and _norm_rel(s.target) == MODULE_LDS:
+                module_lds = parse_compile(s, cc, mode="-E")
+            elif s.tag != "FILECHK":
+                raise KbuildImportError(f"{s.tag} {s.target}: modules_prepare step not understood")
+            continue
+        if s.tag in ("CC", "AS", "CC [M]", "AS [M]") and s.target.endswith(".o"):
             if s.phase == "link" and s.target not in LINK_OBJECTS:
                 raise KbuildImportError(f"{s.tag} {s.target}: unexpected object in the link phase")
             c = parse_compile(s, cc)
@@ -857,6 +992,16 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
             if old is not None and old != c:
                 raise KbuildImportError(f"{c.out}: compiled twice with different commands")
             compiles[c.out] = c
+            if s.tag.endswith(" [M]"):
+                module_objs.add(c.out)
+        elif s.tag == "LD [M]" and s.target.endswith(".o"):
+            mod_links[_norm_rel(s.target)] = s
+        elif s.tag == "MOD":
+            out, parts = parse_mod(s)
+            mods[out] = parts
+        elif s.tag == "MODORDER":
+            out, items = parse_modules_order(s)
+            orders[out] = items
         elif s.tag == "AR":
             if s.target == "vmlinux.a":
                 a, head_list = parse_vmlinux_a(s, ar)
@@ -883,7 +1028,408 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
     for d in derived.values():
         if d.src not in compiles:
             raise KbuildImportError(f"{d.out}: made from {d.src}, which the dry run does not compile")
-    return Analysis(compiles, lds, archives, head_list, build_steps, vo_steps, link_steps, derived)
+    return Analysis(compiles, lds, archives, head_list, build_steps, vo_steps, link_steps, derived,
+                    module_objs, mods, mod_links, orders, module_lds)
+
+
+# ---------------------------------------------------------------------------
+# Loadable modules (CONFIG_MODULES): pass 2 (Makefile.modpost + Makefile.modfinal) and the
+# plan's "modules" section.
+
+# The #include lines every *.mod.c has (scripts/mod/modpost.c add_header, Linux 6.1; the
+# same in tools/modpost): the stand-in the import scans once for mod_c's headers.
+MOD_C_HEADER = (
+    "#include <linux/module.h>\n"
+    "#define INCLUDE_VERMAGIC\n"
+    "#include <linux/build-salt.h>\n"
+    "#include <linux/elfnote-lto.h>\n"
+    "#include <linux/export-internal.h>\n"
+    "#include <linux/vermagic.h>\n"
+    "#include <linux/compiler.h>\n"
+)
+MOD_C_PROBE = ".kbuild_import_probe.mod.c"  # objtree-relative; removed after the scan
+MOD_C_PROBE_OUT = ".kbuild_import_probe.mod.o"
+MODPOST = "scripts/mod/modpost"
+
+# Configurations whose module build the import does not reproduce yet.
+_UNSUPPORTED_MODULE_CONFIG = {
+    "CONFIG_MODVERSIONS": "symbol versions (genksyms, modpost -m)",
+    "CONFIG_MODULE_SRCVERSION_ALL": "srcversion for every module (modpost -a)",
+    "CONFIG_MODULE_SIG": "module signing",
+    "CONFIG_DEBUG_INFO_BTF_MODULES": "BTF for modules (pahole on each .ko)",
+    "CONFIG_MODULE_COMPRESS_GZIP": "compressed modules",
+    "CONFIG_MODULE_COMPRESS_XZ": "compressed modules",
+    "CONFIG_MODULE_COMPRESS_ZSTD": "compressed modules",
+}
+
+
+def unsupported_module_config(config: Mapping[str, str]) -> list[str]:
+    return [f"{sym}=y: {what} is not supported by the import yet; unset it in the config fragment"
+            for sym, what in _UNSUPPORTED_MODULE_CONFIG.items() if config.get(sym) == "y"]
+
+
+@dataclasses.dataclass
+class ModFinal:
+    """What `make -n` of Makefile.modpost + Makefile.modfinal prints (pass 2)."""
+
+    modpost: list[str]  # modpost's argv after the tool, as printed
+    mod_o: dict[str, Compile]  # M.ko -> the M.mod.c compile
+    ko: dict[str, str]  # M.ko -> the .ko command (KO_MARK lines)
+
+
+# modpost options the plan supports (Linux 6.1 Makefile.modpost): -E section mismatches are
+# errors, -N missing namespace imports allowed, -W extra warnings; -o/-T take a value.
+_MODPOST_FLAGS = {"-E", "-N", "-W"}
+_MODPOST_REFUSED = {
+    "-m": "modpost -m (CONFIG_MODVERSIONS) is not supported yet; unset CONFIG_MODVERSIONS",
+    "-a": "modpost -a (CONFIG_MODULE_SRCVERSION_ALL) is not supported yet; unset it",
+    "-w": "modpost -w: KBUILD_MODPOST_WARN is set or vmlinux.o was missing in the dry run",
+    "-e": "modpost -e: an external-module (M=) run",
+    "-i": "modpost -i: extra symbol files (KBUILD_EXTRA_SYMBOLS) are not supported",
+}
+
+
+def parse_modpost(step: Step, extmod: bool = False) -> list[str]:
+    """`sed 's/ko$/o/' modules.order | scripts/mod/modpost ARGS` -> ARGS (checked).
+    extmod: an M= run (`$(M)/modules.order`, `-e -i Module.symvers`, no vmlinux.o)."""
+    order = f"{EXTMOD_MARK}/modules.order" if extmod else "modules.order"
+    pipes = _pipelines(step.cmd)
+    if (len(pipes) != 1 or len(pipes[0]) != 2 or pipes[0][0] != ["sed", "s/ko$/o/", order]
+            or not pipes[0][1] or pipes[0][1][0] != MODPOST):
+        raise KbuildImportError(f"MODPOST {step.target}: unrecognized command {step.cmd[:160]!r}")
+    args = pipes[0][1][1:]
+    refused = {k: v for k, v in _MODPOST_REFUSED.items() if not (extmod and k == "-e")}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if extmod and a == "-i" and args[i + 1:i + 2] == ["Module.symvers"]:
+            i += 2
+            continue
+        if a in refused:
+            raise KbuildImportError(f"MODPOST {step.target}: {refused[a]}")
+        if a in ("-o", "-T"):
+            i += 2
+            continue
+        if a.startswith("-") and a not in _MODPOST_FLAGS | ({"-e"} if extmod else set()):
+            raise KbuildImportError(f"MODPOST {step.target}: modpost option {a} not understood")
+        i += 1
+    tail = ["-T", "-"] if extmod else ["-T", "-", "vmlinux.o"]
+    if args[-len(tail):] != tail:
+        raise KbuildImportError(f"MODPOST {step.target}: expected `... {' '.join(tail)}`, got {shlex.join(args)!r}")
+    return args
+
+
+def parse_modfinal(text: str, cc: str, extmod: bool = False) -> ModFinal:
+    """Pass 2's output: the MODPOST step, each `CC [M] M.mod.o` and the KO_MARK lines."""
+    modpost, mod_o, ko = None, {}, {}
+    for s in parse_dry_run(text):
+        if s.tag == "MODPOST":
+            if modpost is not None:
+                raise KbuildImportError("pass 2 ran modpost twice")
+            modpost = parse_modpost(s, extmod)
+        elif s.tag == "CC [M]" and s.target.endswith(".mod.o"):
+            c = parse_compile(s, cc)
+            mod_o[_norm_rel(c.out)[:-len(".mod.o")] + ".ko"] = c
+        elif s.tag != "FILECHK":
+            raise KbuildImportError(f"{s.tag} {s.target}: unexpected step in Makefile.modpost/modfinal")
+    for line in text.splitlines():
+        if line.startswith(KO_MARK + " "):
+            name, sep, cmd = line[len(KO_MARK) + 1:].partition(" := ")
+            if not sep:
+                raise KbuildImportError(f"cannot parse {line[:120]!r}")
+            ko[_norm_rel(name.strip())] = cmd.strip()
+    if modpost is None:
+        raise KbuildImportError("Makefile.modpost printed no MODPOST step")
+    return ModFinal(modpost, mod_o, ko)
+
+
+def _ld_argv(argv: Sequence[str], tools: Mapping[str, str], roots: Roots, where: str) -> list[str]:
+    """An ld.lld argv (cwd = objtree) -> ["$(LD)", flags...] with objtree paths relative."""
+    if not argv or argv[0] != tools["ld"]:
+        raise KbuildImportError(f"{where}: command runs {argv[0] if argv else ''!r}, not the linker {tools['ld']!r}")
+    flags = normalize_flags(list(argv[1:]), roots, where)
+    return ["$(LD)"] + [f[len(OBJTREE) + 1:] if f.startswith(OBJTREE + "/") else f for f in flags]
+
+
+def split_single_module(c: Compile, tools: Mapping[str, str], roots: Roots
+                        ) -> tuple[list[str] | None, list[str], list[str]]:
+    """A single-object module's compile -> (link argv or None, module post, object post).
+
+    With LTO, cmd_ld_single_m follows the compile: `$(LD) FLAGS -r -o D/.tmp_M.o D/M.o;
+    mv D/.tmp_M.o D/M.o`; it becomes the link (writing M.o directly) and what follows
+    (x86_64: objtool --link --module M.o) the module's post. Without it, the compile's
+    post stays the object's."""
+    cmds = [shlex.split(p) for p in c.post]
+    if not cmds or cmds[0][:1] != [tools["ld"]]:
+        if any(a[:1] == [tools["ld"]] or a[:1] == ["mv"] for a in cmds):
+            raise KbuildImportError(f"{c.out}: ld/mv after the compile, but not as cmd_ld_single_m")
+        return None, [], list(c.post)
+    ld = cmds[0]
+    tmp = posixpath.join(posixpath.dirname(c.out), ".tmp_" + posixpath.basename(c.out))
+    if (ld[-4:] != ["-r", "-o", tmp, c.out] or len(cmds) < 2 or cmds[1] != ["mv", tmp, c.out]):
+        raise KbuildImportError(f"{c.out}: unrecognized LTO module link {c.post[0][:120]!r}")
+    link = _ld_argv(ld[:-2] + [c.out, c.out], tools, roots, c.out)
+    return link, [normalize_cmd(p, tools, roots) for p in c.post[2:]], []
+
+
+def module_plan(analysis: Analysis, modfinal: ModFinal, *, config: Mapping[str, str], deps: Mapping[str, "Deps"],
+                roots: Roots, tools: Mapping[str, str], builtin: Sequence[str], extmod: dict | None = None
+                ) -> tuple[dict, dict[str, str], dict[str, list[str]]]:
+    """The plan's "modules" section; also part -> .ko and part -> object post (normalized)."""
+    problems = unsupported_module_config(config)
+    if problems:
+        raise KbuildImportError(problems[0])
+    order = modules_order(analysis.orders)
+    part_of: dict[str, str] = {}
+    object_post: dict[str, list[str]] = {}
+    modules = {}
+    for ko in order:
+        if ko in modules:
+            raise KbuildImportError(f"modules.order: {ko} twice")
+        name = ko[:-len(".ko")]
+        mo = name + ".o"
+        parts = analysis.mods.get(name + ".mod")
+        if parts is None:
+            raise KbuildImportError(f"{ko}: in modules.order, but the dry run wrote no {name}.mod")
+        modname = posixpath.basename(name).replace("-", "_").replace(",", "_")
+        for p in parts:
+            if p not in analysis.module_objs:
+                raise KbuildImportError(f"{ko}: part {p} is not compiled as a module object (CC [M])")
+            if f'-DKBUILD_MODNAME="{modname}"' not in analysis.compiles[p].flags:
+                raise KbuildImportError(f"{p}: compiled without -DKBUILD_MODNAME='\"{modname}\"' of {ko}")
+            if p in part_of:
+                raise KbuildImportError(f"{p}: part of both {part_of[p]} and {ko}")
+            part_of[p] = ko
+        single = parts == [mo]
+        if single:
+            link, post, object_post[mo] = split_single_module(analysis.compiles[mo], tools, roots)
+        else:
+            s = analysis.mod_links.get(mo)
+            if s is None:
+                raise KbuildImportError(f"{ko}: {len(parts)} parts but no `LD [M] {mo}` in the dry run")
+            cmds = shell_split(s.cmd)
+            argv = cmds[0]
+            if argv.count("@" + name + ".mod") != 1 or argv[-4:-1] != ["-r", "-o", mo]:
+                raise KbuildImportError(f"LD [M] {mo}: expected `$(LD) FLAGS -r -o {mo} @{name}.mod`")
+            argv = argv[:-1] + list(parts)
+            link = _ld_argv(argv, tools, roots, mo)
+            post = [normalize_cmd(shlex.join(c), tools, roots) for c in cmds[1:]]
+            for p in parts:
+                object_post[p] = [normalize_cmd(x, tools, roots) for x in analysis.compiles[p].post]
+        c = modfinal.mod_o.get(ko)
+        if c is None or _norm_rel(c.src) != name + ".mod.c":
+            raise KbuildImportError(f"{ko}: Makefile.modfinal compiles no {name}.mod.c")
+        ko_cmd = modfinal.ko.get(ko)
+        if ko_cmd is None:
+            raise KbuildImportError(f"{ko}: Makefile.modfinal printed no .ko command for it")
+        cmds = shell_split(ko_cmd)
+        if len(cmds) != 2 or cmds[1] != ["true"]:
+            raise KbuildImportError(f"{ko}: the .ko link is followed by {ko_cmd.split(';', 1)[-1].strip()!r} "
+                                    "(ARCH_POSTLINK for modules is not supported)")
+        ko_argv = _ld_argv(cmds[0], tools, roots, ko)
+        if ko_argv[-4:] != ["-o", ko, mo, name + ".mod.o"]:
+            raise KbuildImportError(f"{ko}: unrecognized .ko link {ko_cmd[:160]!r}")
+        modules[ko] = {
+            "name": name,
+            "modname": modname,
+            "objects": list(parts),
+            "single": single,
+            "link": link,
+            "post": post,
+            "mod_o": {"out": name + ".mod.o", "src": name + ".mod.c",
+                      "flags": normalize_flags(c.flags, roots, where=c.out)},
+            "ko": ko_argv,
+        }
+    stray = sorted(analysis.module_objs - set(part_of))
+    if stray:
+        raise KbuildImportError(f"{stray[0]}: compiled as a module object but part of no module in modules.order")
+    stray = sorted(set(modfinal.ko) - set(modules))
+    if stray:
+        raise KbuildImportError(f"{stray[0]}: Makefile.modfinal links it, but it is not in modules.order")
+    if analysis.module_lds is None:
+        raise KbuildImportError(f"modules_prepare did not make {MODULE_LDS}")
+    lds = analysis.module_lds
+    src_root, src = split_placeholder(placeholder_path(lds.src, roots))
+    d = deps[lds.out]
+    md = deps[MOD_C_PROBE_OUT]
+    if md.build_inputs:
+        raise KbuildImportError(f"*.mod.c: reads {md.build_inputs[0]}, made by a build step")
+    section = {
+        "order": order,
+        "list": modules,
+        "lds": {"out": lds.out, "src": src, "src_root": src_root,
+                "flags": normalize_flags(lds.flags, roots, where=lds.out),
+                "hdrs": list(d.hdrs), "gen_inputs": list(d.gen_inputs), "build_inputs": list(d.build_inputs)},
+        "mod_c": {"hdrs": list(md.hdrs), "gen_inputs": list(md.gen_inputs),
+                  "toolchain_hdrs": list(md.toolchain_hdrs)},
+        "modpost": list(modfinal.modpost),
+        "builtin": list(builtin),
+        "extmod": extmod,
+    }
+    problems = check_modules(section, {})
+    if problems:
+        raise KbuildImportError(problems[0])
+    return section, part_of, object_post
+
+
+# The probe for out-of-tree (M=) module templates: a single-object and a two-part module,
+# named so that file name, KBUILD_MODNAME and part names differ (then every placeholder
+# substitution below is unambiguous). Written in OBJTREE/EXTMOD_DIR, removed after.
+EXTMOD_DIR = ".kbuild_import_extmod"
+EXTMOD_DIR_PH = "$(M)"
+EXTMOD_MARK = "KBUILD_IMPORT_M_DIR"  # stands for the probe directory while parsing (shlex splits at "(")
+_EXT_SINGLE, _EXT_MULTI, _EXT_PARTS = "kbuild-import-hello", "kbuild-import-pair", ("pair_a", "pair_b")
+EXTMOD_FILES = {
+    "Kbuild": f"obj-m := {_EXT_SINGLE}.o {_EXT_MULTI}.o\n{_EXT_MULTI}-y := {' '.join(p + '.o' for p in _EXT_PARTS)}\n",
+    f"{_EXT_SINGLE}.c": "#include <linux/module.h>\nMODULE_LICENSE(\"GPL\");\n",
+    "pair_a.c": "#include <linux/module.h>\nMODULE_LICENSE(\"GPL\");\n",
+    "pair_b.c": "int kbuild_import_pair_b;\n",
+}
+EXTMOD_STAND_INS = ("modules.order", f"{_EXT_SINGLE}.o", f"{_EXT_MULTI}.o", f"{_EXT_SINGLE}.mod.c",
+                    f"{_EXT_MULTI}.mod.c")
+EXTMOD_ORDER = [f"{EXTMOD_MARK}/{_EXT_SINGLE}.ko", f"{EXTMOD_MARK}/{_EXT_MULTI}.ko"]
+
+
+def _name_fix(name: str) -> str:
+    return name.replace("-", "_").replace(",", "_")  # Kbuild's name-fix-token
+
+
+def _template(tokens: Sequence[str], name: str, part: str | None = None) -> list[str]:
+    """Probe argv -> template. Placeholders: $(M) the module directory; $(NAME) the
+    module's file name without .ko; $(MODNAME) its KBUILD_MODNAME; $(PART) a part's
+    file name without .o; $(BASENAME) a part's KBUILD_BASENAME (name-fixed $(PART))."""
+    subs = []
+    if part:
+        subs += [(f'-DKBUILD_BASENAME="{_name_fix(part)}"', '-DKBUILD_BASENAME="$(BASENAME)"'),
+                 (f"{EXTMOD_MARK}/{part}.", "$(M)/$(PART).")]
+    subs += [(f"{EXTMOD_MARK}/{name}.", "$(M)/$(NAME)."), (f'"{_name_fix(name)}.mod"', '"$(MODNAME).mod"'),
+             (f'"{_name_fix(name)}"', '"$(MODNAME)"'), (f"kmod_{_name_fix(name)}", "kmod_$(MODNAME)"),
+             (EXTMOD_MARK, EXTMOD_DIR_PH)]
+    out = []
+    for t in tokens:
+        for old, new in subs:
+            t = t.replace(old, new)
+        out.append(t)
+    return out
+
+
+def extmod_plan(pass1: str, pass2: str, probe_dir: str, *, tools: Mapping[str, str], roots: Roots) -> dict:
+    """Templates for out-of-tree modules from the probe's two dry runs (`make -n M=DIR DIR`
+    and pass 2 with M=DIR); probe_dir (absolute) becomes $(M). Placeholders: $(M) the
+    module directory, $(NAME) the module's file name (pair for pair.ko), $(MODNAME) its
+    KBUILD_MODNAME, $(PART) a part's file name without .o, $(BASENAME) its KBUILD_BASENAME,
+    $(PARTS) (link_multi) the parts, one argument each."""
+    pass1, pass2 = pass1.replace(probe_dir, EXTMOD_MARK), pass2.replace(probe_dir, EXTMOD_MARK)
+    compiles, mods, links = {}, {}, {}
+    for s in parse_dry_run(pass1):
+        if s.tag == "CC [M]":
+            c = parse_compile(s, tools["clang"])
+            compiles[c.out] = c
+        elif s.tag == "MOD":
+            out, parts = parse_mod(s)
+            mods[out] = parts
+        elif s.tag == "LD [M]":
+            links[_norm_rel(s.target)] = s
+        elif s.tag not in ("MODORDER", "FILECHK"):
+            raise KbuildImportError(f"extmod probe: {s.tag} {s.target}: step not understood")
+    d = EXTMOD_MARK
+    single, multi = f"{d}/{_EXT_SINGLE}.o", f"{d}/{_EXT_MULTI}.o"
+    parts = [f"{d}/{p}.o" for p in _EXT_PARTS]
+    if sorted(compiles) != sorted([single, *parts]) or mods.get(f"{d}/{_EXT_MULTI}.mod") != parts \
+            or multi not in links:
+        raise KbuildImportError(f"extmod probe: expected compiles of {single} and {parts} and a link of {multi}, "
+                                f"got {sorted(compiles)} and {sorted(links)}")
+
+    def flags(c):
+        return normalize_flags(c.flags, roots, where=c.out)
+
+    c_flags = _template(flags(compiles[parts[0]]), _EXT_MULTI, _EXT_PARTS[0])
+    if _template(flags(compiles[parts[1]]), _EXT_MULTI, _EXT_PARTS[1]) != c_flags or \
+            _template(flags(compiles[single]), _EXT_SINGLE, _EXT_SINGLE) != c_flags:
+        raise KbuildImportError("extmod probe: the parts' flags differ beyond name, basename and KBUILD_MODNAME")
+    link_single, post_single, _ = split_single_module(compiles[single], tools, roots)
+    part_post = _template([normalize_cmd(p, tools, roots) for p in compiles[parts[0]].post], _EXT_MULTI,
+                          _EXT_PARTS[0])
+    cmds = shell_split(links[multi].cmd)
+    argv = [("$(PARTS)" if a == f"@{d}/{_EXT_MULTI}.mod" else a) for a in cmds[0]]
+    if argv.count("$(PARTS)") != 1:
+        raise KbuildImportError(f"extmod probe: LD [M] {multi} does not read @{_EXT_MULTI}.mod")
+    link_multi = _template(_ld_argv(argv, tools, roots, multi), _EXT_MULTI)
+    post = _template([normalize_cmd(shlex.join(c), tools, roots) for c in cmds[1:]], _EXT_MULTI)
+    if _template(post_single, _EXT_SINGLE) != post:
+        raise KbuildImportError("extmod probe: single- and multi-object modules differ after the link")
+    mf = parse_modfinal(pass2, tools["clang"], extmod=True)
+    ko = f"{d}/{_EXT_MULTI}.ko"
+    if sorted(mf.ko) != sorted(EXTMOD_ORDER) or sorted(mf.mod_o) != sorted(EXTMOD_ORDER):
+        raise KbuildImportError(f"extmod probe: pass 2 links {sorted(mf.ko)}, expected {EXTMOD_ORDER}")
+    cmds = shell_split(mf.ko[ko])
+    if len(cmds) != 2 or cmds[1] != ["true"]:
+        raise KbuildImportError(f"extmod probe: the .ko link is followed by {mf.ko[ko].split(';', 1)[-1].strip()!r}")
+    ko_single = f"{d}/{_EXT_SINGLE}.ko"
+    if (_template(flags(mf.mod_o[ko_single]), _EXT_SINGLE) != _template(flags(mf.mod_o[ko]), _EXT_MULTI)
+            or _template(shell_split(mf.ko[ko_single])[0], _EXT_SINGLE) != _template(cmds[0], _EXT_MULTI)):
+        raise KbuildImportError("extmod probe: the two modules' .mod.o or .ko commands differ beyond their names")
+    return {
+        "c_flags": c_flags,
+        "part_post": part_post,
+        "link_single": _template(link_single, _EXT_SINGLE) if link_single else None,
+        "link_multi": link_multi,
+        "post": post,
+        "mod_o_flags": _template(flags(mf.mod_o[ko]), _EXT_MULTI),
+        "ko": _template(_ld_argv(cmds[0], tools, roots, ko), _EXT_MULTI),
+        "modpost": _template(mf.modpost, _EXT_MULTI),
+    }
+
+
+def check_modules(modules: Mapping, objects: Mapping[str, Mapping], link_order: Sequence[str] = ()) -> list[str]:
+    """Consistency of a plan's "modules" section (and, given the plan's objects by out,
+    of the module parts). Returns problems, one line each."""
+    problems = []
+    seen: dict[str, str] = {}
+    for ko in modules["order"]:  # scripts/modules-check.sh
+        base = posixpath.basename(ko)
+        if base in seen:
+            problems.append(f"modules.order: {seen[base]} and {ko} have the same basename "
+                            "(scripts/modules-check.sh); rename one")
+        seen[base] = ko
+        if ko not in modules["list"]:
+            problems.append(f"modules.order: {ko} has no entry in modules.list")
+    for ko in sorted(set(modules["list"]) - set(modules["order"])):
+        problems.append(f"modules.list: {ko} is not in modules.order")
+    in_link = set(link_order)
+    for ko, m in sorted(modules["list"].items()):
+        name = ko[:-len(".ko")]
+        if not ko.endswith(".ko") or m["name"] != name:
+            problems.append(f"{ko}: name {m['name']!r}, expected {name!r}")
+        if m["single"] != (m["objects"] == [name + ".o"]):
+            problems.append(f"{ko}: single={m['single']} but objects are {m['objects']}")
+        if not m["single"] and (not m["link"] or m["link"][-len(m["objects"]):] != m["objects"]):
+            problems.append(f"{ko}: a multi-object module needs a link over its parts")
+        if m["link"] is not None and m["link"][:1] != ["$(LD)"]:
+            problems.append(f"{ko}: link does not run $(LD)")
+        if m["ko"][-4:] != ["-o", ko, name + ".o", name + ".mod.o"] or m["ko"][:1] != ["$(LD)"]:
+            problems.append(f"{ko}: ko argv does not link {name}.o {name}.mod.o into it")
+        if m["mod_o"]["out"] != name + ".mod.o" or m["mod_o"]["src"] != name + ".mod.c":
+            problems.append(f"{ko}: mod_o is not {name}.mod.c -> {name}.mod.o")
+        for p in m["objects"]:
+            if not objects:
+                break
+            o = objects.get(p)
+            if o is None:
+                problems.append(f"{ko}: part {p} is not a plan object")
+                continue
+            if o.get("module") != ko or o.get("archive") is not None or p in in_link:
+                problems.append(f"{p}: part of {ko} but module={o.get('module')!r}, archive={o.get('archive')!r}"
+                                f"{', in link.order' if p in in_link else ''}")
+            if m["link"] is None and o["lto"] == "bitcode":
+                problems.append(f"{ko}: bitcode part {p} but no link to make native {name}.o")
+            if m["link"] is not None and m["single"] and o["post"]:
+                problems.append(f"{p}: post {o['post']} runs before the module link")
+    for out, o in sorted(objects.items()):
+        ko = o.get("module")
+        if ko is not None and (ko not in modules["list"] or out not in modules["list"][ko]["objects"]):
+            problems.append(f"{out}: module {ko} does not list it as a part")
+    return problems
 
 
 def gen_targets(analysis: Analysis, existing: Iterable[str]) -> list[tuple[str, list[str]]]:
@@ -918,7 +1464,8 @@ def archive_plan(analysis: Analysis, libs: Sequence[str], head_list_text: str) -
 
 
 def object_entry(c: Compile, deps: Deps, incbins: Sequence[str], archive: str | None,
-                 roots: Roots, tools: Mapping[str, str]) -> dict:
+                 roots: Roots, tools: Mapping[str, str], module: str | None = None,
+                 post: Sequence[str] | None = None) -> dict:
     src_root, src = split_placeholder(placeholder_path(c.src, roots))
     if src_root not in ("srctree", "objtree"):
         raise KbuildImportError(f"{c.out}: source {c.src} is in neither tree")
@@ -936,7 +1483,8 @@ def object_entry(c: Compile, deps: Deps, incbins: Sequence[str], archive: str | 
         "toolchain_hdrs": list(deps.toolchain_hdrs),
         "incbin": sorted(incbins),
         "archive": archive,
-        "post": [normalize_cmd(p, tools, roots) for p in c.post],
+        "post": list(post) if post is not None else [normalize_cmd(p, tools, roots) for p in c.post],
+        "module": module,
     }
 
 
@@ -953,10 +1501,15 @@ def build_plan(
     generated_build: Mapping[str, Mapping[str, str]],
     roots: Roots,
     tools: Mapping[str, str],
+    modfinal: ModFinal | None = None,
+    extmod: dict | None = None,
 ) -> dict:
     """Assembles the plan (see the module docstring). deps/incbins are keyed by object
-    out, and by the linker script's out for the lds entry."""
+    out, and by the linker script's out for the lds entry (and with modules, by
+    MODULE_LDS and MOD_C_PROBE_OUT). modfinal: pass 2, given iff CONFIG_MODULES."""
     config = parse_config(config_text)
+    if (config.get("CONFIG_MODULES") == "y") != (modfinal is not None):
+        raise KbuildImportError("CONFIG_MODULES=y needs the Makefile.modfinal pass (and only then)")
     libs = _split_words(make_vars["KBUILD_VMLINUX_LIBS"])
     vmlinux_objs = tuple(_norm_rel(p) for p in _split_words(make_vars["KBUILD_VMLINUX_OBJS"]))
     if vmlinux_objs != analysis.archives["vmlinux.a"].members:
@@ -973,15 +1526,28 @@ def build_plan(
     missing = sorted(set(where) - set(analysis.compiles) - set(analysis.derived))
     if missing:
         raise KbuildImportError(f"{missing[0]}: archived but never compiled in the dry run ({len(missing)} such)")
+    modules, part_of, object_post = None, {}, {}
+    if modfinal is not None:
+        builtin = [normalize_cmd(s.cmd, tools, roots) for s in analysis.vmlinux_o_steps
+                   if s.target in ("modules.builtin.modinfo", "modules.builtin")]
+        if len(builtin) != 2:
+            raise KbuildImportError("the vmlinux.o stage has no modules.builtin.modinfo + modules.builtin steps")
+        modules, part_of, object_post = module_plan(analysis, modfinal, config=config, deps=deps, roots=roots,
+                                                    tools=tools, builtin=builtin, extmod=extmod)
+    elif analysis.module_objs or analysis.mods:
+        raise KbuildImportError(f"{sorted(analysis.module_objs or analysis.mods)[0]}: module build without CONFIG_MODULES")
     objects = []
     for out in sorted(analysis.compiles):
         c = analysis.compiles[out]
         archive = where.get(out)
-        if archive is None and out not in LINK_OBJECTS:
+        if archive is not None and out in part_of:
+            raise KbuildImportError(f"{out}: both in {archive} and part of {part_of[out]}")
+        if archive is None and out not in LINK_OBJECTS and out not in part_of:
             continue  # compiled by the dry run but linked through none of the archives
         if out not in deps:
             raise KbuildImportError(f"{out}: no dependency information")
-        objects.append(object_entry(c, deps[out], incbins.get(out, ()), archive, roots, tools))
+        objects.append(object_entry(c, deps[out], incbins.get(out, ()), archive, roots, tools,
+                                    module=part_of.get(out), post=object_post.get(out)))
     order = []
     for name in ["vmlinux.a", *libs]:
         order.extend(archives[name]["members"])
@@ -1011,6 +1577,10 @@ def build_plan(
                     RESOURCE_DIR: "the compiler's resource directory (clang -print-resource-dir)"}
     for flag, var in TOOL_VARS:
         placeholders[f"$({var})"] = f"the --{flag} tool"
+    if modules is not None:
+        problems = check_modules(modules, {o["out"]: o for o in objects}, order)
+        if problems:
+            raise KbuildImportError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
     return {
         "schema": SCHEMA,
         "arch": arch,
@@ -1047,6 +1617,7 @@ def build_plan(
                         if _norm_rel(s.target) in generated_build],
         "generated": {"prepare": {k: dict(v) for k, v in generated_prepare.items()},
                       "build": {k: dict(v) for k, v in generated_build.items()}},
+        "modules": modules,
     }
 
 

@@ -22,6 +22,7 @@ from typing import Callable, Mapping, Sequence
 from tools.kbuild_import import lib
 
 HELPER_NAME = ".kbuild_import.mk"
+KO_HELPER_NAME = ".kbuild_import_ko.mk"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,9 +80,9 @@ def make_argv(opts: Options, goals: Sequence[str], *, dry_run: bool = False, job
     return argv
 
 
-def write_helper(opts: Options, gen_targets=()) -> None:
+def write_helper(opts: Options, gen_targets=(), ko_helper: str | None = None) -> None:
     with open(os.path.join(opts.objtree, HELPER_NAME), "w") as f:
-        f.write(lib.helper_makefile(gen_targets))
+        f.write(lib.helper_makefile(gen_targets, ko_helper))
 
 
 def run_make(opts: Options, goals: Sequence[str], *, dry_run: bool = False, what: str = "") -> str:
@@ -149,22 +150,83 @@ def prepare(opts: Options) -> dict[str, str]:
     return lib.parse_vars(out)
 
 
-def dry_run(opts: Options, placeholders: Sequence[str]) -> str:
-    """`make -n vmlinux_o kbuild-import-link`, with empty stand-ins for the archives
-    Makefile.vmlinux_o insists exist (removed again). Returns make's stdout."""
+def _with_stand_ins(opts: Options, files: Mapping[str, str], fn: Callable[[], str]) -> str:
+    """Runs fn with the objtree-relative files (path -> text) present; removes them after."""
     made = []
     try:
-        for p in placeholders:
+        for p, text in files.items():
             full = os.path.join(opts.objtree, p)
             if os.path.exists(full):
                 raise lib.KbuildImportError(f"{p}: already in the object tree")
             os.makedirs(os.path.dirname(full), exist_ok=True)
-            open(full, "w").close()
+            with open(full, "w") as f:
+                f.write(text)
             made.append(full)
-        return run_make(opts, list(lib.DRY_RUN_GOALS), dry_run=True, what="-n vmlinux_o")
+        return fn()
     finally:
         for full in made:
             os.unlink(full)
+
+
+def dry_run(opts: Options, placeholders: Sequence[str], *, modules: bool = False) -> str:
+    """`make -n vmlinux_o kbuild-import-link`, with empty stand-ins for the archives
+    Makefile.vmlinux_o insists exist (removed again). Returns make's stdout. With
+    modules: KBUILD_MODULES=1 and modules_prepare too (lib.DRY_RUN_GOALS_MODULES)."""
+    goals = ["KBUILD_MODULES=1", *lib.DRY_RUN_GOALS_MODULES] if modules else list(lib.DRY_RUN_GOALS)
+    return _with_stand_ins(opts, {p: "" for p in placeholders},
+                           lambda: run_make(opts, goals, dry_run=True, what="-n vmlinux_o"))
+
+
+def _modfinal_make(opts: Options, files: Mapping[str, str], goals: Sequence[str], what: str) -> str:
+    ko_helper = os.path.join(opts.objtree, KO_HELPER_NAME)
+    with open(ko_helper, "w") as f:
+        f.write(lib.ko_helper_makefile())
+    write_helper(opts, ko_helper=ko_helper)
+    try:
+        return _with_stand_ins(opts, files, lambda: run_make(opts, goals, dry_run=True, what=what))
+    finally:
+        write_helper(opts)
+        os.unlink(ko_helper)
+
+
+def extmod_dry_runs(opts: Options) -> tuple[str, str, str]:
+    """The out-of-tree probe (lib.EXTMOD_FILES in OBJTREE/lib.EXTMOD_DIR, removed after):
+    pass 1 `make -n M=DIR DIR` (its compiles, .mod and LD [M]), pass 2 as for in-tree
+    modules with M=DIR (stand-ins: DIR's modules.order, M.o and M.mod.c; Module.symvers
+    and scripts/module.lds as a kernel build has them). Returns (pass 1, pass 2, DIR)."""
+    probe = os.path.join(opts.objtree, lib.EXTMOD_DIR)
+    if os.path.exists(probe):
+        raise lib.KbuildImportError(f"{lib.EXTMOD_DIR}: already in the object tree")
+    os.makedirs(probe)
+    try:
+        for name, text in lib.EXTMOD_FILES.items():
+            with open(os.path.join(probe, name), "w") as f:
+                f.write(text)
+        text1 = run_make(opts, [f"M={probe}", probe], dry_run=True, what="-n M=<probe module>")
+        files = {"Module.symvers": "", lib.MODULE_LDS: ""}
+        for name in lib.EXTMOD_STAND_INS:
+            files[os.path.join(lib.EXTMOD_DIR, name)] = ""
+        files[os.path.join(lib.EXTMOD_DIR, "modules.order")] = "".join(
+            ko.replace(lib.EXTMOD_MARK, probe) + "\n" for ko in lib.EXTMOD_ORDER)
+        text2 = _modfinal_make(opts, files, [f"M={probe}", lib.HELPER_MODFINAL],
+                               "-n M=<probe module> Makefile.modpost/Makefile.modfinal")
+        return text1, text2, probe
+    finally:
+        shutil.rmtree(probe)
+
+
+def modfinal_dry_run(opts: Options, order: Sequence[str]) -> str:
+    """Pass 2 (docs/modules-design.md 1.8): what `make modules` runs after modules_check,
+    under `make -n`: Makefile.modpost and Makefile.modfinal, the latter with the .ko
+    recipe replaced by one that prints it. Stand-ins (removed after): modules.order (pass
+    1's), empty M.o, M.mod.c, vmlinux.o (so modpost reads it, as in a full build) and
+    scripts/module.lds. Returns make's stdout."""
+    files = {"modules.order": "".join(ko + "\n" for ko in order), "vmlinux.o": ""}
+    for ko in order:
+        files[ko[:-len(".ko")] + ".o"] = ""
+        files[ko[:-len(".ko")] + ".mod.c"] = ""
+    files[lib.MODULE_LDS] = ""
+    return _modfinal_make(opts, files, [lib.HELPER_MODFINAL], "-n Makefile.modpost/Makefile.modfinal")
 
 
 def generate(opts: Options, gen_targets: Sequence[tuple[str, Sequence[str]]]) -> None:
@@ -336,16 +398,25 @@ def write_atomically(path: str, text: str) -> None:
 def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defconfig_target: str | None,
                   fragments: Sequence[tuple[str, str]], lto: str | None) -> dict:
     """The whole import (see kbuild_import.py); returns the plan. timer gets the phases:
-    config, prepare, dry_run, parse, generate, deps, classify, plan."""
+    config, prepare, dry_run, parse, [modfinal, extmod: with CONFIG_MODULES,] generate,
+    deps, classify, plan."""
     check_dirs(opts.src, opts.objtree)
+    ext1 = ext2 = probe_dir = None
     config_text = timer.run("config", configure, opts, config_text=config_text,
                             defconfig_target=defconfig_target, fragments=fragments, lto=lto)
     make_vars = timer.run("prepare", prepare, opts)
     prepared = walk(opts.objtree)
 
     libs = make_vars["KBUILD_VMLINUX_LIBS"].split()
-    text = timer.run("dry_run", dry_run, opts, ["vmlinux.a", *libs])
+    modules = lib.parse_config(config_text).get("CONFIG_MODULES") == "y"
+    text = timer.run("dry_run", dry_run, opts, ["vmlinux.a", *libs], modules=modules)
     analysis = timer.run("parse", lambda: lib.analyze(lib.parse_dry_run(text), opts.tools, make_vars["KBUILD_LDS"]))
+    modfinal = None
+    if modules:
+        order = lib.modules_order(analysis.orders)
+        text2 = timer.run("modfinal", modfinal_dry_run, opts, order)
+        modfinal = lib.parse_modfinal(text2, opts.tools["clang"])
+        ext1, ext2, probe_dir = timer.run("extmod", extmod_dry_runs, opts)
 
     timer.run("generate", generate, opts, lib.gen_targets(analysis, prepared))
     built = {k: v for k, v in walk(opts.objtree).items() if k not in prepared}
@@ -353,10 +424,30 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     roots = lib.Roots(opts.src, opts.objtree, ((resource_dir(opts.tools["clang"]), lib.RESOURCE_DIR),))
     compiles = list(analysis.compiles.values())
     extra = [analysis.lds] if analysis.lds else []
-    raw = timer.run("deps", scan_deps, opts, compiles, preprocess_only=extra)
+    probe = []
+    if modfinal is not None:
+        # Every *.mod.c has the same includes: scan one stand-in with a module's .mod.c flags.
+        if not modfinal.mod_o:
+            raise lib.KbuildImportError("CONFIG_MODULES=y but no module: Makefile.modfinal compiles no .mod.c")
+        first = modfinal.mod_o[sorted(modfinal.mod_o)[0]]
+        probe = [lib.Compile(lib.MOD_C_PROBE_OUT, lib.MOD_C_PROBE, "c", first.flags, ())]
+        if analysis.module_lds is not None:
+            extra.append(analysis.module_lds)
+    probe_path = os.path.join(opts.objtree, lib.MOD_C_PROBE)
+    if probe:
+        with open(probe_path, "w") as f:
+            f.write(lib.MOD_C_HEADER)
+    try:
+        raw = timer.run("deps", scan_deps, opts, compiles + probe, preprocess_only=extra)
+    finally:
+        if probe:
+            os.unlink(probe_path)
 
     def classify():
         deps, incbins = {}, {}
+        for c in probe:  # removed already; a stand-in has no .incbin
+            deps[c.out] = lib.classify_deps(c.out, raw[c.out], roots, prepared, built,
+                                            skip=[lib.placeholder_path(c.src, roots)])
         for c in compiles + extra:
             src = c.src if os.path.isabs(c.src) else os.path.join(opts.objtree, c.src)
             inc = lib.find_incbins(c.out, read_text(src))
@@ -371,8 +462,10 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     if not head_list.startswith(lib.SRCTREE + "/"):
         raise lib.KbuildImportError(f"vmlinux.a: head object list {analysis.head_list} is not in the source tree")
     head_list_text = read_text(os.path.join(opts.src, lib.split_placeholder(head_list)[1]))
+    extmod = lib.extmod_plan(ext1, ext2, probe_dir, tools=opts.tools, roots=roots) if ext1 is not None else None
     return timer.run("plan", lambda: lib.build_plan(
         arch=opts.arch, config_text=config_text, make_vars=make_vars, analysis=analysis,
         head_list_text=head_list_text, deps=deps, incbins=incbins,
         generated_prepare=listing(opts.objtree, prepared),
-        generated_build=listing(opts.objtree, built), roots=roots, tools=opts.tools))
+        generated_build=listing(opts.objtree, built), roots=roots, tools=opts.tools, modfinal=modfinal,
+        extmod=extmod))
