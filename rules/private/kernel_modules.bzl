@@ -8,6 +8,7 @@ Outputs live under `<name>/` with Kbuild's paths (modules_thin_dist/lib/test_mod
 
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelLtoInfo", "KernelModulesInfo", "KernelObjectsInfo")
+load("//rules/private/actions:lto.bzl", "lto_actions")
 load("//rules/private/actions:modules.bzl", "modules_actions")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
@@ -16,9 +17,7 @@ def _kernel_modules_impl(ctx):
     tc = ctx.toolchains[_TOOLCHAIN].kernel
     info = ctx.attr.objects[KernelObjectsInfo]
     mode = ctx.attr.mode
-    want_lto = {"none": "none", "full": "full", "thin": "thin", "thin_dist": "thin"}[mode]
-    if info.lto != want_lto:
-        fail("{}: mode {} needs objects configured with LTO {}, these are {}".format(ctx.label, mode, want_lto, info.lto))
+    lto_actions.check_mode(ctx.label, info, mode)
     plan = info.modules
     if not plan:
         fail("{}: this kernel config has no loadable modules (CONFIG_MODULES is not set); add CONFIG_MODULES=y and =m drivers to its config fragment".format(ctx.label))

@@ -39,9 +39,7 @@ def _kernel_vmlinux_impl(ctx):
     tc = ctx.toolchains[_TOOLCHAIN].kernel
     info = ctx.attr.objects[KernelObjectsInfo]
     mode = ctx.attr.mode
-    want_lto = {"none": "none", "full": "full", "thin": "thin", "thin_dist": "thin"}[mode]
-    if info.lto != want_lto:
-        fail("{}: mode {} needs objects configured with LTO {}, these are {}".format(ctx.label, mode, want_lto, info.lto))
+    lto_actions.check_mode(ctx.label, info, mode)
     members = [info.objects[m] for m in info.vmlinux_members]
     libs = [info.objects[m] for m in info.lib_members]
     ldflags = info.link["ldflags"]

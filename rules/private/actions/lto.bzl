@@ -123,7 +123,16 @@ def emit_link(ctx, tc, objects, out, ldflags, order = None, objtool = None, objt
         progress_message = "Linking {}{}".format(out.short_path, " (objtool)" if objtool_flags != None else ""),
     )
 
+# The LTO setting of the kernel config (KernelObjectsInfo.lto) each link mode needs.
+_CONFIG_LTO = {"none": "none", "full": "full", "thin": "thin", "thin_dist": "thin"}
+
+def check_mode(label, info, mode):
+    """Fails unless objects `info` (KernelObjectsInfo) were configured for link `mode`."""
+    if info.lto != _CONFIG_LTO[mode]:
+        fail("{}: mode {} needs objects configured with LTO {}, these are {}".format(label, mode, _CONFIG_LTO[mode], info.lto))
+
 lto_actions = struct(
+    check_mode = check_mode,
     backend_flags = backend_flags,
     emit_backend = emit_backend,
     emit_compile = emit_compile,
