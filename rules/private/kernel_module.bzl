@@ -54,12 +54,15 @@ def _kernel_module_impl(ctx):
     includes = ["-I" + "/".join([p for p in [src_dir, i] if p and p != "."]) for i in ctx.attr.includes]
     mode = k.mode
     parts = []
+    depfiles = []
     for c in cs:
         base = c.basename[:-len(".c")]
         part_path = "{}/{}.o".format(mdir, base)
         common = {"$(NAME)": name, "$(MODNAME)": modname, "$(PART)": base, "$(BASENAME)": _name_fix(base)}
         out = ctx.actions.declare_file("{}/parts/{}".format(name, part_path))
+        depfile = ctx.actions.declare_file("{}/parts/{}/.{}.o.d".format(name, mdir, base))
         args = ctx.actions.args()
+        args.add("-Wp,-MMD," + depfile.path)  # as Kbuild: the -MMD order feeds srcversion
         args.add_all([modules_actions.substitute(_fill(f, dict(common, **{"$(M)": src_dir})), roots) for f in ext["c_flags"]])
         args.add_all(includes)
         args.add_all(ctx.attr.copts)
@@ -74,10 +77,12 @@ def _kernel_module_impl(ctx):
             out,
             k.objtool,
             flags,
+            extra_outputs = [depfile],
             mnemonic = "KernelCompile",
             progress_message = "Compiling {} ({}{})".format(c.short_path, "native" if mode == "none" else "bitcode", ", objtool" if flags != None else ""),
         )
         parts.append((part_path, out))
+        depfiles.append((part_path, depfile))
     mo_path = path + ".o"
     values = {"$(M)": mdir, "$(NAME)": name, "$(MODNAME)": modname}
     if single:
@@ -102,6 +107,19 @@ def _kernel_module_impl(ctx):
     for p, _ in symvers_in[1:]:
         extra += ["-i", p]  # KBUILD_EXTRA_SYMBOLS: before -o, as Makefile.modpost orders them
     argv = argv[:at] + extra + argv[at:]
+    # srcversion (MODULE_VERSION): modpost hashes each part's source and the headers in
+    # its own directory, found through M.mod and .P.o.cmd; the sources are staged where
+    # the depfiles name them, relative to modpost's directory.
+    staged = []
+    for f in ctx.files.srcs:
+        link = ctx.actions.declare_file("{}/{}".format(name, f.path))
+        ctx.actions.symlink(output = link, target_file = f)
+        staged.append(link)
+    srcversion = struct(
+        inputs = staged + [d for _, d in depfiles],
+        mods = [(path, [p for p, _ in parts])],
+        parts = depfiles,
+    )
     mp = modules_actions.emit_modpost(
         ctx,
         ctx.attr._modpost[DefaultInfo].files_to_run,
@@ -112,6 +130,7 @@ def _kernel_module_impl(ctx):
         symvers_in,
         name,
         [path + ".mod.c"],
+        srcversion = srcversion,
     )
     mod_o = modules_actions.emit_mod_o(
         ctx,

@@ -31,15 +31,15 @@ def objtool_flags(cmd, target, where):
         fail("{}: Kbuild runs `{}` after building {}: {}; re-import, or report the command".format(where, cmd, target, got.error))
     return got.flags
 
-def run_then_objtool(ctx, executable, arguments, inputs, out, objtool, flags, **kwargs):
+def run_then_objtool(ctx, executable, arguments, inputs, out, objtool, flags, extra_outputs = [], **kwargs):
     """ctx.actions.run(executable, arguments), then `objtool FLAGS out` if flags != None."""
     if flags == None:
-        ctx.actions.run(executable = executable, arguments = arguments, inputs = inputs, outputs = [out], **kwargs)
+        ctx.actions.run(executable = executable, arguments = arguments, inputs = inputs, outputs = [out] + extra_outputs, **kwargs)
         return
     ctx.actions.run_shell(
         command = 'set -e\n"$@"\n{} {} {}'.format(objtool.path, " ".join(flags), out.path),
         arguments = [executable.path] + arguments,
         inputs = depset([executable, objtool], transitive = [inputs]),
-        outputs = [out],
+        outputs = [out] + extra_outputs,
         **kwargs
     )

@@ -22,3 +22,5 @@ module_init(pair_init);
 module_exit(pair_exit);
 MODULE_DESCRIPTION("rules_kernel_lto out-of-tree example: two objects, uses hello_value");
 MODULE_LICENSE("GPL");
+/* MODULE_VERSION: modpost adds a srcversion (a hash of the sources), checked against Kbuild. */
+MODULE_VERSION("1.0");

@@ -142,7 +142,29 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
     )
     return struct(obj = out, lto = lto)
 
-def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers_in, out_prefix, mod_c_paths):
+# Writes, for srcversion (sumversion.c), what Kbuild leaves in the object tree: M.mod (the
+# parts) and each part's .P.o.cmd with `source_` and the `deps_` list in the compiler's
+# -MMD order, from the part's depfile. Args: "--mod" M PARTS... "--" | "--cmd" P DEPFILE.
+_SRCVERSION_STUBS = r"""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --mod) mod="$2"; shift 2; : > "$mod.mod"
+      while [ "$1" != -- ]; do echo "$1" >> "$mod.mod"; shift; done; shift ;;
+    --cmd) part="$2"; deps="$root/$3"; shift 3
+      words=$(sed -e 's/\\$//' "$deps" | tr ' ' '\n' | grep -v -e ':$' -e '^$')
+      {
+        echo "source_$part := $(echo "$words" | head -1)"
+        echo
+        echo "deps_$part := \\"
+        echo "$words" | tail -n +2 | sed -e 's/^/  /' -e 's/$/ \\/'
+        echo
+      } > "$(dirname "$part")/.$(basename "$part").cmd" ;;
+    *) break ;;
+  esac
+done
+"""
+
+def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers_in, out_prefix, mod_c_paths, srcversion = None):
     """KernelModpost: tools/modpost in `out_prefix` (Kbuild's object tree for the modules).
 
     Args:
@@ -156,6 +178,10 @@ def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers
       symvers_in: list[(string, File)]: -i inputs (path as the argv names it, File).
       out_prefix: directory of the outputs, relative to the package.
       mod_c_paths: list[string]: the M.mod.c paths modpost writes.
+      srcversion: None, or struct(inputs = list[File] (sources staged under out_prefix,
+        depfiles), mods = list[(M, list[part path])], parts = list[(part path, depfile)]):
+        writes M.mod and .P.o.cmd stubs first, so that modules with MODULE_VERSION get
+        their srcversion as Kbuild computes it.
 
     Returns:
       struct(symvers = File, mod_c = dict[string, File], order = File).
@@ -180,13 +206,21 @@ def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers
         ctx.actions.symlink(output = staged, target_file = f)
         inputs.append(staged)
     mod_c = {p: ctx.actions.declare_file("{}/{}".format(out_prefix, p)) for p in mod_c_paths}
+    stubs = []
+    if srcversion:
+        inputs += srcversion.inputs
+        for m, parts in srcversion.mods:
+            stubs += ["--mod", m] + parts + ["--"]
+        for p, depfile in srcversion.parts:
+            stubs += ["--cmd", p, depfile.path]
     ctx.actions.run_shell(
         command = """set -e
-tool="$PWD/$1"; dir="$2"; shift 2
+root="$PWD"; tool="$PWD/$1"; dir="$2"; shift 2
 cd "$dir"
+""" + _SRCVERSION_STUBS + """
 sed 's/ko$/o/' modules.order | "$tool" "$@"
 """,
-        arguments = [modpost.executable.path, order_file.dirname] + argv,
+        arguments = [modpost.executable.path, order_file.dirname] + stubs + argv,
         inputs = inputs,
         tools = [modpost],
         outputs = [symvers] + mod_c.values(),
