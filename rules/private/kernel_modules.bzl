@@ -21,6 +21,11 @@ def _kernel_modules_impl(ctx):
     plan = info.modules
     if not plan:
         fail("{}: this kernel config has no loadable modules (CONFIG_MODULES is not set); add CONFIG_MODULES=y and =m drivers to its config fragment".format(ctx.label))
+    if ctx.attr.srcversion_modules:
+        fail("{}: MODULE_VERSION in {}: srcversion is not built for in-tree modules yet (kernel_module has it); set the config option =n in the config fragment".format(
+            ctx.label,
+            ", ".join(ctx.attr.srcversion_modules),
+        ))
     vmlinux_o = ctx.attr.vmlinux[OutputGroupInfo].vmlinux_o.to_list()[0]
     prefix = ctx.label.name
     module_objects = {}
@@ -111,6 +116,7 @@ kernel_modules = rule(
         "objects": attr.label(mandatory = True, providers = [KernelObjectsInfo], doc = "The compiled kernel (its module parts)."),
         "vmlinux": attr.label(mandatory = True, doc = "The kernel_vmlinux of the same mode (modpost reads its vmlinux.o)."),
         "mode": attr.string(mandatory = True, values = ["none", "full", "thin", "thin_dist"], doc = "Link mode."),
+        "srcversion_modules": attr.string_list(doc = "In-tree modules whose sources use MODULE_VERSION (the import finds them); an error until srcversion is built for them."),
         "headers": attr.label(allow_files = True, doc = "Kernel headers out-of-tree modules may include (include/, arch/<srcarch>/include/)."),
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
         "_thinlto": attr.label(default = "//tools/thinlto", executable = True, cfg = "exec"),
