@@ -1,4 +1,5 @@
-"""kernel_modules: a configured kernel's loadable modules (.ko), Module.symvers, modules.order.
+"""kernel_modules: a configured kernel's loadable modules (.ko), Module.symvers, modules.order,
+modules.builtin and modules.builtin.modinfo.
 
 The parts are compiled by kernel_objects (they are plan objects with a `module`); this rule
 makes each M.o (per link mode), runs modpost once over vmlinux.o and every M.o, compiles
@@ -78,13 +79,15 @@ def _kernel_modules_impl(ctx):
             "scripts/module.lds": info.module_lds,
         }, info.roots, prefix)
     ordered = [kos[k] for k in plan["order"]]
+    builtin = modules_actions.emit_builtin(ctx, tc, plan["builtin"], mp.vmlinux_o, prefix)
     hdrs = depset(ctx.files.headers, transitive = [info.objtree_files])
     providers = [
-        DefaultInfo(files = depset(ordered + [mp.symvers, mp.order])),
+        DefaultInfo(files = depset(ordered + [mp.symvers, mp.order] + builtin)),
         OutputGroupInfo(
             ko = depset(ordered),
             symvers = depset([mp.symvers]),
             mod_c = depset(mp.mod_c.values()),
+            modules_builtin = depset(builtin),
         ),
         KernelModulesInfo(
             arch = info.arch,

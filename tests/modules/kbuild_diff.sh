@@ -6,7 +6,8 @@
 #
 # OURS: e.g. bazel-bin/external/linux_arm64_none/modules_none (or the ST- directory
 # `bazel build //:modules` prints). KBUILD: Kbuild's object tree. Compares
-# modules.order, Module.symvers and every <module>.mod.c byte for byte; with --ko also
+# modules.order, Module.symvers, modules.builtin{,.modinfo} and every <module>.mod.c byte
+# for byte; with --ko also
 # every <module>.o and .ko (expected identical without LTO; with LTO lld's output may
 # legitimately differ from the distributed backends'). Prints one line per file and
 # `N identical, N different`; exits 1 on any difference or missing file.
@@ -31,6 +32,8 @@ check() {
 }
 check modules.order
 check Module.symvers
+check modules.builtin
+check modules.builtin.modinfo
 while read -r k; do
   m="${k%.ko}"
   check "$m.mod.c"

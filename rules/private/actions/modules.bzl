@@ -193,10 +193,11 @@ def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers
         want = "{}/{}".format(order_file.dirname, path)
         if f.path != want:
             fail("{}: {} must be at {} for modpost, not {}".format(ctx.label, path, want, f.path))
+    staged_vmlinux = None
     if vmlinux_o:
-        staged = ctx.actions.declare_file(out_prefix + "/vmlinux.o")
-        ctx.actions.symlink(output = staged, target_file = vmlinux_o)
-        inputs.append(staged)
+        staged_vmlinux = ctx.actions.declare_file(out_prefix + "/vmlinux.o")
+        ctx.actions.symlink(output = staged_vmlinux, target_file = vmlinux_o)
+        inputs.append(staged_vmlinux)
     argv = list(args_template)
     if "-o" not in argv:
         fail("{}: the plan's modpost command writes no Module.symvers (-o); re-import".format(ctx.label))
@@ -227,7 +228,28 @@ sed 's/ko$/o/' modules.order | "$tool" "$@"
         mnemonic = "KernelModpost",
         progress_message = "modpost: {} modules of {}".format(len(order), ctx.label),
     )
-    return struct(symvers = symvers, mod_c = mod_c, order = order_file)
+    return struct(symvers = symvers, mod_c = mod_c, order = order_file, vmlinux_o = staged_vmlinux)
+
+def emit_builtin(ctx, tc, commands, vmlinux_o, out_prefix):
+    """KernelModulesBuiltin: modules.builtin.modinfo and modules.builtin from vmlinux.o.
+
+    Runs the plan's two commands (Makefile.vmlinux_o: objcopy -j .modinfo, then the
+    tr/sed pipeline) in out_prefix, where vmlinux_o (staged there) is `vmlinux.o`.
+    """
+    outs = [ctx.actions.declare_file(out_prefix + "/" + n) for n in ["modules.builtin.modinfo", "modules.builtin"]]
+    if len(commands) != 2 or "modules.builtin.modinfo" not in commands[0] or "> modules.builtin" not in commands[1]:
+        fail("{}: the plan's modules.builtin commands are not the two of Linux 6.1; re-import".format(ctx.label))
+    if vmlinux_o.dirname != outs[0].dirname:
+        fail("{}: vmlinux.o must be staged beside modules.builtin".format(ctx.label))
+    ctx.actions.run_shell(
+        command = 'set -e\nobjcopy="$PWD/$1"; cd "$2"\n' + commands[0].replace("$(OBJCOPY)", '"$objcopy"') + "\n" + commands[1] + "\n",
+        arguments = [tc.llvm_objcopy.path, vmlinux_o.dirname],
+        inputs = depset([vmlinux_o], transitive = [tc.all_files]),
+        outputs = outs,
+        mnemonic = "KernelModulesBuiltin",
+        progress_message = "modules.builtin of {}".format(ctx.label),
+    )
+    return outs
 
 def emit_mod_o(ctx, tc, path, src, flags, roots, hdrs, out_prefix):
     """KernelCompile of M.mod.c (flags: the plan's, placeholders in)."""
@@ -260,6 +282,7 @@ def emit_ko(ctx, tc, path, argv, files, roots, out_prefix):
     return out
 
 modules_actions = struct(
+    emit_builtin = emit_builtin,
     emit_ko = emit_ko,
     emit_mod_o = emit_mod_o,
     emit_modpost = emit_modpost,
