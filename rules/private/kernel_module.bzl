@@ -28,9 +28,6 @@ _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 def _name_fix(name):
     return name.replace("-", "_").replace(",", "_")  # Kbuild's name-fix-token
 
-def _fill(word, values):
-    return modules_actions.substitute(word, values)
-
 def _kernel_module_impl(ctx):
     tc = ctx.toolchains[_TOOLCHAIN].kernel
     k = ctx.attr.kernel[KernelModulesInfo]
@@ -63,11 +60,11 @@ def _kernel_module_impl(ctx):
         depfile = ctx.actions.declare_file("{}/parts/{}/.{}.o.d".format(name, mdir, base))
         args = ctx.actions.args()
         args.add("-Wp,-MMD," + depfile.path)  # as Kbuild: the -MMD order feeds srcversion
-        args.add_all([modules_actions.substitute(_fill(f, dict(common, **{"$(M)": src_dir})), roots) for f in ext["c_flags"]])
+        args.add_all([modules_actions.substitute(modules_actions.substitute(f, dict(common, **{"$(M)": src_dir})), roots) for f in ext["c_flags"]])
         args.add_all(includes)
         args.add_all(ctx.attr.copts)
         args.add_all(["-c", "-o", out, c])
-        post = [_fill(p, dict(common, **{"$(M)": mdir})) for p in ext.get("part_post", [])]
+        post = [modules_actions.substitute(p, dict(common, **{"$(M)": mdir})) for p in ext.get("part_post", [])]
         flags = objtool_flags(post[0], part_path, ctx.label) if post else None
         run_then_objtool(
             ctx,
@@ -90,7 +87,7 @@ def _kernel_module_impl(ctx):
         link = modules_actions.ld_argv(link, values) if link else None
     else:
         link = modules_actions.ld_argv(ext["link_multi"], values, [p for p, _ in parts])
-    post = [_fill(p, values) for p in ext.get("post", [])]
+    post = [modules_actions.substitute(p, values) for p in ext.get("post", [])]
     made = modules_actions.emit_module_object(ctx, tc, mode, mo_path, parts, link, post, roots, k.objtool, name)
 
     deps = [d[KernelModuleInfo] for d in ctx.attr.deps]
@@ -99,7 +96,7 @@ def _kernel_module_impl(ctx):
         symvers_in.append(("deps/{}/Module.symvers".format(i), d.symvers))
     argv = []
     for word in ext["modpost"]:
-        argv.append(_fill(word, values))
+        argv.append(modules_actions.substitute(word, values))
     if "-o" not in argv:
         fail("{}: the plan's out-of-tree modpost command has no -o; re-import".format(ctx.label))
     at = argv.index("-o")
@@ -137,7 +134,7 @@ def _kernel_module_impl(ctx):
         tc,
         path + ".mod.o",
         mp.mod_c[path + ".mod.c"],
-        [_fill(f, values) for f in ext["mod_o_flags"]],
+        [modules_actions.substitute(f, values) for f in ext["mod_o_flags"]],
         roots,
         k.mod_c_inputs,
         name,
