@@ -114,6 +114,11 @@ def _kernel_kbuild_repository_impl(rctx):
     src = rctx.path(rctx.attr.srctree).dirname
     llvm = rctx.path(Label("@kernel_llvm//:bin/clang")).dirname
     sysroot = rctx.path(Label("@kernel_sysroot//:WORKSPACE")).dirname
+    # Every absolute directory the import works in is mapped away in host programs and
+    # generated text, and no file the plan lists may contain it (tools/kbuild_import/paths.py):
+    # action keys must not depend on the output base or the checkout's path.
+    output_base = rctx.path("obj").dirname.dirname.dirname
+    prefix_maps = ["--prefix_map={}/=".format(output_base), "--prefix_map={}/=".format(repo_root)]
     make = rctx.which("make")
     if not make:
         fail("{}: the Kbuild import needs GNU make, flex, bison, bc and perl on the host (./bazel installs them)".format(rctx.name))
@@ -138,7 +143,7 @@ def _kernel_kbuild_repository_impl(rctx):
         # -Qunused-arguments: tools/ (objtool) builds with -Werror, and -fuse-ld is unused
         # when only compiling.
         "--hostcc={} --sysroot={} -fuse-ld=lld -Qunused-arguments".format(llvm.get_child("clang"), sysroot),
-    ]
+    ] + prefix_maps
     for flag, tool in [
         ("clang", "clang"),
         ("ld", "ld.lld"),
@@ -188,6 +193,7 @@ kernel_kbuild_repository = repository_rule(
         "_tool": attr.label_list(default = [
             "//tools/kbuild_import:kbuild_import.py",
             "//tools/kbuild_import:lib.py",
+            "//tools/kbuild_import:paths.py",
             "//tools/kbuild_import:run.py",
         ]),
     },

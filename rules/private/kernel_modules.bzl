@@ -80,7 +80,7 @@ def _kernel_modules_impl(ctx):
         }, info.roots, prefix)
     ordered = [kos[k] for k in plan["order"]]
     builtin = modules_actions.emit_builtin(ctx, tc, plan["builtin"], mp.vmlinux_o, prefix)
-    hdrs = depset(ctx.files.headers, transitive = [info.objtree_files])
+    hdrs = depset(ctx.files.headers, transitive = [info.objtree_headers])
     providers = [
         DefaultInfo(files = depset(ordered + [mp.symvers, mp.order] + builtin)),
         OutputGroupInfo(

@@ -24,6 +24,11 @@ def _substitute(flag, roots):
         flag = flag.replace(placeholder, value)
     return flag
 
+def _is_generated_header(path):
+    """Headers of the object tree an out-of-tree module may include (never its objects,
+    host programs or Kbuild's bookkeeping: those differ per output base)."""
+    return path.endswith(".h") and (path.startswith("include/") or (path.startswith("arch/") and "/include/" in path))
+
 def _lookup(files, path, what, obj):
     f = files.get(path)
     if not f:
@@ -136,7 +141,7 @@ def _kernel_objects_impl(ctx):
             module_lds = module_lds,
             mod_c_inputs = depset(mod_c_inputs),
             roots = roots,
-            objtree_files = depset(ctx.files.objtree),
+            objtree_headers = depset([f for p, f in obj.items() if _is_generated_header(p)]),
         ),
     ]
 

@@ -29,7 +29,7 @@ KernelObjectsInfo = provider(
         "module_lds": "File or None: scripts/module.lds, preprocessed.",
         "mod_c_inputs": "depset[File]: the headers every *.mod.c compile reads.",
         "roots": "dict[string, string]: plan placeholder ($(srctree), $(objtree), $(CC_RESOURCE_DIR)) -> exec path.",
-        "objtree_files": "depset[File]: the import's object tree (generated headers, host programs).",
+        "objtree_headers": "depset[File]: the import's generated headers (the object tree's include/ and arch/*/include/ .h files), for out-of-tree modules.",
     },
 )
 

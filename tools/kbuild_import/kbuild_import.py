@@ -29,7 +29,7 @@ import sys
 
 from absl import app, flags
 
-from tools.kbuild_import import lib, run
+from tools.kbuild_import import lib, paths, run
 
 _SRC = flags.DEFINE_string("src", None, "Kernel source tree (read only).", required=True)
 _OUT_DIR = flags.DEFINE_string("out_dir", None, "Object tree to create (absent or empty).", required=True)
@@ -50,6 +50,9 @@ _BUILD_HOST = flags.DEFINE_string("build_host", "kbuild", "KBUILD_BUILD_HOST.")
 _BUILD_VERSION = flags.DEFINE_string("build_version", "1", "KBUILD_BUILD_VERSION.")
 _CLANG_SCAN_DEPS = flags.DEFINE_string("clang_scan_deps", None,
                                        "clang-scan-deps (fast); without it, `clang -M` runs per object.")
+_PREFIX_MAP = flags.DEFINE_multi_string(
+    "prefix_map", [], "OLD=NEW (OLD an absolute directory ending in '/'): host programs are built with "
+    "-ffile-prefix-map=OLD=NEW, generated text is rewritten, and no listed file may contain OLD (repeatable).")
 _TOOLS = {
     "clang": flags.DEFINE_string("clang", None, "clang (CC).", required=True),
     "ld": flags.DEFINE_string("ld", None, "ld.lld (LD).", required=True),
@@ -73,6 +76,11 @@ def _abs(path):
 def _options():
     tools = {k: _abs(v.value) for k, v in _TOOLS.items() if v.value}
     tools.setdefault("hostcc", tools["clang"])
+    try:
+        prefix_map = paths.PrefixMap.parse(_PREFIX_MAP.value)
+    except ValueError as e:
+        raise app.UsageError(str(e))
+    tools["hostcc"] = paths.host_cc(tools["hostcc"], prefix_map)
     tools.setdefault("hostld", tools["ld"])
     tools.setdefault("hostar", tools["ar"])
     return run.Options(
@@ -86,6 +94,7 @@ def _options():
         build_env={"KBUILD_BUILD_TIMESTAMP": _BUILD_TIMESTAMP.value, "KBUILD_BUILD_USER": _BUILD_USER.value,
                    "KBUILD_BUILD_HOST": _BUILD_HOST.value, "KBUILD_BUILD_VERSION": _BUILD_VERSION.value},
         clang_scan_deps=_abs(_CLANG_SCAN_DEPS.value),
+        prefix_map=prefix_map,
     )
 
 

@@ -19,7 +19,7 @@ import tempfile
 import time
 from typing import Callable, Mapping, Sequence
 
-from tools.kbuild_import import lib
+from tools.kbuild_import import lib, paths
 
 HELPER_NAME = ".kbuild_import.mk"
 KO_HELPER_NAME = ".kbuild_import_ko.mk"
@@ -50,6 +50,7 @@ class Options:
     jobs: int
     build_env: Mapping[str, str]
     clang_scan_deps: str | None = None
+    prefix_map: paths.PrefixMap = paths.PrefixMap(())
 
 
 def env(opts: Options) -> dict[str, str]:
@@ -267,6 +268,37 @@ def listing(objtree: str, files: Mapping[str, bool]) -> dict[str, dict[str, str]
     return out
 
 
+def _trees(opts: Options) -> list[str]:
+    return [opts.src, opts.objtree]
+
+
+def relativize_tree(opts: Options, rels: Sequence[str]) -> None:
+    """Rewrites listed generated text files to Kbuild's in-tree path form (paths.relativize)."""
+    for rel in rels:
+        if not lib.listed_file(rel) or not rel.endswith(paths.TEXT_SUFFIXES):
+            continue
+        full = os.path.join(opts.objtree, rel)
+        with open(full, "rb") as f:
+            data = f.read()
+        new = paths.relativize(data, _trees(opts), opts.prefix_map)
+        if new != data:
+            with open(full, "wb") as f:
+                f.write(new)
+
+
+def check_path_free(opts: Options, rels: Sequence[str], plan_text: str) -> None:
+    """Fails naming the first listed file (or the plan) that contains an absolute path of
+    this machine: the trees or a --prefix_map directory."""
+    files = {"plan.json": plan_text.encode()}
+    for rel in rels:
+        if lib.listed_file(rel):
+            with open(os.path.join(opts.objtree, rel), "rb") as f:
+                files[rel] = f.read()
+    hit = paths.find_absolute(files, paths.forbidden(_trees(opts), opts.prefix_map))
+    if hit:
+        raise lib.KbuildImportError(paths.error_line(hit))
+
+
 def resource_dir(clang: str) -> str:
     proc = subprocess.run([clang, "-print-resource-dir"], capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not proc.stdout.strip():
@@ -420,6 +452,7 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
 
     timer.run("generate", generate, opts, lib.gen_targets(analysis, prepared))
     built = {k: v for k, v in walk(opts.objtree).items() if k not in prepared}
+    relativize_tree(opts, [*prepared, *built])
 
     roots = lib.Roots(opts.src, opts.objtree, ((resource_dir(opts.tools["clang"]), lib.RESOURCE_DIR),))
     compiles = list(analysis.compiles.values())
@@ -463,9 +496,11 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         raise lib.KbuildImportError(f"vmlinux.a: head object list {analysis.head_list} is not in the source tree")
     head_list_text = read_text(os.path.join(opts.src, lib.split_placeholder(head_list)[1]))
     extmod = lib.extmod_plan(ext1, ext2, probe_dir, tools=opts.tools, roots=roots) if ext1 is not None else None
-    return timer.run("plan", lambda: lib.build_plan(
+    plan = timer.run("plan", lambda: lib.build_plan(
         arch=opts.arch, config_text=config_text, make_vars=make_vars, analysis=analysis,
         head_list_text=head_list_text, deps=deps, incbins=incbins,
         generated_prepare=listing(opts.objtree, prepared),
         generated_build=listing(opts.objtree, built), roots=roots, tools=opts.tools, modfinal=modfinal,
         extmod=extmod))
+    timer.run("path_check", check_path_free, opts, [*prepared, *built], lib.dump_plan(plan))
+    return plan

@@ -1,0 +1,102 @@
+"""Every file Bazel actions read, with its sha256; and the comparison of two such lists.
+
+    bazel aquery --output=text 'deps(//:vmlinux)' ... | python3 action_inputs.py sums EXECROOT > A.inputs
+    python3 action_inputs.py compare A.inputs B.inputs --root=EXECROOT_A --root=OUTPUT_BASE_A ...
+
+`sums` hashes each distinct input path of the aquery text (files and tree artifacts,
+relative to the execution root), sorted by path. `compare` exits 1 at the first path whose
+digest differs (or that only one side reads), naming it and, when the file contains one,
+the absolute path (--root: each build's output base, execution root, checkout) that made it
+differ. Run with the host's python3 (stdlib only).
+"""
+
+import hashlib
+import os
+import re
+import sys
+
+_INPUTS = re.compile(r"^  Inputs: \[(.*)\]$")
+
+
+def input_paths(aquery_text):
+    paths = set()
+    for line in aquery_text.splitlines():
+        m = _INPUTS.match(line)
+        if m and m.group(1):
+            paths.update(p.strip() for p in m.group(1).split(", "))
+    return sorted(paths)
+
+
+def digest(path):
+    h = hashlib.sha256()
+    if os.path.isdir(path):  # a tree artifact or a source directory: names and contents
+        for dirpath, dirnames, filenames in os.walk(path):
+            dirnames.sort()
+            for name in sorted(filenames):
+                full = os.path.join(dirpath, name)
+                h.update(os.path.relpath(full, path).encode() + b"\0" + digest(full).encode() + b"\n")
+        return "dir:" + h.hexdigest()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_sums(path):
+    out = {}
+    with open(path) as f:
+        for line in f:
+            d, _, p = line.rstrip("\n").partition("  ")
+            out[p] = d
+    return out
+
+
+def first_difference(a, b):
+    for p in sorted(set(a) | set(b)):
+        if a.get(p) != b.get(p):
+            return p
+    return None
+
+
+def absolute_path_in(path, roots):
+    """The first root (longest first) whose bytes occur in the file at path, with context."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    for root in sorted(set(roots), key=len, reverse=True):
+        i = data.find(root.encode())
+        if i >= 0:
+            return data[max(0, i - 40):i + len(root) + 60].decode("utf-8", "replace")
+    return None
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[1] == "sums":
+        root = argv[2]
+        for p in input_paths(sys.stdin.read()):
+            print(f"{digest(os.path.join(root, p))}  {p}")
+        return 0
+    if len(argv) >= 4 and argv[1] == "compare":
+        roots = [a[len("--root="):] for a in argv[4:] if a.startswith("--root=")]
+        execroot = next((a[len("--execroot="):] for a in argv[4:] if a.startswith("--execroot=")), None)
+        a, b = read_sums(argv[2]), read_sums(argv[3])
+        p = first_difference(a, b)
+        if p is None:
+            print(f"PASS: all {len(a)} action inputs identical (sha256)")
+            return 0
+        n = sum(1 for q in set(a) | set(b) if a.get(q) != b.get(q))
+        why = "read by one build only" if (p in a) != (p in b) else f"{a[p][:16]} != {b[p][:16]}"
+        print(f"FAIL: {n} of {len(set(a) | set(b))} action inputs differ; first: {p} ({why})")
+        if execroot:
+            ctx = absolute_path_in(os.path.join(execroot, p), roots)
+            if ctx is not None:
+                print(f"FAIL: {p} contains an absolute path of its build: ...{ctx!r}...")
+        return 1
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
