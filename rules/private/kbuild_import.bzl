@@ -104,8 +104,13 @@ def _srcversion_modules(rctx, plan, src):
     return sorted(found)
 
 def _kernel_kbuild_repository_impl(rctx):
-    for f in rctx.attr._tool:
-        rctx.path(f)  # re-import when the import tool changes
+    # Re-import when any file of the import tool changes: each *.py of its package (all
+    # exported) becomes a file dependency of this repository.
+    tool_dir = rctx.path(Label("//tools/kbuild_import:BUILD.bazel")).dirname
+    for f in sorted([str(p) for p in tool_dir.readdir()]):
+        name = f.rpartition("/")[2]
+        if name.endswith(".py") and not name.endswith("_test.py"):
+            rctx.path(Label("//tools/kbuild_import:" + name))
     python = rctx.path(Label("@kernel_python//:usr/bin/python3.11"))
     py_root = python.dirname.dirname.dirname
     wheels = rctx.path(Label("@kernel_py_wheels//:BUILD.bazel")).dirname.get_child("site.zip")
@@ -190,11 +195,5 @@ kernel_kbuild_repository = repository_rule(
         "fragments": attr.label_list(allow_files = True, doc = "Config fragments applied in order."),
         "lto": attr.string(mandatory = True, values = ["none", "thin", "full"], doc = "Kconfig LTO choice."),
         "platform": attr.string(doc = "Target platform the kernel is built for; default @rules_kernel_lto//platforms:<arch>."),
-        "_tool": attr.label_list(default = [
-            "//tools/kbuild_import:kbuild_import.py",
-            "//tools/kbuild_import:lib.py",
-            "//tools/kbuild_import:paths.py",
-            "//tools/kbuild_import:run.py",
-        ]),
     },
 )
