@@ -28,6 +28,8 @@ def input_paths(aquery_text):
 
 
 def digest(path):
+    if not os.path.lexists(path):
+        return "absent"  # an output of an action of another configuration that was not run
     h = hashlib.sha256()
     if os.path.isdir(path):  # a tree artifact or a source directory: names and contents
         for dirpath, dirnames, filenames in os.walk(path):

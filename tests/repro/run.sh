@@ -35,8 +35,9 @@ for a in "$@"; do
 done
 [ ${#combos[@]} -gt 0 ] || combos=(arm64/thin_dist)
 work=$(mktemp -d /tmp/kernel-repro.XXXXXX)
+chmod 755 "$work"  # the cache server runs as nobody
 cleanup() {
-  [ -z "$cache" ] || cache_stop || true
+  [ -z "$cache" ] || rc_stop || true
   for ob in "$work"/*.ob "$work"/*/*.ob; do
     [ -d "$ob" ] && (cd "$work" && bazel --output_base="$ob" shutdown >/dev/null 2>&1) || true
   done
@@ -47,8 +48,8 @@ cache_flags=()
 if [ -n "$cache" ]; then
   # shellcheck source=../remote_cache/servers.sh
   source "$here/tests/remote_cache/servers.sh"
-  cache_start "$cache" "$work/cache"
-  cache_flags=(--remote_cache="$CACHE_URL")
+  rc_start "$cache" "$work/cache"
+  cache_flags=(--remote_cache="$RC_URL")
 fi
 
 targets() {  # arch mode
