@@ -44,10 +44,13 @@ if [ "$bazel_status" != 0 ] && [ $failed = 0 ]; then
 fi
 
 # Integration: each script prints `PASS`/`FAIL` lines; its exit status must agree.
-for script in tests/hermetic/run.sh tests/integration/*/run.sh; do
-  [ -f "$script" ] || continue
+# tests/repro: x86_64 none (objtool, host programs) built in two checkouts at different
+# paths: identical outputs and action inputs, then all remote cache hits from nginx.
+for script in tests/hermetic/run.sh tests/integration/*/run.sh "tests/repro/run.sh --cache=nginx x86_64/none"; do
+  [ -f "${script%% *}" ] || continue
   echo "=== $script"
-  out=$(bash "$script" 2>&1); status=$?
+  # shellcheck disable=SC2086
+  out=$(bash $script 2>&1); status=$?
   echo "$out" | tail -40
   p=$(grep -c '\bPASS\b' <<<"$out"); f=$(grep -c '\bFAIL\b' <<<"$out")
   if [ $status != 0 ] && [ "$f" = 0 ]; then f=1; fi
