@@ -3,7 +3,7 @@
 # from it.
 #
 #   tests/remote_cache/run.sh [--server=nginx|buildgrid|both] [--faults] [--keep]
-#                             [--targets='//a //b'] [--corrupt=N] [SPEC...]
+#                             [--targets='//a //b'] [--corrupt=N] [--flags='--x --y'] [SPEC...]
 #
 # SPEC is arch/mode (arch arm64|x86_64, mode none|thin|full|thin_dist): builds
 # `//:vmlinux //:modules --platforms=//platforms:ARCH --//:lto=MODE` (--targets replaces the
@@ -18,6 +18,8 @@
 #   (i)  bazel clean; build in the background; SIGKILL the server once it has answered a
 #        third of the action-cache lookups (the build is executing actions): the build
 #        must still succeed, with the same sums (no flag needed: see .bazelrc);
+#        then a build started while the server is down (HTTP: succeeds; gRPC: Bazel 4.2.3
+#        stops at its capabilities check, printed as a note);
 #   (ii) restart the server on the same data dir (BuildGrid's action cache is in memory:
 #        A re-populates it after bazel clean), overwrite --corrupt=N (default 3) CAS
 #        blobs that B downloads, bazel clean, build: must succeed with the same sums;
@@ -35,6 +37,7 @@ keep=0
 corrupt=3
 targets="//:vmlinux //:modules"
 targets_given=0
+extra_flags=""
 specs=()
 for a in "$@"; do
   case "$a" in
@@ -44,6 +47,7 @@ for a in "$@"; do
     --keep) keep=1 ;;
     --corrupt=*) corrupt=${a#*=} ;;
     --targets=*) targets=${a#*=}; targets_given=1 ;;
+    --flags=*) extra_flags=${a#*=} ;;
     -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
     */*)
@@ -107,7 +111,7 @@ build() {  # DIR OB SPEC LOG EXECLOG: build the targets with the cache
   local dir=$1 ob=$2 spec=$3 log=$4 exec=$5
   # shellcheck disable=SC2046,SC2086
   bz "$dir" "$ob" build $targets $(spec_flags "$spec") --config=remote-cache \
-    --remote_cache="$RC_URL" --execution_log_json_file="$exec" > "$log" 2>&1
+    --remote_cache="$RC_URL" --execution_log_json_file="$exec" $extra_flags > "$log" 2>&1
 }
 
 sums() {  # DIR OB SPEC OUT: "sha256  path" of every top-level output file, sorted
@@ -186,36 +190,65 @@ run_server() {
 
 faults_for() {  # SERVER SPEC L OB_A OB_B N_ACTIONS
   local server=$1 spec=$2 L=$3 ob_a=$4 ob_b=$5 n=$6 tag="$2 $1" t secs
-  # (i) SIGKILL the server while B's build executes actions.
-  bz "$B" "$ob_b" clean > /dev/null 2>&1
-  local base want killed_after=-1 status
-  base=$(rc_lookups)
+  # (i) SIGKILL the server while B's build executes actions: once it has answered WANT
+  # action-cache lookups (a third of the actions). A tiny build can do all its lookups
+  # between two polls: then the kill came too late (no action ran without the server), so
+  # restart the server (BuildGrid: re-populate it from A) and try again with WANT halved.
+  local base want killed_after status attempt hits total bpid
   want=$(( n / 3 > 0 ? n / 3 : 1 ))
-  t=$(now)
-  build "$B" "$ob_b" "$spec" "$L.kill.log" "$L.kill.json" &
-  local bpid=$!
-  while kill -0 "$bpid" 2>/dev/null; do
-    if [ $(( $(rc_lookups) - base )) -ge "$want" ]; then
-      killed_after=$(since "$t")
+  for attempt in 1 2 3; do
+    bz "$B" "$ob_b" clean > /dev/null 2>&1
+    base=$(rc_lookups)
+    killed_after=-1
+    t=$(now)
+    build "$B" "$ob_b" "$spec" "$L.kill.log" "$L.kill.json" &
+    bpid=$!
+    while kill -0 "$bpid" 2>/dev/null; do
+      if [ $(( $(rc_lookups) - base )) -ge "$want" ]; then
+        killed_after=$(since "$t")
+        rc_kill
+        break
+      fi
+      sleep 0.05
+    done
+    wait "$bpid"; status=$?
+    secs=$(since "$t")
+    hits=0; total=0
+    [ $status = 0 ] && read -r hits total < <(hits "$L.kill.json")
+    if [ $status = 0 ] && { [ "$killed_after" = -1 ] || [ "$hits" = "$total" ]; }; then
+      echo "note: $tag: server kill attempt $attempt after $want lookups came too late (the build had all it needed); again"
       rc_kill
-      break
+      rc_start "$server" "$work/server-$server" || { fail "$tag: server did not restart"; return; }
+      if [ "$server" = buildgrid ]; then
+        bz "$A" "$ob_a" clean > /dev/null 2>&1
+        build "$A" "$ob_a" "$spec" "$L.a2.log" "$L.a2.json" || { build_failed "$tag: checkout A re-populating" "$L.a2.log"; return; }
+      fi
+      want=$(( want / 2 > 0 ? want / 2 : 1 ))
+      continue
     fi
-    sleep 0.2
+    break
   done
-  wait "$bpid"; status=$?
-  secs=$(since "$t")
-  if [ "$killed_after" = -1 ]; then
-    fail "$tag: server kill: the build ended (status $status) before $want action-cache lookups: fault not exercised"
-    rc_kill
-  elif [ $status != 0 ]; then
+  rc_kill   # (after three late attempts it was restarted)
+  if [ $status != 0 ]; then
     build_failed "$tag: server SIGKILLed ${killed_after} s into the build" "$L.kill.log"
+  elif [ "$killed_after" = -1 ] || [ "$hits" = "$total" ]; then
+    fail "$tag: server kill: 3 attempts, each too late (the build needed no server after it): fault not exercised"
   else
-    local hits total
-    read -r hits total < <(hits "$L.kill.json")
-    step "$tag: B build with the server SIGKILLed ${killed_after} s in ($hits/$total hits before, $((total - hits)) executed locally; $(grep -c '^WARNING: .*[Rr]emote' "$L.kill.log") remote warnings)" "$secs"
+    step "$tag: B build with the server SIGKILLed ${killed_after} s in, after $want lookups ($hits/$total hits before, $((total - hits)) executed locally; $(grep -c '^WARNING: .*[Rr]emote' "$L.kill.log") remote warnings)" "$secs"
     pass "$tag: build succeeded with the server SIGKILLed ${killed_after} s into it: $hits/$total actions from the cache, $((total - hits)) executed locally, $secs s"
     sums "$B" "$ob_b" "$spec" "$L.kill.sums" && compare_sums "$L.a.sums" "$L.kill.sums" "$tag: after server kill" \
       || fail "$tag: no output sums after the server kill"
+  fi
+
+  # (i') The server down when a build starts (B is up to date: only the start matters).
+  # gRPC: Bazel 4.2.3 asks for the server's capabilities first and stops when it can't.
+  t=$(now)
+  if build "$B" "$ob_b" "$spec" "$L.down.log" "$L.down.json"; then
+    pass "$tag: build started with the server down succeeded ($(since "$t") s)"
+  elif grep -q 'Failed to query remote execution capabilities' "$L.down.log"; then
+    echo "note: $tag: a build started with the server down stops at once ($(since "$t") s): $(grep -m1 '^ERROR' "$L.down.log" | cut -c1-200)"
+  else
+    build_failed "$tag: build started with the server down" "$L.down.log"
   fi
 
   # (ii) Restart on the same data, corrupt blobs B downloads, rebuild B.

@@ -4,7 +4,12 @@
     python3 action_inputs.py compare A.inputs B.inputs --root=EXECROOT_A --root=OUTPUT_BASE_A ...
 
 `sums` hashes each distinct input path of the aquery text (files and tree artifacts,
-relative to the execution root), sorted by path. `compare` exits 1 at the first path whose
+relative to the execution root), sorted by path. A runfiles manifest (`X.runfiles/MANIFEST`,
+`X.runfiles_manifest`) maps each runfile to its absolute path in the execution root, so
+Bazel's own bytes differ per output base; Bazel does not send it to a cache or remote
+executor (the action key holds the runfiles themselves, which are hashed here too), so it is
+hashed with the execution root replaced by `<execroot>`: a different set of runfiles
+still differs. `compare` exits 1 at the first path whose
 digest differs (or that only one side reads), naming it and, when the file contains one,
 the absolute path (--root: each build's output base, execution root, checkout) that made it
 differ. Run with the host's python3 (stdlib only).
@@ -25,6 +30,19 @@ def input_paths(aquery_text):
         if m and m.group(1):
             paths.update(p.strip() for p in m.group(1).split(", "))
     return sorted(paths)
+
+
+def is_runfiles_manifest(path):
+    return path.endswith(".runfiles/MANIFEST") or path.endswith(".runfiles_manifest")
+
+
+def manifest_digest(path, execroot):
+    """sha256 of a runfiles manifest with the execution root (absolute) made symbolic."""
+    with open(path, "rb") as f:
+        data = f.read()
+    data = data.replace(os.path.realpath(execroot).encode(), b"<execroot>")
+    data = data.replace(execroot.encode(), b"<execroot>")
+    return "manifest:" + hashlib.sha256(data).hexdigest()
 
 
 def digest(path):
@@ -78,7 +96,11 @@ def main(argv):
     if len(argv) >= 3 and argv[1] == "sums":
         root = argv[2]
         for p in input_paths(sys.stdin.read()):
-            print(f"{digest(os.path.join(root, p))}  {p}")
+            full = os.path.join(root, p)
+            if is_runfiles_manifest(p) and os.path.isfile(full):
+                print(f"{manifest_digest(full, root)}  {p}")
+            else:
+                print(f"{digest(full)}  {p}")
         return 0
     if len(argv) >= 4 and argv[1] == "compare":
         roots = [a[len("--root="):] for a in argv[4:] if a.startswith("--root=")]
