@@ -11,10 +11,12 @@
 # flag). Default: arm64/thin_dist with nginx.
 #
 # For each server (tests/remote_cache/servers.sh): start it; checkout A (`git archive HEAD`)
-# builds with --config=remote-cache --remote_cache=URL (uploads); checkout B, at another
-# path and directory depth with a fresh output base, builds the same: every spawn in B's
-# execution log must be a remote cache hit, and the sha256 of every top-level output file
-# must equal A's. With --faults, in B:
+# builds with --config=ci-cache and the writer's URL (uploads, as CI does); checkout B, at
+# another path and directory depth with a fresh output base, builds the same: every spawn
+# in B's execution log must be a remote cache hit, and the sha256 of every top-level output
+# file must equal A's. B writes too (--config=ci-cache), so that (ii) shows the cache
+# healed by a writer's uploads; read-only builds: tests/repro, tests/remote_cache/trust.sh.
+# With --faults, in B:
 #   (i)  bazel clean; build in the background; SIGKILL the server once it has answered a
 #        third of the action-cache lookups (the build is executing actions): the build
 #        must still succeed, with the same sums (no flag needed: see .bazelrc);
@@ -110,8 +112,8 @@ bz() {  # DIR OB ARGS...: ./bazel in checkout DIR with output base OB
 build() {  # DIR OB SPEC LOG EXECLOG: build the targets with the cache
   local dir=$1 ob=$2 spec=$3 log=$4 exec=$5
   # shellcheck disable=SC2046,SC2086
-  bz "$dir" "$ob" build $targets $(spec_flags "$spec") --config=remote-cache \
-    --remote_cache="$RC_URL" --execution_log_json_file="$exec" $extra_flags > "$log" 2>&1
+  bz "$dir" "$ob" build $targets $(spec_flags "$spec") --config=ci-cache \
+    --remote_cache="$RC_WRITE_URL" --execution_log_json_file="$exec" $extra_flags > "$log" 2>&1
 }
 
 sums() {  # DIR OB SPEC OUT: "sha256  path" of every top-level output file, sorted

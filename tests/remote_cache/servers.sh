@@ -1,17 +1,25 @@
 # Remote-cache servers on loopback for tests (a bash library: `source` it).
 #
 #   source tests/remote_cache/servers.sh
-#   rc_start nginx DIR        # or: rc_start buildgrid DIR; sets RC_URL, RC_PID, RC_PORT
-#   ./bazel build //... --remote_cache="$RC_URL"
+#   rc_start nginx DIR        # or: rc_start buildgrid DIR; sets RC_URL, RC_WRITE_URL, RC_PID, RC_PORT
+#   ./bazel build //... --config=remote-cache --remote_cache="$RC_URL"     # reads only
+#   ./bazel build //... --config=ci-cache --remote_cache="$RC_WRITE_URL"   # the writer
 #   rc_lookups                # action-cache lookups served so far (from the server's log)
+#   rc_writes [STATUS]        # PUTs under /ac/ and /cas/ so far (with that HTTP status)
+#   rc_check_auth             # PASS/FAIL lines: PUT without or with wrong credentials is
+#                             # refused (401), with RC_USER:RC_PASS it is stored
 #   rc_kill                   # SIGKILL the server (all its processes)
 #   rc_start nginx DIR        # again: same data dir, same port if it is still free
 #   rc_corrupt_blobs N [HASH...]   # overwrite N CAS blobs (the given ones first), keep names
 #   rc_stop                   # SIGTERM, then SIGKILL; idempotent (use it in a trap)
 #
 # nginx: Debian's nginx-light as a WebDAV server (PUT/GET under /ac/ and /cas/), its own
-# config, pid file, logs and temp dirs in DIR; persistent across restarts.
-# buildgrid: BuildGrid from PyPI, cache-only (disk CAS in DIR, in-memory action cache: a
+# config, pid file, logs and temp dirs in DIR; persistent across restarts. Anyone may read;
+# writes need HTTP basic auth (README "Remote cache": only CI writes). The writer's
+# credentials are made at the first start (user "ci", a random password; kept in
+# DIR/credentials, mode 600, and as a salted hash in DIR/htpasswd): RC_USER, RC_PASS, and
+# RC_WRITE_URL=http://ci:PASSWORD@127.0.0.1:PORT, the form Bazel 4.2.3 sends as basic auth.
+# buildgrid: BuildGrid from PyPI, cache-only, no authentication (RC_WRITE_URL=RC_URL) (disk CAS in DIR, in-memory action cache: a
 # restart loses the action cache, the CAS stays), installed into a venv under
 # ${XDG_CACHE_HOME:-$HOME/.cache}/rules_kernel_lto/ from toolchains/locks/buildgrid.lock.txt.
 # Each rc_start returns once the server answers (nginx: a PUT/GET round trip; BuildGrid:
@@ -24,6 +32,9 @@ RC_KIND=""
 RC_DIR=""
 RC_PORT=""
 RC_URL=""
+RC_WRITE_URL=""
+RC_USER=""
+RC_PASS=""
 RC_PID=""
 
 _rc_err() { echo "servers.sh: $*" >&2; }
@@ -96,6 +107,8 @@ _rc_nginx_start() {
       return 1
     fi
   fi
+  _rc_nginx_credentials || return 1
+  RC_WRITE_URL="http://$RC_USER:$RC_PASS@127.0.0.1:$RC_PORT"
   : > "$RC_DIR/error.log"
   cat > "$RC_DIR/nginx.conf" <<EOF
 # Written by tests/remote_cache/servers.sh: a WebDAV HTTP cache for Bazel.
@@ -120,6 +133,12 @@ http {
       dav_methods PUT;
       create_full_put_path on;
       dav_access user:rw group:r all:r;
+      # Reads (GET, and HEAD with it) for everyone; every other method needs the writer's
+      # credentials.
+      limit_except GET {
+        auth_basic "rules_kernel_lto cache writers";
+        auth_basic_user_file $RC_DIR/htpasswd;
+      }
     }
   }
 }
@@ -134,7 +153,7 @@ EOF
     if _rc_port_open "$RC_PORT"; then
       # A PUT/GET round trip through the workers (a probe outside /ac/ and /cas/).
       body="probe $$ $RANDOM"
-      if curl -fsS -X PUT --data-binary "$body" "$RC_URL/probe/p" -o /dev/null 2>>"$RC_DIR/error.log" &&
+      if curl -fsS -u "$RC_USER:$RC_PASS" -X PUT --data-binary "$body" "$RC_URL/probe/p" -o /dev/null 2>>"$RC_DIR/error.log" &&
          [ "$(curl -fsS "$RC_URL/probe/p" 2>>"$RC_DIR/error.log")" = "$body" ]; then
         return 0
       fi
@@ -143,6 +162,23 @@ EOF
     sleep 0.1
   done
   _rc_fail_start "no answer after 10 s"
+}
+
+_rc_nginx_credentials() {  # RC_USER, RC_PASS from DIR/credentials (made on first use); DIR/htpasswd
+  local cred="$RC_DIR/credentials"
+  if [ ! -s "$cred" ]; then
+    (umask 077; printf 'ci:%s\n' "$(python3 -c 'import secrets; print(secrets.token_hex(16))')" > "$cred") || return 1
+  fi
+  RC_USER=$(cut -d: -f1 "$cred"); RC_PASS=$(cut -d: -f2- "$cred")
+  # nginx's {SSHA} scheme (RFC 2307): base64(sha1(password + salt) + salt).
+  python3 -c '
+import base64, hashlib, os, sys
+salt = os.urandom(8)
+digest = hashlib.sha1(sys.argv[2].encode() + salt).digest() + salt
+print("%s:{SSHA}%s" % (sys.argv[1], base64.b64encode(digest).decode()))
+' "$RC_USER" "$RC_PASS" > "$RC_DIR/htpasswd" || return 1
+  chmod 600 "$RC_DIR/htpasswd"
+  if [ "$(id -u)" = 0 ]; then chown nobody:nogroup "$RC_DIR/htpasswd"; fi  # the workers read it
 }
 
 # ---- BuildGrid ------------------------------------------------------------------------
@@ -237,7 +273,7 @@ rc_start() {  # KIND DIR: start (or restart, on the same DIR) a server; sets RC_
   RC_PORT=$(_rc_free_port "$prev_port") || return 1
   case "$kind" in
     nginx) RC_URL="http://127.0.0.1:$RC_PORT"; _rc_nginx_start ;;
-    buildgrid) RC_URL="grpc://127.0.0.1:$RC_PORT"; _rc_buildgrid_start ;;
+    buildgrid) RC_URL="grpc://127.0.0.1:$RC_PORT"; RC_WRITE_URL=$RC_URL; _rc_buildgrid_start ;;
     *) _rc_err "rc_start: unknown server '$kind' (nginx or buildgrid)"; return 2 ;;
   esac
 }
@@ -265,6 +301,33 @@ rc_lookups() {  # action-cache lookups the server has logged since its DIR was m
     nginx) grep -c '"GET /ac/' "$RC_DIR/access.log" 2>/dev/null || true ;;
     buildgrid) grep -c 'method="GetActionResult"' "$RC_DIR/bgd.log" 2>/dev/null || true ;;
   esac
+}
+
+rc_writes() {  # [STATUS]: PUTs under /ac/ and /cas/ the server has logged (nginx only)
+  [ "$RC_KIND" = nginx ] || { echo 0; return; }
+  if [ -n "${1:-}" ]; then
+    grep -cE "\"PUT /(ac|cas)/[^\"]*\" $1 " "$RC_DIR/access.log" 2>/dev/null || true
+  else
+    grep -cE '"PUT /(ac|cas)/' "$RC_DIR/access.log" 2>/dev/null || true
+  fi
+}
+
+rc_check_auth() {  # PASS/FAIL lines (nginx); 0 when writes need the credentials, reads do not
+  [ "$RC_KIND" = nginx ] || { echo "note: $RC_KIND has no write authentication in these tests"; return 0; }
+  local url="$RC_URL/cas/auth-probe-$$" code ok=0
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary "unauthenticated" "$url")
+  if [ "$code" = 401 ]; then echo "PASS: cache: PUT without credentials refused (HTTP $code)"
+  else echo "FAIL: cache: PUT without credentials answered HTTP $code (want 401)"; ok=1; fi
+  code=$(curl -s -o /dev/null -w '%{http_code}' -u "$RC_USER:wrong-$RC_PASS" -X PUT --data-binary "wrong password" "$url")
+  if [ "$code" = 401 ]; then echo "PASS: cache: PUT with a wrong password refused (HTTP $code)"
+  else echo "FAIL: cache: PUT with a wrong password answered HTTP $code (want 401)"; ok=1; fi
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+  if [ "$code" != 404 ]; then echo "FAIL: cache: after the refused PUTs, GET answered HTTP $code (want 404)"; ok=1; fi
+  code=$(curl -s -o /dev/null -w '%{http_code}' -u "$RC_USER:$RC_PASS" -X PUT --data-binary "writer" "$url")
+  if [[ "$code" = 20[14] ]] && [ "$(curl -s "$url")" = writer ]; then
+    echo "PASS: cache: PUT with the writer's credentials stored (HTTP $code); GET without credentials reads it"
+  else echo "FAIL: cache: PUT with the writer's credentials answered HTTP $code, or GET did not read it back"; ok=1; fi
+  return $ok
 }
 
 rc_blob_path() {  # HASH: where the server keeps that CAS blob

@@ -11,9 +11,11 @@
 #
 # Each copy is `git archive HEAD` unpacked under a different path and user-visible name.
 # The first difference is named, with the absolute path it contains when that is the cause.
-# --cache=SERVER (tests/remote_cache/servers.sh, on loopback): the first build uploads to it,
-#   the second builds without reading it; then the second copy is cleaned and built again
-#   from the cache: every action must be a remote cache hit.
+# --cache=SERVER (tests/remote_cache/servers.sh, on loopback): the first build uploads to it
+#   as CI does (--config=ci-cache, the writer's credentials), the second builds without
+#   reading it; then the second copy is cleaned and built again from the cache as a
+#   developer does (--config=remote-cache, read-only): every action must be a remote cache
+#   hit, and it must upload nothing. nginx: writes without credentials must be refused.
 # --expect=SUMS: build one copy only and compare its outputs with SUMS, lines
 #   `sha256  arch/mode:external/<repo>/<path>` sorted by name, from an earlier run's
 #   first-checkout.sums (kept with --keep).
@@ -44,12 +46,16 @@ cleanup() {
   if [ -z "$keep" ]; then chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"; else echo "kept $work"; fi
 }
 trap cleanup EXIT
-cache_flags=()
+writer_flags=()
+reader_flags=()
+auth_status=0
 if [ -n "$cache" ]; then
   # shellcheck source=../remote_cache/servers.sh
   source "$here/tests/remote_cache/servers.sh"
   rc_start "$cache" "$work/cache"
-  cache_flags=(--remote_cache="$RC_URL")
+  rc_check_auth || auth_status=1
+  writer_flags=(--config=ci-cache --remote_cache="$RC_WRITE_URL")
+  reader_flags=(--config=remote-cache --remote_cache="$RC_URL")
 fi
 
 targets() {  # arch mode
@@ -98,13 +104,13 @@ roots_of() {  # DIR -> --root=... for its checkout, output base and execution ro
 
 first="$work/first-checkout"
 second="$work/second/other-name"
-build_copy "$first" first "${cache_flags[@]}"
-status=0
+build_copy "$first" first "${writer_flags[@]}"
+status=$auth_status
 if [ -n "$expect" ]; then
   want=$expect
 else
   # The second build must not read the cache: it proves the outputs, not the keys.
-  build_copy "$second" second ${cache:+--noremote_accept_cached --noremote_upload_local_results} "${cache_flags[@]}"
+  build_copy "$second" second ${cache:+--noremote_accept_cached --noremote_upload_local_results --remote_cache="$RC_URL"}
   want="$work/second.sums"
   cp "$second.sums" "$want"
   # shellcheck disable=SC2046
@@ -121,7 +127,11 @@ fi
 if [ -n "$cache" ] && [ -z "$expect" ]; then
   # The second checkout again, from a clean output tree: everything from the cache.
   (cd "$second" && ./bazel --output_base="$second.ob" clean) >/dev/null 2>&1
-  build_copy "$second" cached "${cache_flags[@]}"
+  puts=$(rc_writes)
+  build_copy "$second" cached "${reader_flags[@]}"
+  if [ "$(rc_writes)" != "$puts" ]; then
+    echo "FAIL: the read-only build (--config=remote-cache) tried $(( $(rc_writes) - puts )) uploads"; status=1
+  fi
   for c in "${combos[@]}"; do
     arch=${c%/*} mode=${c#*/}
     python3 - "$second.cached.$arch.$mode.execlog" "$c" "$cache" <<'EOF' || status=1
