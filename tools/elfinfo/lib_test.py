@@ -1,6 +1,7 @@
 """Tests of tools/elfinfo/lib.py on the pinned interpreter and on a hand-built relocatable object."""
 
 import io
+import os
 import struct
 import sys
 
@@ -150,6 +151,47 @@ class DescribeTest(absltest.TestCase):
         struct.pack_into("<Q", data, text + 24, 1 << 63)
         with self.assertRaisesRegex(lib.ElfInfoError, r"^a\.o: malformed ELF: [^\n]*$"):
             lib.describe("a.o", io.BytesIO(bytes(data)))
+
+
+def _symbols_bc():
+    """testdata/symbols.bc: clang 19 ThinLTO bitcode of testdata/symbols.c."""
+    with open(os.path.join(os.path.dirname(__file__), "testdata", "symbols.bc"), "rb") as f:
+        return f.read()
+
+
+class BitcodeSymbolsTest(absltest.TestCase):
+
+    def test_symbols(self):
+        self.assertEqual(lib.bitcode_symbols("symbols.bc", _symbols_bc()), {
+            "defined": ["common_", "data", "global_fn"],  # not weak_fn, not local_fn
+            "undefined": ["undef_fn"],
+        })
+
+    def test_wrapper(self):
+        bc = _symbols_bc()
+        wrapped = b"\xde\xc0\x17\x0b" + struct.pack("<IIII", 0, 20, len(bc), 0) + bc
+        self.assertEqual(lib.bitcode_symbols("w.bc", wrapped)["defined"], ["common_", "data", "global_fn"])
+
+    def test_not_bitcode(self):
+        for data in (b"", b"\x7fELF\x02\x01", b"BC\xc0"):
+            with self.assertRaisesRegex(lib.ElfInfoError, r"^x\.o: not LLVM bitcode$"):
+                lib.bitcode_symbols("x.o", data)
+
+    def test_truncated_or_corrupt_is_one_error(self):
+        bc = _symbols_bc()
+        cuts = list(range(4, len(bc), 7))
+        for n in cuts:
+            with self.subTest(n=n):
+                with self.assertRaisesRegex(lib.ElfInfoError, r"^x\.bc: [^\n]*$"):
+                    lib.bitcode_symbols("x.bc", bc[:n])
+        for pos in range(4, len(bc), 13):
+            data = bytearray(bc)
+            data[pos] ^= 0xff
+            with self.subTest(flip=pos):
+                try:
+                    lib.bitcode_symbols("x.bc", bytes(data))
+                except lib.ElfInfoError as e:
+                    self.assertNotIn("\n", str(e))
 
 
 if __name__ == "__main__":

@@ -91,6 +91,53 @@ def linked_modules(list_text, index_dir):
     return mods
 
 
+def lazy_inputs(inputs):
+    """The inputs between --start-lib and --end-lib: lazy members the link may leave out."""
+    lazy, on = set(), False
+    for i in inputs:
+        if i == "--start-lib":
+            on = True
+        elif i == "--end-lib":
+            on = False
+        elif on and not i.startswith("-"):
+            lazy.add(i)
+    return lazy
+
+
+def check_bitcode_inputs(inputs, bitcode, kinds):
+    """Raises unless every --bitcode object is an --input and is LLVM bitcode.
+
+    Args:
+      inputs: the thin-link's --input list (flags like --start-lib included).
+      bitcode: the --bitcode objects, each to get a backend.
+      kinds: {bitcode object: elfinfo.kind() of its first bytes}.
+
+    A native object left out of the index (or one the link never saw) would get an empty
+    backend object, and the kernel would silently lose its code.
+    """
+    given = {i for i in inputs if not i.startswith("-")}
+    seen = set()
+    for m in bitcode:
+        if m in seen:
+            raise ThinLtoError(f"{m}: given twice as --bitcode; give each object once")
+        seen.add(m)
+        if m not in given:
+            raise ThinLtoError(f"{m}: a --bitcode object that is not an --input of the thin-link; "
+                               "add it to the inputs (in link order) or drop its backend")
+        k = kinds[m]
+        if k != "bitcode":
+            what = "a native ELF object" if k == "elf" else f"{k} data"
+            raise ThinLtoError(f"{m}: given as --bitcode but is {what}, not LLVM bitcode; "
+                               "link it as a native object (is it an LTO opt-out the plan calls bitcode?)")
+
+
+def check_unlinked(module, lazy):
+    """Raises unless MODULE, absent from the thin-link's list, is a lazy input it may skip."""
+    if module not in lazy:
+        raise ThinLtoError(f"{module}: the thin-link indexed no such module though it is not lazy "
+                           "(not between --start-lib and --end-lib); check its path and that it is bitcode")
+
+
 def stage_skipped(module, tree):
     """Marks TREE as the tree of a lazy archive member the thin-link did not extract."""
     os.makedirs(tree, exist_ok=True)
@@ -124,8 +171,13 @@ def check_backend_stderr(module, stderr):
             raise ThinLtoError(f"{module}: backend failed: {line.strip()}")
 
 
-def check_native(path, data, machine):
-    """Raises unless DATA (the backend's output) is a non-empty ELF object for MACHINE."""
+def check_native(path, data, machine, bitcode_defined=()):
+    """Raises unless DATA (the backend's output) is a non-empty ELF object for MACHINE.
+
+    BITCODE_DEFINED: the strong global definitions of the module the backend compiled; if
+    there are any, the object must define symbols too (clang can write an empty object
+    and exit 0).
+    """
     k = elfinfo.kind(data)
     if k != "elf":
         raise ThinLtoError(f"{path}: the backend wrote {k} data, not a native ELF object"
@@ -136,4 +188,16 @@ def check_native(path, data, machine):
         raise ThinLtoError(f"{e} (a broken backend output)") from None
     if info["machine"] != machine:
         raise ThinLtoError(f"{path}: the backend wrote a {info['machine']} object, expected {machine}")
+    if bitcode_defined and not info["defined"]:
+        raise ThinLtoError(f"{path}: the backend wrote an object that defines no symbols, but its bitcode "
+                           f"defines {len(bitcode_defined)} (e.g. {bitcode_defined[0]}); "
+                           "was the module thin-linked under this path?")
     return info
+
+
+def bitcode_defined(path, data):
+    """The strong global symbols bitcode DATA defines (from its symbol table)."""
+    try:
+        return elfinfo.bitcode_symbols(path, data)["defined"]
+    except elfinfo.ElfInfoError as e:
+        raise ThinLtoError(str(e)) from None

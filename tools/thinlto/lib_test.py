@@ -1,6 +1,7 @@
 """Tests of tools/thinlto/lib.py: imports files, backend trees, backend output checks."""
 
 import os
+import struct
 import sys
 
 from absl.testing import absltest
@@ -25,6 +26,31 @@ def _read(path):
 def _files(top):
     """Every file under TOP, relative, sorted."""
     return sorted(os.path.relpath(os.path.join(d, f), top) for d, _, fs in os.walk(top) for f in fs)
+
+
+def _native_object(defined, machine=183):
+    """A minimal ET_REL ELF (EM_AARCH64 by default) whose .symtab defines DEFINED (global)."""
+    shstr = b"\0.text\0.symtab\0.strtab\0.shstrtab\0"
+    strtab = b"\0" + b"".join(n.encode() + b"\0" for n in defined)
+    syms = bytes(24) + b"".join(struct.pack("<IBBHQQ", strtab.index(n.encode() + b"\0"), 0x12, 0, 1, 0, 0)
+                                for n in defined)
+    text = b"\xc0\x03\x5f\xd6"
+    off, layout = 64, []
+    for blob in (text, syms, strtab, shstr):
+        layout.append((off, len(blob)))
+        off += len(blob)
+    shoff = (off + 7) & ~7
+    ehdr = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    ehdr += struct.pack("<HHIQQQIHHHHHH", 1, machine, 1, 0, 0, shoff, 0, 64, 0, 0, 64, 5, 4)
+
+    def shdr(name, typ, flags, i, link=0, info=0, entsize=0):
+        o, n = layout[i]
+        return struct.pack("<IIQQQQIIQQ", shstr.index(name + b"\0"), typ, flags, 0, o, n, link, info, 8, entsize)
+
+    shdrs = bytes(64) + shdr(b".text", 1, 6, 0) + shdr(b".symtab", 2, 0, 1, link=3, info=1, entsize=24)
+    shdrs += shdr(b".strtab", 3, 0, 2) + shdr(b".shstrtab", 3, 0, 3)
+    data = ehdr + text + syms + strtab + shstr
+    return data + bytes(shoff - len(data)) + shdrs
 
 
 class ParseImportsTest(absltest.TestCase):
@@ -183,6 +209,61 @@ class LinkedModulesTest(absltest.TestCase):
     def test_entry_outside_the_directory(self):
         with self.assertRaisesRegex(lib.ThinLtoError, "not below"):
             lib.linked_modules("elsewhere/a.o\n", "/tmp/idx")
+
+
+class ThinLinkInputsTest(absltest.TestCase):
+
+    def test_lazy_inputs(self):
+        self.assertEqual(lib.lazy_inputs(["a.o", "--start-lib", "b.o", "c.o", "--end-lib", "d.o"]), {"b.o", "c.o"})
+        self.assertEqual(lib.lazy_inputs(["a.o"]), set())
+
+    def test_good(self):
+        lib.check_bitcode_inputs(["a.o", "--start-lib", "b.o", "--end-lib", "n.o"], ["a.o", "b.o"],
+                                 {"a.o": "bitcode", "b.o": "bitcode"})
+
+    def test_native_given_as_bitcode(self):
+        with self.assertRaises(lib.ThinLtoError) as cm:
+            lib.check_bitcode_inputs(["a.o", "n.o"], ["a.o", "n.o"], {"a.o": "bitcode", "n.o": "elf"})
+        self.assertEqual(str(cm.exception), "n.o: given as --bitcode but is a native ELF object, not LLVM "
+                                            "bitcode; link it as a native object (is it an LTO opt-out the plan "
+                                            "calls bitcode?)")
+        for k in ("empty", "other"):
+            with self.assertRaisesRegex(lib.ThinLtoError, f"^n.o: given as --bitcode but is {k} data"):
+                lib.check_bitcode_inputs(["n.o"], ["n.o"], {"n.o": k})
+
+    def test_bitcode_not_an_input(self):
+        with self.assertRaisesRegex(lib.ThinLtoError, "^b.o: a --bitcode object that is not an --input"):
+            lib.check_bitcode_inputs(["a.o"], ["a.o", "b.o"], {"a.o": "bitcode", "b.o": "bitcode"})
+        with self.assertRaisesRegex(lib.ThinLtoError, "^--start-lib: a --bitcode object that is not"):
+            lib.check_bitcode_inputs(["--start-lib", "a.o"], ["--start-lib"], {"--start-lib": "other"})
+
+    def test_twice(self):
+        with self.assertRaisesRegex(lib.ThinLtoError, "^a.o: given twice as --bitcode"):
+            lib.check_bitcode_inputs(["a.o"], ["a.o", "a.o"], {"a.o": "bitcode"})
+
+    def test_unlinked_must_be_lazy(self):
+        lib.check_unlinked("b.o", {"b.o"})
+        with self.assertRaisesRegex(lib.ThinLtoError, "^a.o: the thin-link indexed no such module though it "
+                                                      "is not lazy"):
+            lib.check_unlinked("a.o", {"b.o"})
+
+
+class BackendSymbolsTest(absltest.TestCase):
+
+    def test_empty_object_for_a_module_with_symbols(self):
+        empty = _native_object([])
+        lib.check_native("a.native.o", empty, "EM_AARCH64")
+        lib.check_native("a.native.o", empty, "EM_AARCH64", [])
+        with self.assertRaises(lib.ThinLtoError) as cm:
+            lib.check_native("a.native.o", empty, "EM_AARCH64", ["f", "g"])
+        self.assertEqual(str(cm.exception), "a.native.o: the backend wrote an object that defines no symbols, "
+                                            "but its bitcode defines 2 (e.g. f); was the module thin-linked under "
+                                            "this path?")
+        lib.check_native("a.native.o", _native_object(["f"]), "EM_AARCH64", ["f", "g"])
+
+    def test_bitcode_defined(self):
+        with self.assertRaisesRegex(lib.ThinLtoError, "^a.o: not LLVM bitcode$"):
+            lib.bitcode_defined("a.o", b"\x7fELF")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import tempfile
 
 from absl import app, flags
 
+from tools.common import lib as common
+from tools.elfinfo import lib as elfinfo
 from tools.thinlto import lib
 
 _MODE = flags.DEFINE_enum("mode", None, ["thin_link", "backend"], "Which step to run.", required=True)
@@ -30,51 +32,74 @@ _OUT = flags.DEFINE_string("out", None, "backend: the native object to write.")
 _MACHINE = flags.DEFINE_string("machine", None, "backend: expected e_machine, e.g. EM_AARCH64.")
 
 
+def _need(mode, *flag_values):
+    for name, value in flag_values:
+        if not value:
+            raise app.UsageError(f"--mode={mode} needs --{name}")
+
+
+def _kind(path):
+    with open(path, "rb") as f:
+        return elfinfo.kind(f.read(4))
+
+
 def _thin_link():
+    _need("thin_link", ("ld", _LD.value))
     if len(_BITCODE.value) != len(_TREES.value):
         raise app.UsageError("--bitcode and --tree must pair up")
+    lib.check_bitcode_inputs(_INPUTS.value, _BITCODE.value, {m: _kind(m) for m in _BITCODE.value})
     with tempfile.TemporaryDirectory(prefix="thinlink.") as idx:
         listed = os.path.join(idx, "thinlto.index")
         cmd = [_LD.value, *_LD_ARGS.value, "-o", os.path.join(idx, "unused.o"),
                f"--thinlto-index-only={listed}", "--thinlto-emit-imports-files",
                f"--thinlto-prefix-replace=;{idx}/", *_INPUTS.value]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        proc = subprocess.run(cmd, capture_output=True, check=False)
         if proc.returncode != 0:
-            raise lib.ThinLtoError(f"thin-link failed: {proc.stderr.strip()}")
+            err = common.one_line(proc.stderr.decode("utf-8", "replace")) or "no message"
+            raise lib.ThinLtoError(f"thin-link failed ({_LD.value} exited {proc.returncode}): {err}")
         known = {i for i in _INPUTS.value if not i.startswith("-")}
-        with open(listed) as f:
+        lazy = lib.lazy_inputs(_INPUTS.value)
+        with open(listed, encoding="utf-8", errors="surrogateescape") as f:
             linked = lib.linked_modules(f.read(), idx)
         for module, tree in zip(_BITCODE.value, _TREES.value):
             if module in linked:
                 lib.stage_tree(module, idx, tree, known)
             else:
+                lib.check_unlinked(module, lazy)
                 lib.stage_skipped(module, tree)
 
 
 def _backend():
+    _need("backend", ("clang", _CLANG.value), ("object", _OBJECT.value), ("out", _OUT.value),
+          ("machine", _MACHINE.value))
     tree = _tree_dir()
     files = os.path.join(tree, "files")
-    if lib.is_skipped(tree):
-        # A lazy archive member the link did not pull in: an object with no symbols keeps
-        # the backend's declared output, and passed lazily it is never extracted either.
-        cmd = [_CLANG.value, *_CLANG_ARGS.value, "-x", "c", "-c", os.devnull, "-o", _OUT.value]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    with common.atomic_path(_OUT.value) as tmp:
+        if lib.is_skipped(tree):
+            # A lazy archive member the link did not pull in: an object with no symbols keeps
+            # the backend's declared output, and passed lazily it is never extracted either.
+            cmd = [_CLANG.value, *_CLANG_ARGS.value, "-x", "c", "-c", os.devnull, "-o", tmp]
+            proc = subprocess.run(cmd, capture_output=True, check=False)
+            if proc.returncode != 0:
+                err = common.one_line(proc.stderr.decode("utf-8", "replace"))
+                raise lib.ThinLtoError(f"{_OBJECT.value}: cannot write the empty object: {err}")
+            with open(tmp, "rb") as f:
+                lib.check_native(_OUT.value, f.read(), _MACHINE.value)
+            return
+        lib.check_module(tree, _OBJECT.value)
+        with open(os.path.join(files, _OBJECT.value), "rb") as f:
+            defined = lib.bitcode_defined(_OBJECT.value, f.read())
+        out = os.path.relpath(os.path.abspath(tmp), files)
+        clang = os.path.relpath(os.path.abspath(_CLANG.value), files)
+        cmd = [clang, *_CLANG_ARGS.value, "-x", "ir", "-fthinlto-index=../index.thinlto.bc",
+               "-c", _OBJECT.value, "-o", out]
+        proc = subprocess.run(cmd, cwd=files, capture_output=True, check=False)
+        stderr = proc.stderr.decode("utf-8", "replace")
+        lib.check_backend_stderr(_OBJECT.value, stderr)
         if proc.returncode != 0:
-            raise lib.ThinLtoError(f"{_OBJECT.value}: cannot write the empty object: {proc.stderr.strip()}")
-        with open(_OUT.value, "rb") as f:
-            lib.check_native(_OUT.value, f.read(), _MACHINE.value)
-        return
-    lib.check_module(tree, _OBJECT.value)
-    out = os.path.relpath(os.path.abspath(_OUT.value), files)
-    clang = os.path.relpath(os.path.abspath(_CLANG.value), files)
-    cmd = [clang, *_CLANG_ARGS.value, "-x", "ir", "-fthinlto-index=../index.thinlto.bc",
-           "-c", _OBJECT.value, "-o", out]
-    proc = subprocess.run(cmd, cwd=files, capture_output=True, text=True, check=False)
-    lib.check_backend_stderr(_OBJECT.value, proc.stderr)
-    if proc.returncode != 0:
-        raise lib.ThinLtoError(f"{_OBJECT.value}: clang exited {proc.returncode}: {proc.stderr.strip()}")
-    with open(_OUT.value, "rb") as f:
-        lib.check_native(_OUT.value, f.read(), _MACHINE.value)
+            raise lib.ThinLtoError(f"{_OBJECT.value}: clang exited {proc.returncode}: {common.one_line(stderr)}")
+        with open(tmp, "rb") as f:
+            lib.check_native(_OUT.value, f.read(), _MACHINE.value, defined)
 
 
 def _tree_dir():
@@ -91,9 +116,11 @@ def main(argv):
             _thin_link()
         else:
             _backend()
-    except (lib.ThinLtoError, OSError) as e:
+    except lib.ThinLtoError as e:
         sys.exit(f"thinlto: {e}")
+    except OSError as e:
+        sys.exit(f"thinlto: {common.os_error_message(e)}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    common.run(main, "thinlto")
