@@ -202,6 +202,108 @@ def check_kallsyms_consistent(system_map: bytes, syms: bytes, syms_name: str) ->
         )
 
 
+# scripts/kallsyms' output_label(): every table it writes is a `NAME:` label line.
+_KALLSYMS_LABEL_RE = re.compile(rb"^kallsyms_num_syms:", re.M)
+# A defined kallsyms_num_syms in System.map (kernel/kallsyms_internal.h declares it
+# __weak: without the kallsyms object the link succeeds and the kernel has no symbols).
+_KALLSYMS_MAP_RE = re.compile(rb"^[0-9a-fA-F]+ [A-Za-z] kallsyms_num_syms$", re.M)
+
+# scripts/sorttable (6.1): the exception table is 12-byte entries whose first word is
+# the instruction's offset relative to the entry (x86_64, arm64: sort_relative_table_
+# with_data), sorted by address; then it writes 0 to main_extable_sort_needed (else the
+# kernel sorts at boot, or, with tables it never sorts at boot, runs unsorted).
+EXTABLE_SECTION = "__ex_table"
+EXTABLE_ENTRY_SIZE = 12
+SORT_NEEDED_SYMBOL = "main_extable_sort_needed"
+
+
+def check_kallsyms_source(name: str, data: bytes) -> None:
+    """The .S scripts/kallsyms wrote must hold its tables (kallsyms_num_syms:).
+
+    Raises:
+      LinkError: it is empty or has no kallsyms tables.
+    """
+    if not data.strip():
+        raise LinkError(f"{name}: kallsyms wrote nothing; is --kallsyms this kernel's scripts/kallsyms?")
+    if not _KALLSYMS_LABEL_RE.search(data):
+        raise LinkError(f"{name}: no kallsyms_num_syms table in kallsyms' output; "
+                        "is --kallsyms this kernel's scripts/kallsyms?")
+
+
+def check_kallsyms_linked(name: str, system_map: bytes) -> None:
+    """With kallsyms, the final System.map must list a defined kallsyms_num_syms.
+
+    Raises:
+      LinkError: it does not (the kallsyms object was not linked in).
+    """
+    if not _KALLSYMS_MAP_RE.search(system_map):
+        raise LinkError(f"{name}: no kallsyms_num_syms: the kallsyms tables were not linked into vmlinux")
+
+
+def relative_table_unsorted(addr: int, data: bytes, entry_size: int, little_endian: bool = True) -> Optional[int]:
+    """The index of the first entry out of order in a relative table at ADDR, or None.
+
+    Each entry starts with a signed 32-bit offset from the entry to what it is sorted by.
+    """
+    fmt = "<i" if little_endian else ">i"
+    prev = None
+    for i in range(0, len(data) - len(data) % entry_size, entry_size):
+        key = addr + i + struct.unpack_from(fmt, data, i)[0]
+        if prev is not None and key < prev:
+            return i // entry_size
+        prev = key
+    return None
+
+
+def sorttable_state(name: str, data: bytes) -> dict:
+    """What scripts/sorttable leaves in vmlinux DATA: {sort_needed: int|None, extable_unsorted: int|None}.
+
+    sort_needed: main_extable_sort_needed's value (None: no such symbol); extable_unsorted:
+    the first __ex_table entry out of order (None: sorted, or no table).
+    """
+    import io  # noqa: PLC0415
+    from elftools.common.exceptions import ELFError  # noqa: PLC0415
+    from elftools.elf.elffile import ELFFile  # noqa: PLC0415
+
+    try:
+        elf = ELFFile(io.BytesIO(data))
+        little = elf.little_endian
+        state = {"sort_needed": None, "extable_unsorted": None}
+        table = elf.get_section_by_name(EXTABLE_SECTION)
+        if table is not None and table["sh_type"] != "SHT_NOBITS":
+            state["extable_unsorted"] = relative_table_unsorted(
+                table["sh_addr"], table.data(), EXTABLE_ENTRY_SIZE, little)
+        symtab = elf.get_section_by_name(".symtab")
+        syms = symtab.get_symbol_by_name(SORT_NEEDED_SYMBOL) if symtab is not None else None
+        if syms:
+            sym = syms[0]
+            sec = elf.get_section(sym["st_shndx"]) if isinstance(sym["st_shndx"], int) else None
+            if sec is not None:
+                off = sym["st_value"] - sec["sh_addr"]
+                state["sort_needed"] = int.from_bytes(sec.data()[off:off + 4], "little" if little else "big")
+        return state
+    except (ELFError, ValueError, KeyError, IndexError, EOFError, OverflowError, struct.error) as e:
+        raise LinkError(f"{name}: malformed ELF after sorttable: {e}") from None
+
+
+def check_sorttable(name: str, data: bytes) -> None:
+    """After scripts/sorttable: main_extable_sort_needed is 0 and __ex_table is sorted.
+
+    Raises:
+      LinkError: sorttable did not run on this file, or left the table unsorted.
+    """
+    state = sorttable_state(name, data)
+    if state["sort_needed"] is None:
+        raise LinkError(f"{name}: no {SORT_NEEDED_SYMBOL} symbol after sorttable; "
+                        "without CONFIG_BUILDTIME_TABLE_SORT drop --sorttable")
+    if state["sort_needed"] != 0:
+        raise LinkError(f"{name}: sorttable left {SORT_NEEDED_SYMBOL} = {state['sort_needed']} "
+                        "(it did not sort the tables); is --sorttable this kernel's scripts/sorttable?")
+    if state["extable_unsorted"] is not None:
+        raise LinkError(f"{name}: {EXTABLE_SECTION} entry {state['extable_unsorted']} is out of order after "
+                        "sorttable; is --sorttable this kernel's scripts/sorttable?")
+
+
 def elf_header(name: str, data: bytes) -> tuple:
     """(ELF class, data encoding, e_type, e_machine) of an ELF file's header.
 

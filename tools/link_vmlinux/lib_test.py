@@ -266,6 +266,34 @@ class CheckTest(absltest.TestCase):
         with self.assertRaisesRegex(lib.LinkError, "^o: holds the absolute path /work/x/y$"):
             lib.check_no_paths("o", b"..\0/work/x/y/.tmp_vmlinux.kallsyms1.S\0", ["/work/x/y"])
 
+    def test_kallsyms_source(self):
+        lib.check_kallsyms_source("k1.S", b"#include <asm/bitsperlong.h>\n.globl kallsyms_num_syms\n\tALGN\n"
+                                          b"kallsyms_num_syms:\n\t.long\t3\n")
+        with self.assertRaisesRegex(lib.LinkError, "^k1.S: kallsyms wrote nothing"):
+            lib.check_kallsyms_source("k1.S", b"\n")
+        with self.assertRaisesRegex(lib.LinkError, "^k1.S: no kallsyms_num_syms table"):
+            lib.check_kallsyms_source("k1.S", b"# kallsyms_num_syms: in a comment\n")
+
+    def test_kallsyms_linked(self):
+        lib.check_kallsyms_linked("System.map", b"ffffffc008000000 T _text\nffffffc008f00000 R kallsyms_num_syms\n")
+        with self.assertRaisesRegex(lib.LinkError, "^System.map: no kallsyms_num_syms: the kallsyms tables were "
+                                                   "not linked into vmlinux$"):
+            lib.check_kallsyms_linked("System.map", b"ffffffc008000000 T _text\nffffffc008f00000 R kallsyms_num_symsx\n")
+
+    def test_relative_table(self):
+        def table(keys, entry=12):
+            return b"".join(struct.pack("<i", k - entry * i) + bytes(entry - 4) for i, k in enumerate(keys))
+        self.assertIsNone(lib.relative_table_unsorted(0x1000, table([0, 0, 5, 9]), 12))
+        self.assertIsNone(lib.relative_table_unsorted(0x1000, b"", 12))
+        self.assertEqual(lib.relative_table_unsorted(0x1000, table([0, 9, 5]), 12), 2)
+        self.assertEqual(lib.relative_table_unsorted(0, table([-100, -200]), 12), 1)
+        big = b"".join(struct.pack(">i", k - 12 * i) + bytes(8) for i, k in enumerate([4, 1]))
+        self.assertEqual(lib.relative_table_unsorted(0, big, 12, little_endian=False), 1)
+
+    def test_sorttable_on_a_non_elf(self):
+        with self.assertRaisesRegex(lib.LinkError, r"^vmlinux: malformed ELF after sorttable: [^\n]*$"):
+            lib.check_sorttable("vmlinux", b"\x7fELF" + bytes(60))
+
     def test_kallsyms_consistent(self):
         lib.check_kallsyms_consistent(b"1 T a\n", b"1 T a\n", "k2.syms")
         with self.assertRaisesRegex(lib.LinkError, "inconsistent kallsyms data: System.map differs from k2.syms"):
@@ -287,6 +315,33 @@ _FAKE = textwrap.dedent("""\
     here = os.path.dirname(os.path.abspath(__file__))
     cfg = json.load(open(os.path.join(here, "config.json")))
     name, args = sys.argv[1], sys.argv[2:]
+
+    def _vmlinux(cfg):
+        # An ET_EXEC ELF: .data (main_extable_sort_needed = 1, at file offset 64),
+        # __ex_table (12-byte relative entries, sorted unless cfg["unsorted_extable"]), .symtab.
+        data_addr, ex_addr = 0xffffffc008200000, 0xffffffc008300000
+        keys = [0x40, 0x10] if cfg.get("unsorted_extable") else [0x10, 0x40]
+        ex = b"".join(struct.pack("<iiI", k - 12 * i, 0, 0) for i, k in enumerate(keys))
+        shstr = b"\\0.data\\0__ex_table\\0.symtab\\0.strtab\\0.shstrtab\\0"
+        strtab = b"\\0main_extable_sort_needed\\0"
+        symtab = bytes(24) + struct.pack("<IBBHQQ", 1, 0x11, 0, 1, data_addr, 4)
+        blobs = [struct.pack("<I", 1), ex, symtab, strtab, shstr]
+        off, layout = 64, []
+        for b in blobs:
+            layout.append((off, len(b)))
+            off += len(b)
+        shoff = (off + 7) & ~7
+        def shdr(nm, typ, flags, i, addr=0, link=0, info=0, entsize=0):
+            o, n = layout[i]
+            return struct.pack("<IIQQQQIIQQ", shstr.index(nm + b"\\0"), typ, flags, addr, o, n, link, info, 4, entsize)
+        shdrs = bytes(64) + shdr(b".data", 1, 3, 0, data_addr) + shdr(b"__ex_table", 1, 2, 1, ex_addr)
+        shdrs += shdr(b".symtab", 2, 0, 2, link=4, info=1, entsize=24) + shdr(b".strtab", 3, 0, 3)
+        shdrs += shdr(b".shstrtab", 3, 0, 4)
+        ehdr = b"\\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+        ehdr += struct.pack("<HHIQQQIHHHHHH", 2, cfg.get("machine", 183), 1, 0, 0, shoff, 0, 64, 0, 0, 64, 6, 5)
+        body = ehdr + b"".join(blobs)
+        return body + bytes(shoff - len(body)) + shdrs
+
     with open(os.path.join(here, "calls.jsonl"), "a") as log:
         log.write(json.dumps([name] + args) + "\\n")
     if name in cfg.get("fail", {}):
@@ -301,17 +356,21 @@ _FAKE = textwrap.dedent("""\
         syms += "                 U undef\\n"
         if cfg.get("unsorted"):
             syms += "0000000000000001 T low\\n"
-        ident = b"\\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+        if rest:  # the kallsyms object defines its tables
+            syms += "%016x R kallsyms_num_syms\\n" % (0xffffffc008100000 + size + 8)
         with open(out, "wb") as f:
-            f.write(ident + struct.pack("<HH", 2, cfg.get("machine", 183)) + bytes(44) + syms.encode())
+            f.write(_vmlinux(cfg))
+        with open(out + ".nm", "w") as f:
+            f.write(syms)
     elif name == "nm":
         assert args[0] == "-n", args
-        data = open(args[1], "rb").read()
-        sys.stdout.buffer.write(data[64:])
+        sys.stdout.buffer.write(open(args[1] + ".nm", "rb").read())
     elif name == "kallsyms":
         syms = open(args[-1]).read()
         size = int([l for l in syms.splitlines() if "kallsyms_moved" in l][0].split()[0], 16) - 0xffffffc008100000
-        text = "# " + ("x" * cfg["next"][str(size)])
+        text = "kallsyms_num_syms:\\n# " + ("x" * (cfg["next"][str(size)] - 19))
+        if cfg.get("kallsyms_empty"):
+            text = ""
         if cfg.get("leak"):
             text += os.path.abspath(args[-1])
         sys.stdout.write(text)
@@ -321,6 +380,10 @@ _FAKE = textwrap.dedent("""\
             f.write(open(args[-1], "rb").read())
     elif name == "sorttable":
         assert len(args) == 1, args
+        if not cfg.get("sorttable_noop"):
+            with open(args[0], "r+b") as f:  # main_extable_sort_needed = 0 (see _vmlinux)
+                f.seek(64)
+                f.write(bytes(4))
     elif name == "objcopy":
         with open(args[-1], "wb") as f:
             f.write(bytes(0x38) + b"ARM\\x64" + bytes(cfg.get("image_pad", 8)))
@@ -431,7 +494,7 @@ class MainTest(absltest.TestCase):
         smap = _readb(os.path.join(self.dir, "out/System.map"))
         self.assertEqual(
             smap,
-            b"ffffffc008000000 T _text\nffffffc008100066 D kallsyms_moved\n",
+            b"ffffffc008000000 T _text\nffffffc008100066 D kallsyms_moved\nffffffc00810006e R kallsyms_num_syms\n",
         )
         self.assertEqual(smap, _readb(os.path.join(self.dir, k + "2.syms")))
         first_ld = self._calls()[0]
@@ -532,6 +595,29 @@ class MainTest(absltest.TestCase):
         r = self._run()
         self.assertEqual((r.returncode, r.stderr), (1, "link_vmlinux: vmlinux.lds: no such file\n"))
         self.assertEqual(self._calls(), [])
+
+    def test_kallsyms_that_writes_nothing(self):
+        self._config(next={"0": 100, "102": 100}, kallsyms_empty=True)
+        r = self._run()
+        self.assertEqual((r.returncode, r.stderr), (1, "link_vmlinux: .tmp_vmlinux.kallsyms1.S: kallsyms wrote "
+                                                       "nothing; is --kallsyms this kernel's scripts/kallsyms?\n"))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "out/vmlinux")))
+
+    def test_sorttable_that_does_nothing(self):
+        self._config(sorttable_noop=True)
+        r = self._run(kallsyms=False)
+        self.assertEqual((r.returncode, r.stderr), (1, "link_vmlinux: out/vmlinux: sorttable left "
+                                                       "main_extable_sort_needed = 1 (it did not sort the tables); "
+                                                       "is --sorttable this kernel's scripts/sorttable?\n"))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "out/vmlinux")))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "out/System.map")))
+
+    def test_sorttable_that_leaves_the_table_unsorted(self):
+        self._config(unsorted_extable=True)
+        r = self._run(kallsyms=False)
+        self.assertEqual((r.returncode, r.stderr), (1, "link_vmlinux: out/vmlinux: __ex_table entry 1 is out of "
+                                                       "order after sorttable; is --sorttable this kernel's "
+                                                       "scripts/sorttable?\n"))
 
     def test_usage(self):
         self._config()

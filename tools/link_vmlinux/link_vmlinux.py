@@ -29,6 +29,7 @@ import tempfile
 
 from absl import app, flags
 
+from tools.common import lib as common
 from tools.link_vmlinux import lib
 
 _LD = flags.DEFINE_string("ld", None, "ld.lld (used as given, never looked up on PATH).", required=True)
@@ -115,7 +116,9 @@ class _Linker:
         self.link(t["vmlinux"], prev_object, strip_debug=True)
         syms = self.mksysmap(t["vmlinux"], t["syms"])
         _run(lib.kallsyms_command(_KALLSYMS.value, _KALLSYMS_ARGS.value, t["syms"]), f"kallsyms {step}", t["S"])
-        lib.check_no_paths(os.path.basename(t["S"]), _read(t["S"]), self.leaks)
+        source = _read(t["S"])
+        lib.check_kallsyms_source(os.path.basename(t["S"]), source)
+        lib.check_no_paths(os.path.basename(t["S"]), source, self.leaks)
         _run(lib.assemble_command(_CLANG.value, _ASFLAGS.value, t["S"], t["o"]), f"assemble kallsyms {step}")
         lib.check_no_paths(os.path.basename(t["o"]), _read(t["o"]), self.leaks)
         return syms, t["o"]
@@ -140,9 +143,12 @@ class _Linker:
             _run(lib.sorttable_command(_SORTTABLE.value, _OUT_VMLINUX.value), "sorttable vmlinux")
         if syms is not None:
             lib.check_kallsyms_consistent(system_map, syms, os.path.basename(kallsyms_object)[:-2] + ".syms")
+            lib.check_kallsyms_linked(_OUT_SYSTEM_MAP.value, system_map)
 
         vmlinux = _read(_OUT_VMLINUX.value)
         lib.check_vmlinux(_OUT_VMLINUX.value, vmlinux, machine)
+        if _SORTTABLE.value:
+            lib.check_sorttable(_OUT_VMLINUX.value, vmlinux)
         lib.check_no_paths(_OUT_VMLINUX.value, vmlinux, self.leaks)
         lib.check_system_map(_OUT_SYSTEM_MAP.value, system_map)
         if _OUT_IMAGE.value:
@@ -179,10 +185,10 @@ def main(argv):
         for p in outputs:
             with contextlib.suppress(OSError):
                 os.remove(p)
-        if isinstance(e, OSError) and e.filename:
-            e = f"{e.filename}: {e.strerror}"
+        if isinstance(e, OSError):
+            e = common.os_error_message(e)
         sys.exit(f"link_vmlinux: {e}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    common.run(main, "link_vmlinux")
