@@ -8,17 +8,17 @@ Standard library only: the repository rule runs it with the pinned interpreter b
 wheel exists.
 """
 
-import argparse
 import os
 import sys
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from tools.common import lib as common  # noqa: E402
 from tools.deb_assemble import lib  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.ArgumentParser(prog="deb_assemble", description=__doc__.splitlines()[0])
     parser.add_argument("--root", help="directory of the unpacked packages")
     parser.add_argument("--out", help="directory to assemble bin/ and lib/ in")
     parser.add_argument("--prefix", help="LLVM prefix inside --root, e.g. usr/lib/llvm-19")
@@ -44,9 +44,11 @@ def main(argv=None):
             parser.error("--root, --out, --prefix and --tool are required")
         lib.assemble_llvm(args.root, args.out, args.prefix, args.tool, args.allow_host_libs,
                           args.data, args.module)
-    except (lib.AssembleError, OSError) as e:
+    except lib.AssembleError as e:
         sys.exit(f"deb_assemble: {e}")
+    except OSError as e:
+        sys.exit(f"deb_assemble: {common.os_error_message(e)}")
 
 
 if __name__ == "__main__":
-    main()
+    common.run_plain(main, "deb_assemble")

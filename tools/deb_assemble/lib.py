@@ -116,6 +116,20 @@ def parse_tool(spec):
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
+def _need_dir(top, flag):
+    if not os.path.isdir(top):
+        what = "not a directory" if os.path.exists(top) else "no such directory"
+        raise AssembleError(f"{top}: {what} (given to {flag}); check the path")
+
+
+def check_executable(shown, data):
+    """Raises unless DATA (an assembled tool) is an ELF file (not a script, link text or stub)."""
+    if not is_elf(data):
+        what = "empty" if not data else ("a script" if data[:2] == b"#!" else "not an ELF file")
+        raise AssembleError(f"{shown}: {what}, not an ELF executable; the packages hold a broken or "
+                            "wrapped tool (for a local LLVM: give the prefix of the real binaries)")
+
+
 def compile_tree(top, keep=()):
     """Byte-compiles every .py below TOP (except KEEP) to a .pyc beside it.
 
@@ -126,6 +140,7 @@ def compile_tree(top, keep=()):
     what it imports (`python -B` never writes caches). Returns the number compiled.
     """
     import py_compile
+    _need_dir(top, "--zip-tree")
     n = 0
     for dirpath, dirnames, filenames in os.walk(top):
         dirnames.sort()
@@ -150,6 +165,7 @@ def zip_tree(top, zip_path, keep=()):
     sys.path as from a directory; one zip is one action input instead of hundreds.
     """
     import zipfile
+    _need_dir(top, "--zip-tree")
     names = []
     for dirpath, dirnames, filenames in os.walk(top):
         dirnames.sort()
@@ -173,6 +189,7 @@ def zip_tree(top, zip_path, keep=()):
 
 def relative_symlinks(top):
     """Rewrites absolute symlinks under TOP (a sysroot) to point inside TOP, relatively."""
+    _need_dir(top, "--relative-symlinks")
     fixed = 0
     for dirpath, dirnames, filenames in os.walk(top):
         for name in dirnames + filenames:
@@ -263,6 +280,8 @@ def assemble_llvm(root, out, prefix, tools, allow_host_libs=False, data=(), modu
         if not os.path.exists(src):
             raise AssembleError(f"{os.path.normpath(os.path.join(prefix, 'bin', name))}: not found in the LLVM "
                                 "packages, archive or install (for Debian packages: add its package to the lock)")
+        with open(os.path.realpath(src), "rb") as f:
+            check_executable(os.path.normpath(os.path.join(prefix, "bin", os.path.basename(src))), f.read(4))
         shutil.copyfile(os.path.realpath(src), os.path.join(bin_dir, dest))
         os.chmod(os.path.join(bin_dir, dest), 0o755)
     for lib_root in ["usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", os.path.join(prefix, "lib")]:

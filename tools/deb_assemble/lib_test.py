@@ -301,6 +301,38 @@ class AssembleLlvmTest(absltest.TestCase):
         self.assertEqual(os.listdir(os.path.join(self.out, "bin")), ["clang"])
 
 
+    def test_tool_that_is_not_elf(self):
+        for data, what in [(b"#!/bin/sh\nexec clang-19 \"$@\"\n", "a script"), (b"", "empty"),
+                           (b"BC\xc0\xde", "not an ELF file")]:
+            with self.subTest(what=what):
+                _write(os.path.join(self.bin, "clang"), data, 0o755)
+                with self.assertRaises(lib.AssembleError) as cm:
+                    lib.assemble_llvm(self.root, self.out, self.prefix, ["clang"])
+                self.assertEqual(str(cm.exception), f"usr/lib/llvm-19/bin/clang: {what}, not an ELF executable; "
+                                                    "the packages hold a broken or wrapped tool (for a local LLVM: "
+                                                    "give the prefix of the real binaries)")
+
+
+class MissingDirectoryTest(absltest.TestCase):
+
+    def test_zip_tree_of_a_missing_directory(self):
+        d = self.create_tempdir().full_path
+        missing = os.path.join(d, "nope")
+        for f in (lambda: lib.zip_tree(missing, os.path.join(d, "x.zip")), lambda: lib.compile_tree(missing)):
+            with self.assertRaises(lib.AssembleError) as cm:
+                f()
+            self.assertEqual(str(cm.exception), f"{missing}: no such directory (given to --zip-tree); check the path")
+        self.assertEqual(os.listdir(d), [])
+
+    def test_relative_symlinks_of_a_missing_directory_or_a_file(self):
+        d = self.create_tempdir().full_path
+        with self.assertRaisesRegex(lib.AssembleError, "nope: no such directory .given to --relative-symlinks."):
+            lib.relative_symlinks(os.path.join(d, "nope"))
+        _write(os.path.join(d, "f"), b"x")
+        with self.assertRaisesRegex(lib.AssembleError, "f: not a directory .given to --relative-symlinks."):
+            lib.relative_symlinks(os.path.join(d, "f"))
+
+
 class ParseCopyTest(absltest.TestCase):
 
     def test_good(self):
