@@ -33,6 +33,7 @@ import sys
 from absl import app, flags
 
 from tools.boot_test import lib
+from tools.common import lib as common
 
 _QEMU = flags.DEFINE_string(
     "qemu", None, "Path to qemu-system-aarch64 / qemu-system-x86_64 (never looked up on PATH).",
@@ -91,6 +92,20 @@ def _write(path, text, what):
         _fail(f"{path}: cannot write {what}: {e.strerror}")
 
 
+def _read_text(path, what):
+    """PATH's text (UTF-8), or a one-line failure naming the file."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        _fail(f"{path}: cannot read: {e.strerror}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        _fail(f"{path}:{line}: not UTF-8 text (byte {data[e.start]:#04x}); want {what}")
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
@@ -102,21 +117,14 @@ def main(argv):
             _fail(f"--{flag}={path}: no such file")
     expected = None
     if _EXPECTED_INITCALLS.value:
-        try:
-            with open(_EXPECTED_INITCALLS.value) as f:
-                expected = lib.parse_sequence(f.read())
-        except OSError as e:
-            _fail(f"{_EXPECTED_INITCALLS.value}: cannot read: {e.strerror}")
+        expected = lib.parse_sequence(_read_text(_EXPECTED_INITCALLS.value, "one initcall name a line"))
     expects = list(_EXPECT.value)
     if _INITRD.value:
         # The default (`Run /bin/sh ...`) is the no-initramfs end; an initramfs runs /init.
         expects = list(_EXPECT.value) if flags.FLAGS["expect"].present else []
         if _EXPECT_MODULES.value:
-            try:
-                with open(_EXPECT_MODULES.value) as f:
-                    expects += lib.expect_module_markers(lib.parse_sequence(f.read()))
-            except OSError as e:
-                _fail(f"{_EXPECT_MODULES.value}: cannot read: {e.strerror}")
+            expects += lib.expect_module_markers(
+                lib.parse_sequence(_read_text(_EXPECT_MODULES.value, "one module name a line")))
     elif _EXPECT_MODULES.value:
         _fail("--expect_modules needs --initrd (the initramfs that loads them)")
     try:
@@ -161,4 +169,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    common.run(main, "boot_test")

@@ -8,6 +8,7 @@ import sys
 
 from absl import app, flags
 
+from tools.common import lib as common
 from tools.elfinfo import lib
 
 _FILE = flags.DEFINE_string("file", None, "Object file to describe.", required=True)
@@ -29,4 +30,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    common.run(main, "elfinfo")

@@ -14,6 +14,7 @@ import sys
 
 from absl import app
 
+from tools.common import lib as common
 from tools.execlog_diff import lib
 
 
@@ -44,4 +45,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    common.run(main, "check_json")

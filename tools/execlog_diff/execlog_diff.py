@@ -21,6 +21,7 @@ import sys
 
 from absl import app, flags
 
+from tools.common import lib as common
 from tools.execlog_diff import lib
 
 _LIMIT = flags.DEFINE_integer(
@@ -75,4 +76,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=_parse_flags)
+    common.run(main, "execlog_diff", flags_parser=_parse_flags)

@@ -20,6 +20,7 @@ import sys
 
 from absl import app, flags
 
+from tools.common import lib as common
 from tools.initcall_order import lib
 
 _NM = flags.DEFINE_string("nm", None, "Path to llvm-nm (never looked up on PATH).", required=True)
@@ -42,11 +43,10 @@ def main(argv):
     except lib.InitcallError as e:
         sys.exit(f"initcall_order: {e}")
     try:
-        with open(_OUT.value, "w", encoding=lib.ENCODING, errors=lib.ERRORS, newline="") as out:
-            out.write(text)
+        common.write_atomically(_OUT.value, text.encode(lib.ENCODING, lib.ERRORS))
     except OSError as e:
         sys.exit(f"initcall_order: {_OUT.value}: cannot write: {e.strerror}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    common.run(main, "initcall_order")

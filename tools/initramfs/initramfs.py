@@ -19,10 +19,13 @@ done`, then powers off. --write_order writes the load order, one module name a l
 Errors are one line `initramfs: file:line: what is wrong`, exit 1. Success prints nothing.
 """
 
+import contextlib
+import os
 import sys
 
 from absl import app, flags
 
+from tools.common import lib as common
 from tools.initramfs import lib
 
 _LIST = flags.DEFINE_string("list", None, "A gen_init_cpio file list to pack.")
@@ -51,12 +54,18 @@ def _read_file(path):
         raise lib.InitramfsError(f"{path}: cannot read: {e.strerror}")
 
 
-def _write(path, data):
+def _write_all(outputs):
+    """Writes {path: bytes}, each whole or not at all; on a failure none is left behind."""
+    written = []
     try:
-        with open(path, "wb") as f:
-            f.write(data)
+        for path, data in outputs.items():
+            common.write_atomically(path, data)
+            written.append(path)
     except OSError as e:
-        raise lib.InitramfsError(f"{path}: cannot write: {e.strerror}")
+        for path in written:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        raise lib.InitramfsError(f"{path}: cannot write: {e.strerror}") from None
 
 
 def _boot_initramfs():
@@ -72,15 +81,16 @@ def _boot_initramfs():
     text = lib.initramfs_list(_BUSYBOX.value, _GEN + "init.sh", _GEN + "inittab", modules)
     entries = lib.parse_list(text, "<generated list>")
     data = lib.write_cpio(entries, lambda loc: generated[loc] if loc in generated else _read_file(loc))
+    extra = {}
     if _WRITE_LIST.value:
-        _write(_WRITE_LIST.value, text.encode())
+        extra[_WRITE_LIST.value] = text.encode()
     if _WRITE_INIT.value:
-        _write(_WRITE_INIT.value, generated[_GEN + "init.sh"])
+        extra[_WRITE_INIT.value] = generated[_GEN + "init.sh"]
     if _WRITE_EXPECT_LOADED.value:
-        _write(_WRITE_EXPECT_LOADED.value, "".join(f"{n}\n" for n in expected).encode())
+        extra[_WRITE_EXPECT_LOADED.value] = "".join(f"{n}\n" for n in expected).encode()
     if _WRITE_ORDER.value:
-        _write(_WRITE_ORDER.value, "".join(f"{m.name}\n" for m in modules).encode())
-    return data
+        extra[_WRITE_ORDER.value] = "".join(f"{m.name}\n" for m in modules).encode()
+    return data, extra
 
 
 def main(argv):
@@ -92,12 +102,13 @@ def main(argv):
                 raise app.UsageError("--list packs a list as it is; drop --arch, --busybox and --module")
             text = _read_file(_LIST.value).decode("utf-8", errors="surrogateescape")
             data = lib.write_cpio(lib.parse_list(text, _LIST.value), _read_file, _CHECKSUM.value)
+            extra = {}
         else:
-            data = _boot_initramfs()
-        _write(_OUT.value, data)
+            data, extra = _boot_initramfs()
+        _write_all({_OUT.value: data, **extra})
     except lib.InitramfsError as e:
         sys.exit(f"initramfs: {e}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    common.run(main, "initramfs")

@@ -48,6 +48,7 @@ import sys
 
 from absl import app, flags
 
+from tools.common import lib as common
 from tools.kbuild_import import lib
 
 _PLAN = flags.DEFINE_string("plan", None, "The plan (JSON).", required=True)
@@ -58,6 +59,83 @@ _VERBOSE = flags.DEFINE_bool("verbose", False, "Print every check.")
 _MODULES_ONLY = flags.DEFINE_bool("modules_only", False, "The log only builds modules (see the docstring).")
 _LOG_SRCTREE = flags.DEFINE_string("log_srctree", None,
                                    "For a log of an O= build (cwd --kbuild_tree): the absolute source tree it used.")
+
+# The parts of a plan (tools/kbuild_import/lib.py, schema 2) this check reads, by type.
+_PLAN_FIELDS = {"schema": int, "objects": list, "link": dict, "archives": dict}
+_OBJECT_FIELDS = {"out": str, "src": str, "flags": list, "lto": str, "hdrs": list, "gen_inputs": list,
+                  "build_inputs": list, "incbin": list}
+_LINK_FIELDS = {"ldflags": list, "vmlinux_o": list}
+_LDS_FIELDS = {"out": str, "src": str, "flags": list}
+_MODULES_FIELDS = {"list": dict, "lds": dict, "mod_c": dict, "modpost": list}
+_TYPE_NAMES = {int: "a number", list: "a list", dict: "an object", str: "a string"}
+
+
+class PlanError(Exception):
+    """The plan file cannot be read as a plan: one line naming the file."""
+
+
+def _shape(where, value, fields):
+    """The first problem of VALUE against FIELDS ({name: type}), or None."""
+    if not isinstance(value, dict):
+        return f"{where or 'the top level'} is not an object"
+    for name, typ in fields.items():
+        if name not in value:
+            return f"{where + ': ' if where else ''}no {name!r}"
+        if not isinstance(value[name], typ) or (typ is int and isinstance(value[name], bool)):
+            return f"{where + '.' if where else ''}{name} is not {_TYPE_NAMES[typ]}"
+    return None
+
+
+def plan_problem(plan):
+    """The first way PLAN (parsed JSON) is not a schema-2 plan as this check reads it, or None."""
+    problem = _shape("", plan, _PLAN_FIELDS)
+    if problem:
+        return problem
+    if plan["schema"] != lib.SCHEMA:
+        return f"schema {plan['schema']}, this check reads schema {lib.SCHEMA}"
+    for i, o in enumerate(plan["objects"]):
+        problem = _shape(f"objects[{i}]", o, _OBJECT_FIELDS)
+        if problem:
+            return problem
+    problem = _shape("link", plan["link"], _LINK_FIELDS)
+    if problem:
+        return problem
+    if plan["link"].get("lds") is not None:
+        problem = _shape("link.lds", plan["link"]["lds"], _LDS_FIELDS)
+        if problem:
+            return problem
+    for name, a in plan["archives"].items():
+        if not isinstance(a, dict) or not isinstance(a.get("members"), list):
+            return f"archives[{name!r}] has no members list"
+    modules = plan.get("modules")
+    if modules is not None:
+        problem = _shape("modules", modules, _MODULES_FIELDS) or _shape("modules.lds", modules["lds"], _LDS_FIELDS)
+        if problem:
+            return problem
+    return None
+
+
+def load_plan(path, data):
+    """The plan in DATA (the bytes of PATH); PlanError unless it is a schema-2 plan."""
+    hint = "give the plan.json a kbuild import wrote (external/<kernel>/plan.json)"
+    if not data.strip():
+        raise PlanError(f"{path}: empty, not a plan; {hint}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise PlanError(f"{path}:{line}: not UTF-8 text, not a plan; {hint}") from None
+    try:
+        plan = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise PlanError(f"{path}:{e.lineno}: not JSON ({e.msg}; truncated?); {hint}") from None
+    except RecursionError:
+        raise PlanError(f"{path}: JSON nested too deeply, not a plan; {hint}") from None
+    problem = plan_problem(plan)
+    if problem:
+        raise PlanError(f"{path}: not a plan as check_plan reads it: {problem}; {hint}")
+    return plan
+
 
 def log_compiles(text):
     """out -> (argv) of every `clang ... -c -o X.o SRC` and `clang -E ... -o X.lds SRC`."""
@@ -147,10 +225,15 @@ def first_diff(a, b):
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    with open(_PLAN.value) as f:
-        plan = json.load(f)
-    with open(_LOG.value, errors="surrogateescape") as f:
-        log = f.read()
+    try:
+        with open(_PLAN.value, "rb") as f:
+            plan = load_plan(_PLAN.value, f.read())
+        with open(_LOG.value, errors="surrogateescape") as f:
+            log = f.read()
+    except PlanError as e:
+        sys.exit(f"check_plan: {e}")
+    except OSError as e:
+        sys.exit(f"check_plan: {common.os_error_message(e)}")
     checks = Checks(_VERBOSE.value)
     compiles = log_compiles(log)
     roots = None
@@ -316,4 +399,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    common.run(main, "check_plan")

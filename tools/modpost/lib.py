@@ -35,6 +35,7 @@ import getopt
 import os
 import struct
 
+from tools.common import lib as common
 from tools.modpost import devtable, diag, elf, sectioncheck, sumversion
 from tools.modpost.diag import Exit, Log, buf_printf  # noqa: F401 (re-exported)
 
@@ -581,8 +582,8 @@ class Modpost:
         if self.log.error_occurred:
             return
         try:
-            with open(fname, "wb") as f:
-                f.write("".join(b).encode(ENCODING))
+            # Whole or not at all: a failed write leaves no empty or partial file.
+            common.write_atomically(fname, "".join(b).encode(ENCODING))
         except OSError as e:
             self.log.perror(fname, e.errno or errno.EIO)
 

@@ -22,6 +22,7 @@ import sys
 
 from absl import app, flags
 
+from tools.common import lib as common
 from tools.modpost import lib
 
 
@@ -36,4 +37,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=_keep_argv)
+    common.run(main, "modpost", flags_parser=_keep_argv)

@@ -23,6 +23,16 @@ class RelockError(Exception):
     """Bad input: the message is one line naming the file and what is wrong."""
 
 
+def decode_text(path, data):
+    """DATA (a list file's bytes) as text; RelockError naming the line of a non-UTF-8 byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise RelockError(f"{path}:{line}: not UTF-8 text (byte {data[e.start]:#04x}); "
+                          "write package names and pins in plain ASCII") from None
+
+
 def parse_package_list(path, text):
     """Returns the package names of a `.packages` file, in file order, without duplicates.
 

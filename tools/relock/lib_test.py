@@ -261,5 +261,17 @@ class WheelTest(absltest.TestCase):
             f"Jinja2==3.1.2 --hash=sha256:{'4' * 64}")
 
 
+class DecodeTextTest(absltest.TestCase):
+
+    def test_utf8(self):
+        self.assertEqual(lib.decode_text("x.packages", b"clang-19\n"), "clang-19\n")
+
+    def test_not_utf8_names_the_line(self):
+        with self.assertRaises(lib.RelockError) as cm:
+            lib.decode_text("toolchains/locks/llvm.packages", b"clang-19\nlld-19\xff\n")
+        self.assertEqual(str(cm.exception), "toolchains/locks/llvm.packages:2: not UTF-8 text (byte 0xff); "
+                                            "write package names and pins in plain ASCII")
+
+
 if __name__ == "__main__":
     absltest.main()

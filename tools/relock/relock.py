@@ -10,7 +10,6 @@ and the host's apt-get on purpose: it must run when the pinned interpreter and w
 (which are themselves locked) can no longer be fetched.
 """
 
-import argparse
 import glob
 import hashlib
 import os
@@ -20,6 +19,7 @@ import tempfile
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from tools.common import lib as common  # noqa: E402
 from tools.relock import lib  # noqa: E402
 
 
@@ -61,8 +61,8 @@ def _print_uris(names):
 
 
 def _relock_wheels(path, shown):
-    with open(path) as f:
-        pins = lib.parse_wheel_pins(shown, f.read())
+    with open(path, "rb") as f:
+        pins = lib.parse_wheel_pins(shown, lib.decode_text(shown, f.read()))
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
             [sys.executable, "-m", "pip", "download", "--isolated", "--no-deps",
@@ -82,14 +82,11 @@ def _relock_wheels(path, shown):
 
 def _write_atomically(path, text):
     """An interrupted relock must not leave a truncated lock behind."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    common.write_atomically(path, text.encode())
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.ArgumentParser(prog="relock", description=__doc__.splitlines()[0])
     parser.add_argument("lists", nargs="*", help="NAME.packages or wheels.in files (default: all in toolchains/locks)")
     parser.add_argument("--update", action="store_true", help="run `apt-get update` first")
     args = parser.parse_args(argv)
@@ -104,14 +101,16 @@ def main(argv=None):
             if path.endswith(".in"):
                 print(f"relock: wrote {os.path.relpath(_relock_wheels(path, shown), root)}")
                 continue
-            with open(path) as f:
-                names = lib.parse_package_list(shown, f.read())
+            with open(path, "rb") as f:
+                names = lib.parse_package_list(shown, lib.decode_text(shown, f.read()))
             text = lib.make_lock(shown, names, lib.parse_print_uris(_print_uris(names)))
             _write_atomically(lib.lock_path_for(path), text)
             print(f"relock: wrote {lib.lock_path_for(shown)} ({len(names)} packages)")
-    except (lib.RelockError, OSError, subprocess.CalledProcessError) as e:
+    except (lib.RelockError, subprocess.CalledProcessError) as e:
         sys.exit(f"relock: {e}")
+    except OSError as e:
+        sys.exit(f"relock: {common.os_error_message(e)}")
 
 
 if __name__ == "__main__":
-    main()
+    common.run_plain(main, "relock")
