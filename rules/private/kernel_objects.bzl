@@ -2,8 +2,13 @@
 
 Each action declares exactly the source and the headers the import found for that object
 (plus the generated headers and build-step files it reads), never the include tree.
+
+Every compile also reads the stamp of one KernelPlanCheck action, which fails when the
+source tree's Makefiles, Kconfig files, ... no longer match what the import recorded: a
+stale plan never compiles, so it never links (vmlinux, Image, System.map, modules).
 """
 
+load("//rules/private/actions:plan_check.bzl", "plan_check_actions")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:providers.bzl", "KernelObjectsInfo")
@@ -53,6 +58,19 @@ def _kernel_objects_impl(ctx):
     srctree = src_files[0].owner.workspace_root
     src = _repo_files(src_files, srctree)
     obj = _repo_files(ctx.files.objtree, ctx.attr.objtree.label.workspace_root + "/obj")
+    stamp = ctx.actions.declare_file(ctx.label.name + "/plan_check.stamp")
+    tree = ctx.files.kbuild_inputs
+    plan_check_actions.emit(
+        ctx,
+        tool = ctx.attr._plan_check[DefaultInfo].files_to_run,
+        record = ctx.file.plan_sources,
+        root = tree[0].owner.workspace_root if tree else srctree,
+        tree = tree,
+        built_from = ctx.files.built_from,
+        config_inputs = ctx.files.config_inputs,
+        clang = tc.clang,
+        out = stamp,
+    )
     roots = {
         "$(srctree)": srctree,
         "$(objtree)": ctx.attr.objtree.label.workspace_root + "/obj",
@@ -71,7 +89,7 @@ def _kernel_objects_impl(ctx):
         is_lds = o["out"].endswith(".lds")
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, o["out"]))
         source = _lookup(src if o["src_root"] == "srctree" else obj, o["src"], "source", o["out"])
-        inputs = [source]
+        inputs = [source, stamp]
         inputs += [_lookup(src, h, "header", o["out"]) for h in o["hdrs"]]
         inputs += [_lookup(obj, h, "generated file", o["out"]) for h in o["gen_inputs"] + o["build_inputs"] + o.get("incbin", [])]
         args = ctx.actions.args()
@@ -98,7 +116,7 @@ def _kernel_objects_impl(ctx):
             progress_message = "Compiling {} ({}{})".format(o["out"], "linker script" if is_lds else o["lto"], ", objtool" if post else ""),
         )
         if o.get("lang") == "asm":
-            asm_inputs += inputs[1:]
+            asm_inputs += inputs[2:]
         if o["out"] == plan["link"]["lds"]["out"]:
             lds = out
         elif is_lds:
@@ -123,6 +141,8 @@ def _kernel_objects_impl(ctx):
     hosts = {p: _lookup(obj, p, "host program", "link") for p in plan["link"]["host_programs"] if p != "scripts/mod/modpost"}
     return [
         DefaultInfo(files = depset(objects.values())),
+        # `bazel build @linux_<arch>_<lto>//:objects --output_groups=plan_check`: the check alone.
+        OutputGroupInfo(plan_check = depset([stamp])),
         KernelObjectsInfo(
             arch = plan["arch"],
             lto = plan["lto"],
@@ -152,6 +172,11 @@ kernel_objects = rule(
         "plan": attr.string(mandatory = True, doc = "The plan JSON (plan.bzl's PLAN_JSON)."),
         "srctree": attr.label(mandatory = True, allow_files = True, doc = "The kernel source files the plan reads (all in one repository)."),
         "objtree": attr.label(mandatory = True, allow_files = True, doc = "The import's object tree (generated headers, host programs)."),
+        "plan_sources": attr.label(mandatory = True, allow_single_file = True, doc = "What the import recorded it read (plan_sources.json, tools/plan_check)."),
+        "kbuild_inputs": attr.label(mandatory = True, allow_files = True, doc = "The source tree's files of KBUILD_INPUTS (@linux//:kbuild_inputs)."),
+        "built_from": attr.label_list(allow_files = True, doc = "Other source-tree files the import's own builds read (from its record)."),
+        "config_inputs": attr.label_list(allow_files = True, doc = "The import's .config and fragments, in its order."),
+        "_plan_check": attr.label(default = "//tools/plan_check", executable = True, cfg = "exec"),
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },

@@ -30,6 +30,7 @@ import sys
 from absl import app, flags
 
 from tools.kbuild_import import lib, paths, run
+from tools.plan_check import lib as plan_check
 
 _SRC = flags.DEFINE_string("src", None, "Kernel source tree (read only).", required=True)
 _OUT_DIR = flags.DEFINE_string("out_dir", None, "Object tree to create (absent or empty).", required=True)
@@ -53,6 +54,14 @@ _CLANG_SCAN_DEPS = flags.DEFINE_string("clang_scan_deps", None,
 _PREFIX_MAP = flags.DEFINE_multi_string(
     "prefix_map", [], "OLD=NEW (OLD an absolute directory ending in '/'): host programs are built with "
     "-ffile-prefix-map=OLD=NEW, generated text is rewritten, and no listed file may contain OLD (repeatable).")
+_SOURCES = flags.DEFINE_string(
+    "sources", None, "Optional: write what the plan was derived from here (tools/plan_check: the "
+    "sha256 of the --watch files of --src, of what the import's builds read, of the config inputs, tools).")
+_WATCH = flags.DEFINE_multi_string("watch", [], "A Bazel glob of --src files to record (repeat; with --sources).")
+_WATCH_EXCLUDE = flags.DEFINE_multi_string("watch_exclude", [], "An exclude pattern of --watch (repeat).")
+_REPO = flags.DEFINE_string("repo", "", "The repository this import is (named in the re-import command).")
+_SOURCE_KIND = flags.DEFINE_enum("source_kind", "tree", ["tree", "LINUX_SRC"],
+                                 "LINUX_SRC: --src is a user's tree (--repo_env=LINUX_SRC).")
 _TOOLS = {
     "clang": flags.DEFINE_string("clang", None, "clang (CC).", required=True),
     "ld": flags.DEFINE_string("ld", None, "ld.lld (LD).", required=True),
@@ -107,8 +116,20 @@ def main(argv):
     try:
         config_text = run.read_text(_CONFIG.value) if _CONFIG.value else None
         fragments = [(p, run.read_text(p)) for p in _FRAGMENTS.value]
-        plan = timer.run("total", run.import_kernel, _options(), timer, config_text=config_text,
+        opts = _options()
+        # Hashed before the import reads them: an edit during the import makes the plan stale.
+        tree = timer.run("record", run.hash_tree, opts, _WATCH.value, _WATCH_EXCLUDE.value) if _SOURCES.value else {}
+        plan = timer.run("total", run.import_kernel, opts, timer, config_text=config_text,
                          defconfig_target=_DEFCONFIG.value, fragments=fragments, lto=_LTO.value)
+        if _SOURCES.value:
+            built_from = [p for p in run.built_from(opts) if p not in tree]
+            config_inputs = ([_CONFIG.value] if _CONFIG.value else []) + _FRAGMENTS.value
+            record = plan_check.record(
+                tree=tree, built_from=plan_check.hash_files(opts.src, built_from),
+                include=_WATCH.value, exclude=_WATCH_EXCLUDE.value,
+                fragments=[plan_check.sha256_file(p) for p in config_inputs],
+                tools=run.tool_identity(opts), repo=_REPO.value, source=_SOURCE_KIND.value)
+            run.write_atomically(_SOURCES.value, plan_check.dump(record))
         run.write_atomically(_PLAN.value, lib.dump_plan(plan))
     except (lib.KbuildImportError, OSError) as e:
         sys.exit(f"kbuild_import: {e}")

@@ -20,6 +20,7 @@ import time
 from typing import Callable, Mapping, Sequence
 
 from tools.kbuild_import import lib, paths
+from tools.plan_check import lib as plan_check
 
 HELPER_NAME = ".kbuild_import.mk"
 KO_HELPER_NAME = ".kbuild_import_ko.mk"
@@ -504,3 +505,57 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         extmod=extmod))
     timer.run("path_check", check_path_free, opts, [*prepared, *built], lib.dump_plan(plan))
     return plan
+
+
+# ---------------------------------------------------------------------------
+# What the plan was derived from (tools/plan_check: KernelPlanCheck compares it)
+
+def _cmd_files(objtree: str):
+    for dirpath, dirnames, filenames in os.walk(objtree):
+        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+        for name in filenames:
+            if name.startswith(".") and name.endswith(".cmd"):
+                yield os.path.join(dirpath, name)
+
+
+def built_from(opts: Options) -> list[str]:
+    """The source-tree files Kbuild's own builds during the import read (asm-offsets.c,
+    bounds.c, host programs, vDSO, ... and their headers): every regular file of the
+    source tree that an object-tree .cmd file names (commands, fixdep's deps)."""
+    found = set()
+    for path in _cmd_files(opts.objtree):
+        found.update(plan_check.source_paths(read_text(path), opts.src))
+    return sorted(p for p in found if os.path.isfile(os.path.join(opts.src, p)))
+
+
+def _tool_sources_digest() -> str:
+    """sha256 over the import's own Python sources (name + content, sorted)."""
+    h = hashlib.sha256()
+    here = os.path.dirname(os.path.abspath(__file__))
+    for d in [here, os.path.dirname(os.path.abspath(plan_check.__file__))]:
+        for name in sorted(os.listdir(d)):
+            if name.endswith(".py") and not name.endswith("_test.py"):
+                h.update(f"{os.path.basename(d)}/{name}\0".encode())
+                with open(os.path.join(d, name), "rb") as f:
+                    h.update(hashlib.sha256(f.read()).digest())
+    return h.hexdigest()
+
+
+def tool_identity(opts: Options) -> dict[str, str]:
+    """The pinned tools the plan depends on: clang (sha256, the check compares it with the
+    toolchain's), its version line, the import's own sources. Host tools (make) are not
+    recorded: the record is an action input and must be the same on every machine."""
+    proc = subprocess.run([opts.tools["clang"], "--version"], capture_output=True, text=True, check=False)
+    return {
+        "clang": plan_check.sha256_file(opts.tools["clang"]),
+        "clang_version": (proc.stdout.splitlines() or ["?"])[0].strip(),
+        "kbuild_import": _tool_sources_digest(),
+    }
+
+
+def hash_tree(opts: Options, include: Sequence[str], exclude: Sequence[str]) -> dict[str, str]:
+    """sha256 of every source-tree file glob(include, exclude) lists (as Bazel's glob)."""
+    try:
+        return plan_check.hash_files(opts.src, plan_check.tree_files(opts.src, include, exclude))
+    except plan_check.PlanCheckError as e:
+        raise lib.KbuildImportError(str(e)) from None
