@@ -267,11 +267,10 @@ def assemble_llvm(root, out, prefix, tools, allow_host_libs=False, data=(), modu
         their libraries join the closure check, as the tools' do.
     """
     bin_dir, lib_dir = os.path.join(out, "bin"), os.path.join(out, "lib")
-    os.makedirs(bin_dir, exist_ok=True)
-    os.makedirs(lib_dir, exist_ok=True)
     tools = [parse_tool(t) for t in tools]
     copies = [parse_copy(spec, "--data") for spec in data]
-    modules = [_copy_in(root, out, *parse_copy(spec, "--module")) for spec in modules]
+    # Every tool is found and checked before anything is written.
+    sources = []
     for dest, name in tools:
         src = os.path.join(root, prefix, "bin", name)
         if not os.path.exists(src):
@@ -282,6 +281,11 @@ def assemble_llvm(root, out, prefix, tools, allow_host_libs=False, data=(), modu
                                 "packages, archive or install (for Debian packages: add its package to the lock)")
         with open(os.path.realpath(src), "rb") as f:
             check_executable(os.path.normpath(os.path.join(prefix, "bin", os.path.basename(src))), f.read(4))
+        sources.append((dest, src))
+    os.makedirs(bin_dir, exist_ok=True)
+    os.makedirs(lib_dir, exist_ok=True)
+    modules = [_copy_in(root, out, *parse_copy(spec, "--module")) for spec in modules]
+    for dest, src in sources:
         shutil.copyfile(os.path.realpath(src), os.path.join(bin_dir, dest))
         os.chmod(os.path.join(bin_dir, dest), 0o755)
     for lib_root in ["usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", os.path.join(prefix, "lib")]:

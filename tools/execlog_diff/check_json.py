@@ -31,8 +31,14 @@ def main(argv):
     try:
         with open(os.path.join(cwd, binary), "rb") as f:
             spawns = lib.read_all(binary, f)
-        with open(os.path.join(cwd, json_log), encoding="utf-8") as f:
-            objects = lib.read_json_log(json_log, f.read())
+        with open(os.path.join(cwd, json_log), "rb") as f:
+            data = f.read()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            _fail(f"{json_log}:{data[:e.start].count(10) + 1}: not UTF-8 text; give the log of "
+                  "--execution_log_json_file")
+        objects = lib.read_json_log(json_log, text)
     except lib.LogError as e:
         _fail(str(e))
     except OSError as e:

@@ -98,8 +98,10 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
         if _LIST.value:
-            if _ARCH.value or _BUSYBOX.value or _MODULES.value or _EXPECT_LOADED.value:
-                raise app.UsageError("--list packs a list as it is; drop --arch, --busybox and --module")
+            if (_ARCH.value or _BUSYBOX.value or _MODULES.value or _EXPECT_LOADED.value or _WRITE_LIST.value
+                    or _WRITE_INIT.value or _WRITE_EXPECT_LOADED.value or _WRITE_ORDER.value):
+                raise app.UsageError("--list packs a list as it is; drop --arch, --busybox, --module, "
+                                     "--expect_loaded and the --write_* flags")
             text = _read_file(_LIST.value).decode("utf-8", errors="surrogateescape")
             data = lib.write_cpio(lib.parse_list(text, _LIST.value), _read_file, _CHECKSUM.value)
             extra = {}
