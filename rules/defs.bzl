@@ -1,5 +1,7 @@
 """rules_kernel_lto public API. Load everything from here; rules/private/ may change."""
 
+load("//rules/private:kernel_config.bzl", _kernel_config = "kernel_config")
+load("//rules/private:flags.bzl", _kernel_front_door = "kernel_front_door")
 load("//rules/private:dependencies.bzl", _register_kernel_toolchains = "register_kernel_toolchains", _rules_kernel_lto_dependencies = "rules_kernel_lto_dependencies")
 load("//rules/private:py_tool.bzl", _py_tool = "py_tool", _py_tool_test = "py_tool_test")
 load("//rules/private:thinlto_binary.bzl", _kernel_thinlto_binary = "kernel_thinlto_binary")
@@ -16,6 +18,10 @@ load("//rules/private:providers.bzl", _KernelLtoInfo = "KernelLtoInfo", _KernelM
 # WORKSPACE macros.
 rules_kernel_lto_dependencies = _rules_kernel_lto_dependencies
 register_kernel_toolchains = _register_kernel_toolchains
+kernel_config = _kernel_config
+
+# Macros for BUILD files.
+kernel_front_door = _kernel_front_door
 
 # Rules.
 kernel_thinlto_binary = _kernel_thinlto_binary

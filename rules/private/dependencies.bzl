@@ -1,6 +1,6 @@
 """WORKSPACE macros: rules_kernel_lto_dependencies() and register_kernel_toolchains()."""
 
-load("//rules/private:kbuild_import.bzl", "kernel_kbuild_repository")
+load("//rules/private:kernel_config.bzl", "kernel_config")
 load("//rules/private:kernel_source.bzl", "kernel_source_repository")
 load("//toolchains/private:qemu_repository.bzl", "kernel_qemu_repository")
 load("//toolchains/private:busybox_repository.bzl", "kernel_busybox_repository")
@@ -46,14 +46,16 @@ def rules_kernel_lto_dependencies(
     _maybe(kernel_qemu_repository, "kernel_qemu")
     for arch in ["arm64", "x86_64"]:
         _maybe(kernel_busybox_repository, "kernel_busybox_" + arch, arch = arch)
+    # Our own two kernels (tinyconfig + configs/<arch>.config, every LTO choice): the
+    # imports @linux_<arch>_<none|thin|full> behind //:vmlinux, and the hubs @linux_<arch>.
     for arch in ["arm64", "x86_64"]:
-        for lto in ["none", "thin", "full"]:
-            _maybe(
-                kernel_kbuild_repository,
-                "linux_{}_{}".format(arch, lto),
+        if not native.existing_rule("linux_" + arch):
+            kernel_config(
+                name = "linux_" + arch,
                 arch = arch,
-                lto = lto,
+                defconfig_target = "tinyconfig",
                 fragments = ["@rules_kernel_lto//configs:{}.config".format(arch)],
+                lto = ["none", "thin", "full"],
             )
     _maybe(
         kernel_llvm_repository,

@@ -5,6 +5,11 @@ load("//rules/private:providers.bzl", "KernelModulesInfo")
 
 LTO_MODES = ["thin_dist", "thin", "full", "none"]
 
+# The --//:lto setting, named so that it means this repository's flag from any repository's
+# BUILD file ("@//:lto" in our own workspace, "@rules_kernel_lto//:lto" in a user's: a bare
+# "//:lto" would name a target of the calling repository).
+_LTO_FLAG = "@{}//:lto".format(Label("//:lto").workspace_name)
+
 def _kernel_lto_flag_impl(ctx):
     if ctx.build_setting_value not in LTO_MODES:
         fail("--{}={}: not an LTO mode; use one of {}".format(ctx.label, ctx.build_setting_value, ", ".join(LTO_MODES)))
@@ -37,13 +42,32 @@ _kernel_front = rule(
     },
 )
 
-def kernel_front_door(name, kernels, groups = ["image", "system_map", "vmlinux_o"]):
+def front_door_error(target, keys):
+    """The no-match error of a front door: which --platforms and --lto values it serves.
+
+    Args:
+      target: how to name the front door in the message.
+      keys: its "arch/mode" keys.
+
+    Returns:
+      One line.
+    """
+    arches = sorted({k.split("/")[0]: True for k in keys})
+    modes = [m for m in LTO_MODES if [k for k in keys if k.endswith("/" + m)]]
+    return "{} is built for --platforms={} with --@rules_kernel_lto//:lto={} (the LTO modes imported for it); got another platform or mode".format(
+        target,
+        " or ".join(["@rules_kernel_lto//platforms:" + a for a in arches]),
+        "|".join(modes),
+    )
+
+def kernel_front_door(name, kernels, groups = ["image", "system_map", "vmlinux_o"], what = None):
     """//:vmlinux (or //:modules) and siblings, selected by target platform and --//:lto.
 
     Args:
       name: name of the main target (forwards the kernel_vmlinux or kernel_modules target).
       kernels: dict "arch/mode" -> label of a kernel_vmlinux (kernel_modules) target.
       groups: output groups that get a filegroup of their own (//:image, ...).
+      what: the repository errors name the front door by ("@my_kernel"; default: main).
     """
     cpus = {"arm64": "@platforms//cpu:aarch64", "x86_64": "@platforms//cpu:x86_64"}
     choices = {}
@@ -53,13 +77,13 @@ def kernel_front_door(name, kernels, groups = ["image", "system_map", "vmlinux_o
         native.config_setting(
             name = setting,
             constraint_values = [cpus[arch]],
-            flag_values = {":lto": mode},
+            flag_values = {_LTO_FLAG: mode},
         )
         choices[":" + setting] = label
     # Manual: `bazel test //...` must not import and build every kernel; name them.
     _kernel_front(
         name = name,
-        kernel = select(choices, no_match_error = "//:{} needs --platforms=//platforms:arm64 or //platforms:x86_64".format(name)),
+        kernel = select(choices, no_match_error = front_door_error("{}//:{}".format(what or "", name), kernels.keys())),
         tags = ["manual"],
         visibility = ["//visibility:public"],
     )

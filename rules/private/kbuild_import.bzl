@@ -150,7 +150,6 @@ def _kernel_kbuild_repository_impl(rctx):
         "--src=" + str(src),
         "--out_dir=" + str(rctx.path("obj")),
         "--arch=" + rctx.attr.arch,
-        "--defconfig_target=" + rctx.attr.defconfig_target,
         "--lto=" + rctx.attr.lto,
         "--plan=" + str(rctx.path("plan.json")),
         "--jobs=2",
@@ -173,6 +172,15 @@ def _kernel_kbuild_repository_impl(rctx):
         ("strip", "llvm-strip"),
     ]:
         args.append("--{}={}".format(flag, llvm.get_child(tool)))
+    if rctx.attr.config:
+        # A defconfig file: .config, then olddefconfig fills in the defaults (= make defconfig).
+        args.append("--config=" + str(rctx.path(rctx.attr.config)))
+        start = rctx.attr.config.name
+    elif rctx.attr.defconfig_target:
+        args.append("--defconfig_target=" + rctx.attr.defconfig_target)
+        start = rctx.attr.defconfig_target
+    else:
+        fail("{}: give defconfig_target (e.g. \"defconfig\") or config (a defconfig file)".format(rctx.name))
     for fragment in rctx.attr.fragments:
         args.append("--fragment=" + str(rctx.path(fragment)))
     # What the plan is derived from: plan_sources.json (KernelPlanCheck compares it).
@@ -183,7 +191,7 @@ def _kernel_kbuild_repository_impl(rctx):
     ]
     args += ["--watch=" + g for g in KBUILD_INPUTS.include]
     args += ["--watch_exclude=" + g for g in KBUILD_INPUTS.exclude]
-    rctx.report_progress("Importing Kbuild ({} {}, lto={})".format(rctx.attr.arch, rctx.attr.defconfig_target, rctx.attr.lto))
+    rctx.report_progress("Importing Kbuild ({} {}, lto={})".format(rctx.attr.arch, start, rctx.attr.lto))
     res = rctx.execute(args, environment = {
         "PYTHONPATH": "{}:{}".format(repo_root, wheels),
         "LD_LIBRARY_PATH": "{}/usr/lib/x86_64-linux-gnu:{}/lib/x86_64-linux-gnu".format(py_root, py_root),
@@ -220,6 +228,7 @@ kernel_kbuild_repository = repository_rule(
         "arch": attr.string(mandatory = True, values = ["arm64", "x86_64"], doc = "Kernel ARCH."),
         "srctree": attr.label(default = "@linux//:Makefile", doc = "The top Makefile of the kernel tree."),
         "defconfig_target": attr.string(default = "tinyconfig", doc = "The *config make target to start from."),
+        "config": attr.label(allow_single_file = True, doc = "Instead of defconfig_target: a defconfig file (.config, then olddefconfig)."),
         "fragments": attr.label_list(allow_files = True, doc = "Config fragments applied in order."),
         "lto": attr.string(mandatory = True, values = ["none", "thin", "full"], doc = "Kconfig LTO choice."),
         "platform": attr.string(doc = "Target platform the kernel is built for; default @rules_kernel_lto//platforms:<arch>."),
