@@ -64,6 +64,9 @@ CASES = [
     # thinlto: the thin-link
     ("thinlto", "no flags", []),
     ("thinlto", "unknown mode", ["--mode=fat"]),
+    ("thinlto", "missing --flagfile", ["--flagfile={missing}"]),
+    ("thinlto", "non-UTF-8 --flagfile", ["--flagfile={non_utf8_flags}"]),
+    ("thinlto", "directory --flagfile", ["--flagfile={adir}"]),
     ("thinlto", "thin_link without --ld", ["--mode=thin_link", "--input={bitcode}", "--bitcode={bitcode}",
                                            "--tree={out}"]),
     ("thinlto", "unpaired --tree", ["--mode=thin_link", "--ld={ld}", "--input={bitcode}", "--bitcode={bitcode}"]),
@@ -303,6 +306,7 @@ def fixtures(d):
     p["random"] = _write(os.path.join(d, "random.o"), random.Random(17).randbytes(4096))
     p["text"] = _write(os.path.join(d, "text.txt"), b"hello\n")
     p["non_utf8"] = _write(os.path.join(d, "latin1.txt"), b"caf\xe9\n\xff\xfe\n")
+    p["non_utf8_flags"] = _write(os.path.join(d, "latin1.flags"), b"--mode=thin_link\n--ld=caf\xe9\n")
     p["elf_a64"] = _write(os.path.join(d, "a64.o"), _elf64(183, ["f"]))
     p["elf_a64_nosyms"] = _write(os.path.join(d, "a64_nosyms.o"), _elf64(183))
     p["elf_x86"] = _write(os.path.join(d, "x86.o"), _elf64(62, ["f"]))

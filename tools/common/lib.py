@@ -131,6 +131,10 @@ def run(main, tool, flags_parser=None):
             return flags.FLAGS(argv)
         except flags.Error as e:
             _exit(usage_line(tool, e), EXIT_ERROR)
+        except UnicodeDecodeError as e:
+            files = [a.split("=", 1)[1] for a in argv[1:] if a.startswith("--flagfile=")]
+            _exit(usage_line(tool, f"{' '.join(files) or 'a --flagfile'}: not UTF-8 text (byte {e.start}: "
+                                   f"{e.reason}); write flags one per line in UTF-8"), EXIT_ERROR)
 
     app.run(guarded(tool, main, (app.UsageError,)), flags_parser=guarded(tool, parse))
 

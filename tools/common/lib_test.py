@@ -89,6 +89,12 @@ class RunTest(absltest.TestCase):
         self.assertRegex(err, r"^tool: error: UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff .* "
                               r"at main.py:\d+ in main \(this is a bug, please report it with the command line\)")
 
+    def test_flagfile_not_utf8(self):
+        flagfile = self.create_tempfile("bad.flags", content=b"--out=\xff\n", mode="wb").full_path
+        rc, _, err = self._run("def main(argv):\n    pass\n", f"--flagfile={flagfile}")
+        self.assertEqual((rc, err), (1, f"tool: usage error: {flagfile}: not UTF-8 text (byte 6: invalid start byte); "
+                                        "write flags one per line in UTF-8 (see --help)\n"))
+
     def test_help_still_works(self):
         _, out, _ = self._run("def main(argv):\n    pass\n", "--help")  # absl's help exits 1
         self.assertIn("A long docstring.", out)
