@@ -148,8 +148,9 @@ CASES = [
     ("initcall_order", "nm fails", ["--nm={fake_bad_stderr}", "--out={out}", "{elf_a64}"]),
     ("initcall_order", "both positional and --object", ["--nm={nm}", "--out={out}", "--object={elf_a64}",
                                                         "{elf_a64}"]),
-    ("initcall_order", "unwritable output", ["--nm={nm}", "--out={bad_out}", "{elf_a64}"]),
-    ("initcall_order", "output is a directory", ["--nm={nm}", "--out={adir}", "{elf_a64}"]),
+    ("initcall_order", "no initcalls", ["--nm={nm}", "--out={out}", "{elf_a64}"]),
+    ("initcall_order", "unwritable output", ["--nm={nm}", "--out={bad_out}", "{elf_initcall}"]),
+    ("initcall_order", "output is a directory", ["--nm={nm}", "--out={adir}", "{elf_initcall}"]),
     # initramfs
     ("initramfs", "no flags", []),
     ("initramfs", "no --list, no --arch", ["--out={out}"]),
@@ -246,12 +247,13 @@ CASES = [
 ]
 
 
-def _elf64(machine, symbols=()):
-    """A minimal little-endian ET_REL object for MACHINE whose .symtab defines SYMBOLS."""
+def _elf64(machine, symbols=(), local=()):
+    """A minimal little-endian ET_REL object for MACHINE whose .symtab defines SYMBOLS (global
+    functions) and LOCAL (local functions)."""
     shstr = b"\0.text\0.symtab\0.strtab\0.shstrtab\0"
-    strtab = b"\0" + b"".join(n.encode() + b"\0" for n in symbols)
-    syms = bytes(24) + b"".join(struct.pack("<IBBHQQ", strtab.index(n.encode() + b"\0"), 0x12, 0, 1, 0, 0)
-                                for n in symbols)
+    strtab = b"\0" + b"".join(n.encode() + b"\0" for n in [*local, *symbols])
+    syms = bytes(24) + b"".join(struct.pack("<IBBHQQ", strtab.index(n.encode() + b"\0"), info, 0, 1, 0, 0)
+                                for n, info in [*((n, 0x02) for n in local), *((n, 0x12) for n in symbols)])
     text = b"\xc0\x03\x5f\xd6"
     off, layout = 64, []
     for blob in (text, syms, strtab, shstr):
@@ -265,7 +267,8 @@ def _elf64(machine, symbols=()):
         o, n = layout[i]
         return struct.pack("<IIQQQQIIQQ", shstr.index(name + b"\0"), typ, flags_, 0, o, n, link, info, 8, entsize)
 
-    shdrs = bytes(64) + shdr(b".text", 1, 6, 0) + shdr(b".symtab", 2, 0, 1, link=3, info=1, entsize=24)
+    shdrs = bytes(64) + shdr(b".text", 1, 6, 0) + shdr(b".symtab", 2, 0, 1, link=3, info=1 + len(local),
+                                                        entsize=24)
     shdrs += shdr(b".strtab", 3, 0, 2) + shdr(b".shstrtab", 3, 0, 3)
     data = ehdr + text + syms + strtab + shstr
     return data + bytes(shoff - len(data)) + shdrs
@@ -308,6 +311,8 @@ def fixtures(d):
     p["non_utf8"] = _write(os.path.join(d, "latin1.txt"), b"caf\xe9\n\xff\xfe\n")
     p["non_utf8_flags"] = _write(os.path.join(d, "latin1.flags"), b"--mode=thin_link\n--ld=caf\xe9\n")
     p["elf_a64"] = _write(os.path.join(d, "a64.o"), _elf64(183, ["f"]))
+    p["elf_initcall"] = _write(os.path.join(d, "initcall.o"),
+                               _elf64(183, ["f"], local=["__initcall__kmod_main__12_34_f6"]))
     p["elf_a64_nosyms"] = _write(os.path.join(d, "a64_nosyms.o"), _elf64(183))
     p["elf_x86"] = _write(os.path.join(d, "x86.o"), _elf64(62, ["f"]))
     p["elf32"] = _write(os.path.join(d, "elf32.o"), _elf32_arm())

@@ -135,8 +135,10 @@ def main(argv):
             watcher = lib.Watcher(expects, done=_DONE.value, failures=lib.FAILURE_PATTERNS)
         else:
             watcher = lib.Watcher(expects)
-    except (lib.BootError, re.error) as e:
+    except lib.BootError as e:
         _fail(str(e))
+    except re.error as e:
+        _fail(f"bad --expect or --done_marker regex {e.pattern!r}: {e}")
 
     try:
         result = lib.run_qemu(cmd, watcher, _TIMEOUT.value)

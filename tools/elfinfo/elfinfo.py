@@ -21,8 +21,10 @@ def main(argv):
     try:
         with open(_FILE.value, "rb") as f:
             info = lib.describe(_FILE.value, f)
-    except (lib.ElfInfoError, OSError) as e:
+    except lib.ElfInfoError as e:
         sys.exit(f"elfinfo: {e}")
+    except OSError as e:
+        sys.exit(f"elfinfo: {common.os_error_message(e)}")
     if _EXPECT_MACHINE.value and info["machine"] != _EXPECT_MACHINE.value:
         sys.exit(f"elfinfo: {_FILE.value}: machine is {info['machine']}, expected {_EXPECT_MACHINE.value}")
     json.dump(info, sys.stdout, indent=1, sort_keys=True)

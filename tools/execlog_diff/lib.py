@@ -100,6 +100,10 @@ def _records(name, f, message_class=schema.SpawnExecView):
     index = 0
     while True:
         offset = f.tell()
+        claimed = _claimed_end(f)
+        if claimed is not None and claimed > size:
+            # Checked before protobuf reads it: random bytes can claim a record of exabytes.
+            raise _bad_record(name, f, index, offset, size, "", at_end=True)
         try:
             spawn = schema.parse_length_prefixed(message_class, f)
         except _DECODE_ERRORS as e:
@@ -110,6 +114,26 @@ def _records(name, f, message_class=schema.SpawnExecView):
             raise _bad_record(name, f, index, offset, size, "a record without a command line", at_end=False)
         yield offset, spawn
         index += 1
+
+
+def _claimed_end(f):
+    """Where the length-prefixed record at f's position says it ends (None: no varint there).
+
+    Leaves f where it was.
+    """
+    start = f.tell()
+    length, shift = 0, 0
+    for n in range(10):
+        b = f.read(1)
+        if not b:
+            break
+        length |= (b[0] & 0x7F) << shift
+        shift += 7
+        if not b[0] & 0x80:
+            f.seek(start)
+            return start + n + 1 + length
+    f.seek(start)
+    return None
 
 
 def _bad_record(name, f, index, offset, size, why, at_end):

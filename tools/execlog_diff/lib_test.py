@@ -294,6 +294,13 @@ class BadLogTest(absltest.TestCase):
             except lib.LogError as e:
                 self.assertNotIn("\n", str(e))
 
+    def test_huge_claimed_length_is_truncated_not_out_of_memory(self):
+        # A varint claiming 2**62 bytes: protobuf would try to read them all.
+        data = bytes([0xFF] * 8 + [0x3F]) + b"rest"
+        self.assertIn("x.log: truncated: record 1 (byte 0) runs past the end of the file (13 bytes)", self._error(data))
+        with self.assertRaises(lib.LogError):
+            lib.read_all("x.log", io.BytesIO(data))
+
     def test_corrupt_input_of_a_differing_spawn(self):
         a = _build()
         b = _view(_build(where="/ob/b")[1])
