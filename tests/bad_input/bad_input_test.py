@@ -337,6 +337,7 @@ def fixtures(d):
     _write(os.path.join(p["tree"], "module"), b"a.o\n")
     _write(os.path.join(p["tree"], "imports"), b"")
     _write(os.path.join(p["tree"], "index.thinlto.bc"), b"")
+    _write(os.path.join(p["tree"], "relocatable"), b"1\n")  # an `ld -r` thin-link (vmlinux.o, M.o)
     _write(os.path.join(p["tree"], "files", "a.o"), bitcode)
     # initramfs lists.
     p["list_missing"] = _write(os.path.join(d, "missing.list"), f"file /init {p['missing']} 0755 0 0\n".encode())

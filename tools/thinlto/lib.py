@@ -43,7 +43,7 @@ def index_paths(index_dir, module):
     return base + ".thinlto.bc", base + ".imports"
 
 
-def stage_tree(module, index_dir, tree, known_modules):
+def stage_tree(module, index_dir, tree, known_modules, relocatable=False):
     """Fills TREE for MODULE from the thin-link's INDEX_DIR. Returns the imported modules.
 
     Args:
@@ -51,6 +51,9 @@ def stage_tree(module, index_dir, tree, known_modules):
       index_dir: the directory of --thinlto-prefix-replace.
       tree: the (empty) tree artifact directory to fill.
       known_modules: set of every module path the thin-link was given.
+      relocatable: the thin-link was an `ld -r` (vmlinux.o, M.o): nothing is internalized
+        or dead-stripped, so the backend must define what the bitcode defines; marked by
+        TREE/relocatable. (A final link may drop a module's every symbol as dead.)
     """
     index, imports = index_paths(index_dir, module)
     for f in (index, imports):
@@ -67,6 +70,9 @@ def stage_tree(module, index_dir, tree, known_modules):
     shutil.copyfile(imports, os.path.join(tree, "imports"))
     with open(os.path.join(tree, "module"), "w") as f:
         f.write(module + "\n")
+    if relocatable:
+        with open(os.path.join(tree, "relocatable"), "w") as f:
+            f.write("1\n")
     for m in [module] + imported:
         dest = os.path.join(tree, "files", m)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -143,6 +149,16 @@ def stage_skipped(module, tree):
     os.makedirs(tree, exist_ok=True)
     with open(os.path.join(tree, "skipped"), "w") as f:
         f.write(module + "\n")
+
+
+def is_relocatable(tree):
+    """Whether TREE's thin-link was relocatable (see stage_tree)."""
+    return os.path.isfile(os.path.join(tree, "relocatable"))
+
+
+def relocatable_link(ld_args):
+    """Whether ld.lld ARGS make a relocatable link (-r, --relocatable)."""
+    return any(a in ("-r", "--relocatable") for a in ld_args)
 
 
 def is_skipped(tree):

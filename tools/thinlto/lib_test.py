@@ -113,6 +113,18 @@ class StageTreeTest(absltest.TestCase):
         self._index("lib/c.o", "")
         self.assertEqual(lib.stage_tree("lib/c.o", self.idx, "c.tree", set(self.modules)), [])
         self.assertEqual(_files("c.tree"), ["files/lib/c.o", "imports", "index.thinlto.bc", "module"])
+        self.assertFalse(lib.is_relocatable("c.tree"))
+
+    def test_relocatable_is_marked(self):
+        self._index("lib/c.o", "")
+        lib.stage_tree("lib/c.o", self.idx, "c.tree", set(self.modules), relocatable=True)
+        self.assertEqual(_files("c.tree"), ["files/lib/c.o", "imports", "index.thinlto.bc", "module", "relocatable"])
+        self.assertTrue(lib.is_relocatable("c.tree"))
+
+    def test_relocatable_link(self):
+        self.assertTrue(lib.relocatable_link(["-EL", "-r", "-T", "x.lds"]))
+        self.assertTrue(lib.relocatable_link(["--relocatable"]))
+        self.assertFalse(lib.relocatable_link(["-static", "-e", "_start"]))
 
     def test_missing_index(self):
         with self.assertRaises(lib.ThinLtoError) as cm:

@@ -63,7 +63,7 @@ def _thin_link():
             linked = lib.linked_modules(f.read(), idx)
         for module, tree in zip(_BITCODE.value, _TREES.value):
             if module in linked:
-                lib.stage_tree(module, idx, tree, known)
+                lib.stage_tree(module, idx, tree, known, lib.relocatable_link(_LD_ARGS.value))
             else:
                 lib.check_unlinked(module, lazy)
                 lib.stage_skipped(module, tree)
@@ -87,8 +87,10 @@ def _backend():
                 lib.check_native(_OUT.value, f.read(), _MACHINE.value)
             return
         lib.check_module(tree, _OBJECT.value)
-        with open(os.path.join(files, _OBJECT.value), "rb") as f:
-            defined = lib.bitcode_defined(_OBJECT.value, f.read())
+        defined = []
+        if lib.is_relocatable(tree):
+            with open(os.path.join(files, _OBJECT.value), "rb") as f:
+                defined = lib.bitcode_defined(_OBJECT.value, f.read())
         out = os.path.relpath(os.path.abspath(tmp), files)
         clang = os.path.relpath(os.path.abspath(_CLANG.value), files)
         cmd = [clang, *_CLANG_ARGS.value, "-x", "ir", "-fthinlto-index=../index.thinlto.bc",
