@@ -4,6 +4,7 @@
 # default: about 6 min on 2 cores).
 #
 #   tests/remote_cache/trust.sh [--keep] [--spec=ARCH/MODE] [--target=//:vmlinux]
+#                               [--reuse=DIR]
 #
 # Against an nginx cache on loopback (tests/remote_cache/servers.sh; writes need basic auth):
 #   1. PUT without or with a wrong password is refused, with the writer's credentials it
@@ -22,6 +23,9 @@
 #      reference (the final link steps run here; the swapped entry is not read).
 # Prints PASS/FAIL lines and a time for every step; exits non-zero on any FAIL. The server,
 # Bazel servers and temp dirs are cleaned up on exit (--keep keeps the temp dirs).
+# --reuse=DIR: the temp dir of an earlier run kept with --keep (same spec and target): its
+# checkout, cache and CI build are used again (step 2 is skipped) and the later steps
+# redone with a new developer output base; the dir is kept.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 source "$here/tests/remote_cache/servers.sh"
@@ -29,18 +33,28 @@ source "$here/tests/remote_cache/servers.sh"
 keep=0
 spec=x86_64/none
 target=//:vmlinux
+reuse=""
 for a in "$@"; do
   case "$a" in
     --keep) keep=1 ;;
     --spec=*) spec=${a#*=} ;;
     --target=*) target=${a#*=} ;;
+    --reuse=*) reuse=$(realpath "${a#*=}") || exit 2; keep=1 ;;
     -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "trust.sh: unknown argument $a (see --help)" >&2; exit 2 ;;
   esac
 done
 flags=(--platforms=//platforms:${spec%/*} --//:lto=${spec#*/})
 
-work=$(mktemp -d /tmp/kernel-trust.XXXXXX)
+if [ -n "$reuse" ]; then
+  work=$reuse
+  for f in checkout ci.ob ref.sums server/credentials; do
+    [ -e "$work/$f" ] || { echo "trust.sh: --reuse=$reuse: no $f there (a run kept with --keep after its CI build?)" >&2; exit 2; }
+  done
+  rm -rf "$work/dev.ob"   # (bazel-owned read-only files: see cleanup's chmod)
+else
+  work=$(mktemp -d /tmp/kernel-trust.XXXXXX)
+fi
 chmod 755 "$work"   # nginx's workers (nobody) reach the server's data dir through it
 C="$work/checkout"
 obs=()
@@ -80,7 +94,9 @@ sums() {  # OB OUT: "sha256  NAME" for the target's files (vmlinux, System.map, 
 sum_of() { awk -v n="$2" '$2 == n { print $1 }' "$1"; }  # SUMS NAME
 short() { echo "${1:0:12}"; }
 
-mkdir -p "$C" && git -C "$here" archive HEAD | tar -x -C "$C" || { echo "FAIL: git archive HEAD"; exit 1; }
+if [ -z "$reuse" ]; then
+  mkdir -p "$C" && git -C "$here" archive HEAD | tar -x -C "$C" || { echo "FAIL: git archive HEAD"; exit 1; }
+fi
 t=$(now)
 rc_start nginx "$work/server" || { echo "FAIL: nginx did not start"; exit 1; }
 echo "time: nginx started: $(since "$t") s"
@@ -98,24 +114,28 @@ EOF
 
 # 2. CI fills the cache.
 ob_ci="$work/ci.ob"; ob_dev="$work/dev.ob"; obs+=("$ob_ci" "$ob_dev")
-t=$(now)
-if ! bz "$ob_ci" build "$target" "${flags[@]}" --config=ci-cache \
-    --execution_log_json_file="$work/ci.json" > "$work/ci.log" 2>&1; then
-  build_failed "CI build (--config=ci-cache)" "$work/ci.log"; echo "$passed passed, $failed failed"; exit 1
-fi
-secs=$(since "$t")
-read -r h n < <(hits "$work/ci.json")
-ok=$(rc_writes 201); refused=$(rc_writes 401)
-if [ "$ok" -gt 0 ] && [ "$refused" = 0 ]; then
-  pass "CI build (--config=ci-cache, credentials from user.bazelrc): $((n - h)) of $n actions ran, $ok uploads stored, 0 refused ($secs s)"
+if [ -n "$reuse" ]; then
+  echo "reused: the CI build and cache of $reuse (step 2 skipped)"
 else
-  fail "CI build (--config=ci-cache): $ok uploads stored, $refused refused (want >0 and 0) ($secs s)"
+  ok0=$(rc_writes 201); refused0=$(rc_writes 401)
+  t=$(now)
+  if ! bz "$ob_ci" build "$target" "${flags[@]}" --config=ci-cache \
+      --execution_log_json_file="$work/ci.json" > "$work/ci.log" 2>&1; then
+    build_failed "CI build (--config=ci-cache)" "$work/ci.log"; echo "$passed passed, $failed failed"; exit 1
+  fi
+  secs=$(since "$t")
+  read -r h n < <(hits "$work/ci.json")
+  ok=$(( $(rc_writes 201) - ok0 )); refused=$(( $(rc_writes 401) - refused0 ))
+  if [ "$ok" -gt 0 ] && [ "$refused" = 0 ]; then
+    pass "CI build (--config=ci-cache, credentials from user.bazelrc): $((n - h)) of $n actions ran, $ok uploads stored, 0 refused ($secs s)"
+  else
+    fail "CI build (--config=ci-cache): $ok uploads stored, $refused refused (want >0 and 0) ($secs s)"
+  fi
+  sums "$ob_ci" "$work/ref.sums" || { fail "no output sums for the CI build"; echo "$passed passed, $failed failed"; exit 1; }
 fi
-sums "$ob_ci" "$work/ref.sums" || { fail "no output sums for the CI build"; echo "$passed passed, $failed failed"; exit 1; }
 ref_vmlinux=$(sum_of "$work/ref.sums" vmlinux)
 
 # 3. Rewrite vmlinux's action-cache entry to name vmlinux.o's blob.
-root=$(bz "$ob_ci" info execution_root 2>/dev/null)
 vmlinux_path=$(bz "$ob_ci" cquery "$target" "${flags[@]}" --output=starlark \
   --starlark:expr='"\n".join([f.path for f in target.files.to_list() if f.basename == "vmlinux"])' 2>/dev/null)
 python3 "$here/tests/remote_cache/ac_entry.py" list "$RC_DIR/data/ac" > "$work/ac.list"
