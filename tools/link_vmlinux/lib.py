@@ -215,6 +215,7 @@ _KALLSYMS_MAP_RE = re.compile(rb"^[0-9a-fA-F]+ [A-Za-z] kallsyms_num_syms$", re.
 EXTABLE_SECTION = "__ex_table"
 EXTABLE_ENTRY_SIZE = 12
 SORT_NEEDED_SYMBOL = "main_extable_sort_needed"
+KALLSYMS_NUM_SYMBOL = "kallsyms_num_syms"  # `.long N`: the number of symbols in the tables
 
 
 def check_kallsyms_source(name: str, data: bytes) -> None:
@@ -255,11 +256,12 @@ def relative_table_unsorted(addr: int, data: bytes, entry_size: int, little_endi
     return None
 
 
-def sorttable_state(name: str, data: bytes) -> dict:
-    """What scripts/sorttable leaves in vmlinux DATA: {sort_needed: int|None, extable_unsorted: int|None}.
+def vmlinux_state(name: str, data: bytes) -> dict:
+    """What the kallsyms and sorttable steps left in vmlinux DATA, from one ELF parse.
 
-    sort_needed: main_extable_sort_needed's value (None: no such symbol); extable_unsorted:
-    the first __ex_table entry out of order (None: sorted, or no table).
+    Returns {sort_needed, extable_unsorted, kallsyms_num_syms}: main_extable_sort_needed's
+    value (None: no such symbol), the first __ex_table entry out of order (None: sorted or
+    no table), kallsyms_num_syms's value (None: no such symbol).
     """
     import io  # noqa: PLC0415
     from elftools.common.exceptions import ELFError  # noqa: PLC0415
@@ -268,31 +270,53 @@ def sorttable_state(name: str, data: bytes) -> dict:
     try:
         elf = ELFFile(io.BytesIO(data))
         little = elf.little_endian
-        state = {"sort_needed": None, "extable_unsorted": None}
+        state = {"sort_needed": None, "extable_unsorted": None, "kallsyms_num_syms": None}
         table = elf.get_section_by_name(EXTABLE_SECTION)
         if table is not None and table["sh_type"] != "SHT_NOBITS":
             state["extable_unsorted"] = relative_table_unsorted(
                 table["sh_addr"], table.data(), EXTABLE_ENTRY_SIZE, little)
         symtab = elf.get_section_by_name(".symtab")
-        syms = symtab.get_symbol_by_name(SORT_NEEDED_SYMBOL) if symtab is not None else None
-        if syms:
-            sym = syms[0]
-            sec = elf.get_section(sym["st_shndx"]) if isinstance(sym["st_shndx"], int) else None
-            if sec is not None:
-                off = sym["st_value"] - sec["sh_addr"]
-                state["sort_needed"] = int.from_bytes(sec.data()[off:off + 4], "little" if little else "big")
+        for key, symbol in (("sort_needed", SORT_NEEDED_SYMBOL), ("kallsyms_num_syms", KALLSYMS_NUM_SYMBOL)):
+            syms = symtab.get_symbol_by_name(symbol) if symtab is not None else None
+            if not syms or not isinstance(syms[0]["st_shndx"], int):
+                continue
+            sec = elf.get_section(syms[0]["st_shndx"])
+            if sec["sh_type"] == "SHT_NOBITS":
+                state[key] = 0
+                continue
+            off = syms[0]["st_value"] - sec["sh_addr"]
+            word = sec.data()[off:off + 4]
+            if off < 0 or len(word) != 4:
+                raise LinkError(f"{name}: {symbol} lies outside its section")
+            state[key] = int.from_bytes(word, "little" if little else "big")
         return state
     except (ELFError, ValueError, KeyError, IndexError, EOFError, OverflowError, struct.error) as e:
-        raise LinkError(f"{name}: malformed ELF after sorttable: {e}") from None
+        raise LinkError(f"{name}: malformed ELF: {e}") from None
 
 
-def check_sorttable(name: str, data: bytes) -> None:
+def check_kallsyms_count(name: str, state: dict) -> None:
+    """With kallsyms, vmlinux's kallsyms_num_syms (vmlinux_state) must be defined and non-zero.
+
+    Raises:
+      LinkError: no symbol table was linked in, or it is empty.
+    """
+    if state["kallsyms_num_syms"] is None:
+        raise LinkError(f"{name}: no {KALLSYMS_NUM_SYMBOL} symbol: the kallsyms tables were not linked in")
+    if state["kallsyms_num_syms"] == 0:
+        raise LinkError(f"{name}: the kallsyms tables hold no symbols; check --kallsyms_arg and the "
+                        "kallsyms .syms input")
+
+
+def check_sorttable(name: str, state: dict) -> None:
     """After scripts/sorttable: main_extable_sort_needed is 0 and __ex_table is sorted.
+
+    Args:
+      name: vmlinux, for messages.
+      state: vmlinux_state() of it.
 
     Raises:
       LinkError: sorttable did not run on this file, or left the table unsorted.
     """
-    state = sorttable_state(name, data)
     if state["sort_needed"] is None:
         raise LinkError(f"{name}: no {SORT_NEEDED_SYMBOL} symbol after sorttable; "
                         "without CONFIG_BUILDTIME_TABLE_SORT drop --sorttable")

@@ -290,9 +290,16 @@ class CheckTest(absltest.TestCase):
         big = b"".join(struct.pack(">i", k - 12 * i) + bytes(8) for i, k in enumerate([4, 1]))
         self.assertEqual(lib.relative_table_unsorted(0, big, 12, little_endian=False), 1)
 
-    def test_sorttable_on_a_non_elf(self):
-        with self.assertRaisesRegex(lib.LinkError, r"^vmlinux: malformed ELF after sorttable: [^\n]*$"):
-            lib.check_sorttable("vmlinux", b"\x7fELF" + bytes(60))
+    def test_vmlinux_state_of_a_non_elf(self):
+        with self.assertRaisesRegex(lib.LinkError, r"^vmlinux: malformed ELF: [^\n]*$"):
+            lib.vmlinux_state("vmlinux", b"\x7fELF" + bytes(60))
+
+    def test_kallsyms_count(self):
+        lib.check_kallsyms_count("vmlinux", {"kallsyms_num_syms": 3})
+        with self.assertRaisesRegex(lib.LinkError, "^vmlinux: no kallsyms_num_syms symbol"):
+            lib.check_kallsyms_count("vmlinux", {"kallsyms_num_syms": None})
+        with self.assertRaisesRegex(lib.LinkError, "^vmlinux: the kallsyms tables hold no symbols"):
+            lib.check_kallsyms_count("vmlinux", {"kallsyms_num_syms": 0})
 
     def test_kallsyms_consistent(self):
         lib.check_kallsyms_consistent(b"1 T a\n", b"1 T a\n", "k2.syms")
@@ -316,7 +323,7 @@ _FAKE = textwrap.dedent("""\
     cfg = json.load(open(os.path.join(here, "config.json")))
     name, args = sys.argv[1], sys.argv[2:]
 
-    def _vmlinux(cfg):
+    def _vmlinux(cfg, linked_kallsyms):
         # An ET_EXEC ELF: .data (main_extable_sort_needed = 1, at file offset 64),
         # __ex_table (12-byte relative entries, sorted unless cfg["unsorted_extable"]), .symtab.
         data_addr, ex_addr = 0xffffffc008200000, 0xffffffc008300000
@@ -325,7 +332,10 @@ _FAKE = textwrap.dedent("""\
         shstr = b"\\0.data\\0__ex_table\\0.symtab\\0.strtab\\0.shstrtab\\0"
         strtab = b"\\0main_extable_sort_needed\\0"
         symtab = bytes(24) + struct.pack("<IBBHQQ", 1, 0x11, 0, 1, data_addr, 4)
-        blobs = [struct.pack("<I", 1), ex, symtab, strtab, shstr]
+        if linked_kallsyms:
+            strtab += b"kallsyms_num_syms\\0"
+            symtab += struct.pack("<IBBHQQ", 26, 0x11, 0, 1, data_addr + 4, 4)
+        blobs = [struct.pack("<II", 1, cfg.get("num_syms", 5)), ex, symtab, strtab, shstr]
         off, layout = 64, []
         for b in blobs:
             layout.append((off, len(b)))
@@ -359,7 +369,7 @@ _FAKE = textwrap.dedent("""\
         if rest:  # the kallsyms object defines its tables
             syms += "%016x R kallsyms_num_syms\\n" % (0xffffffc008100000 + size + 8)
         with open(out, "wb") as f:
-            f.write(_vmlinux(cfg))
+            f.write(_vmlinux(cfg, bool(rest)))
         with open(out + ".nm", "w") as f:
             f.write(syms)
     elif name == "nm":
@@ -611,6 +621,13 @@ class MainTest(absltest.TestCase):
                                                        "is --sorttable this kernel's scripts/sorttable?\n"))
         self.assertFalse(os.path.exists(os.path.join(self.dir, "out/vmlinux")))
         self.assertFalse(os.path.exists(os.path.join(self.dir, "out/System.map")))
+
+    def test_kallsyms_tables_without_symbols(self):
+        self._config(next={"0": 100, "102": 100}, num_syms=0)
+        r = self._run()
+        self.assertEqual((r.returncode, r.stderr), (1, "link_vmlinux: out/vmlinux: the kallsyms tables hold no "
+                                                       "symbols; check --kallsyms_arg and the kallsyms .syms input\n"))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "out/vmlinux")))
 
     def test_sorttable_that_leaves_the_table_unsorted(self):
         self._config(unsorted_extable=True)

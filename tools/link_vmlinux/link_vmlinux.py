@@ -147,8 +147,12 @@ class _Linker:
 
         vmlinux = _read(_OUT_VMLINUX.value)
         lib.check_vmlinux(_OUT_VMLINUX.value, vmlinux, machine)
-        if _SORTTABLE.value:
-            lib.check_sorttable(_OUT_VMLINUX.value, vmlinux)
+        if _SORTTABLE.value or syms is not None:
+            state = lib.vmlinux_state(_OUT_VMLINUX.value, vmlinux)
+            if _SORTTABLE.value:
+                lib.check_sorttable(_OUT_VMLINUX.value, state)
+            if syms is not None:
+                lib.check_kallsyms_count(_OUT_VMLINUX.value, state)
         lib.check_no_paths(_OUT_VMLINUX.value, vmlinux, self.leaks)
         lib.check_system_map(_OUT_SYSTEM_MAP.value, system_map)
         if _OUT_IMAGE.value:
