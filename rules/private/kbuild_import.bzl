@@ -118,12 +118,13 @@ def _srcversion_modules(rctx, plan, src):
 def _kernel_kbuild_repository_impl(rctx):
     # Re-import when any file of the import tool changes: each *.py of its package (all
     # exported) becomes a file dependency of this repository.
-    for pkg in ["kbuild_import", "plan_check"]:
-        tool_dir = rctx.path(Label("//tools/{}:BUILD.bazel".format(pkg))).dirname
-        for f in sorted([str(p) for p in tool_dir.readdir()]):
-            name = f.rpartition("/")[2]
-            if name.endswith(".py") and not name.endswith("_test.py"):
-                rctx.path(Label("//tools/{}:{}".format(pkg, name)))
+    tool_dir = rctx.path(Label("//tools/kbuild_import:BUILD.bazel")).dirname
+    for f in sorted([str(p) for p in tool_dir.readdir()]):
+        name = f.rpartition("/")[2]
+        if name.endswith(".py") and not name.endswith("_test.py"):
+            rctx.path(Label("//tools/kbuild_import:" + name))
+    for name in ["__init__.py", "lib.py"]:  # the record's format (not the check's main)
+        rctx.path(Label("//tools/plan_check:" + name))
     python = rctx.path(Label("@kernel_python//:usr/bin/python3.11"))
     py_root = python.dirname.dirname.dirname
     wheels = rctx.path(Label("@kernel_py_wheels//:BUILD.bazel")).dirname.get_child("site.zip")

@@ -532,12 +532,12 @@ def _tool_sources_digest() -> str:
     """sha256 over the import's own Python sources (name + content, sorted)."""
     h = hashlib.sha256()
     here = os.path.dirname(os.path.abspath(__file__))
-    for d in [here, os.path.dirname(os.path.abspath(plan_check.__file__))]:
-        for name in sorted(os.listdir(d)):
-            if name.endswith(".py") and not name.endswith("_test.py"):
-                h.update(f"{os.path.basename(d)}/{name}\0".encode())
-                with open(os.path.join(d, name), "rb") as f:
-                    h.update(hashlib.sha256(f.read()).digest())
+    files = [os.path.join(here, n) for n in sorted(os.listdir(here)) if n.endswith(".py") and not n.endswith("_test.py")]
+    files.append(os.path.abspath(plan_check.__file__))
+    for path in files:
+        h.update(f"{os.path.basename(os.path.dirname(path))}/{os.path.basename(path)}\0".encode())
+        with open(path, "rb") as f:
+            h.update(hashlib.sha256(f.read()).digest())
     return h.hexdigest()
 
 
