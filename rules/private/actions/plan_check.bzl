@@ -41,6 +41,9 @@ def _emit(ctx, *, tool, record, root, tree, built_from, config_inputs, clang, ou
         inputs = depset([record, clang] + tree + built_from + config_inputs),
         outputs = [out],
         mnemonic = "KernelPlanCheck",
+        # It reads only the files its flags name, so the sandbox guards nothing here, and
+        # building one of ~6,500 symlinks took 2 of its 3.5 s (measured under load).
+        execution_requirements = {"no-sandbox": "1"},
         progress_message = "Checking the plan against {} source-tree files ({})".format(len(tree) + len(built_from), ctx.label),
     )
 
