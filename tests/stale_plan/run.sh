@@ -111,7 +111,7 @@ if [ $rc -ne 0 ]; then
   fail c_edit "the build failed (see $tmp/c_edit.log)"
 elif [ "$(stat -c %Y "$marker")" != "$before" ]; then
   fail c_edit "the .c edit re-imported $repo"
-elif grep -q KernelPlanCheck "$tmp/c_edit.log"; then
+elif grep -q "Checking the plan" "$tmp/c_edit.log"; then
   fail c_edit "KernelPlanCheck ran again"
 elif [ -z "$procs" ] || [ "$procs" -gt 20 ]; then
   fail c_edit "${procs:-?} processes: not incremental (see $tmp/c_edit.log)"

@@ -104,8 +104,8 @@ def tree_files(root: str, include: Sequence[str], exclude: Sequence[str] = ()) -
             entries = sorted(os.scandir(full), key=lambda e: e.name)
         except OSError as e:
             raise PlanCheckError(f"{rel or '.'}: cannot list: {e.strerror}") from None
-        names = {e.name for e in entries}
-        if rel and ("BUILD" in names or "BUILD.bazel" in names):
+        names = {e.name for e in entries if e.name in ("BUILD", "BUILD.bazel") and e.is_file(follow_symlinks=True)}
+        if rel and names:
             continue  # another package: Bazel's glob stops here
         for e in entries:
             child = f"{rel}/{e.name}" if rel else e.name
