@@ -68,6 +68,8 @@ _RECORD_BLOB = 1
 _IRSYMTAB_SYMBOLS_WORD = 7
 _IRSYMTAB_SYMBOL_WORDS = 6  # Name(Str), IRName(Str), ComdatIndex, Flags
 _FB_UNDEFINED, _FB_WEAK, _FB_COMMON, _FB_GLOBAL = 1 << 3, 1 << 4, 1 << 5, 1 << 10
+# llvm.used, llvm.compiler.used, llvm.global_ctors, ...: in the table, never in an object.
+_FB_FORMAT_SPECIFIC = 1 << 11
 
 
 class _Bits:
@@ -210,7 +212,9 @@ def bitcode_symbols(path, data):
     """Returns {defined, undefined}: sorted global symbol names of LLVM bitcode DATA.
 
     `defined` holds the strong (not weak, not common) global definitions: each must
-    prevail in a link, so the module's native object must define it. Read from the
+    prevail in a link, so the module's native object must define it. LLVM's own
+    format-specific globals (llvm.compiler.used, ...) are not symbols of the object and
+    are in neither list. Read from the
     bitcode's symbol table (what lld reads); raises ElfInfoError if there is none.
     """
     blobs = _top_level_blobs(path, data)
@@ -237,6 +241,8 @@ def bitcode_symbols(path, data):
         name, flags = string(word(base), word(base + 1)), word(base + 5)
         if flags & _FB_UNDEFINED:
             undefined.add(name)
+        elif flags & _FB_FORMAT_SPECIFIC or name.startswith("llvm."):
+            continue
         elif flags & _FB_GLOBAL and not flags & (_FB_WEAK | _FB_COMMON):
             defined.add(name)
     return {"defined": sorted(defined), "undefined": sorted(undefined)}

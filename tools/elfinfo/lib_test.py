@@ -167,6 +167,12 @@ class BitcodeSymbolsTest(absltest.TestCase):
             "undefined": ["undef_fn"],
         })
 
+    def test_llvm_globals_are_not_definitions(self):
+        # testdata/used_only.c: only a __used static (llvm.compiler.used), as the kernel's
+        # lib/zlib_inflate/inflate_syms.o: its native object rightly defines nothing.
+        with open(os.path.join(os.path.dirname(__file__), "testdata", "used_only.bc"), "rb") as f:
+            self.assertEqual(lib.bitcode_symbols("used_only.bc", f.read()), {"defined": [], "undefined": []})
+
     def test_wrapper(self):
         bc = _symbols_bc()
         wrapped = b"\xde\xc0\x17\x0b" + struct.pack("<IIII", 0, 20, len(bc), 0) + bc
