@@ -89,6 +89,7 @@ def _options():
         prefix_map = paths.PrefixMap.parse(_PREFIX_MAP.value)
     except ValueError as e:
         raise app.UsageError(str(e))
+    prefix_map = run.with_symlinked_src(os.path.normpath(_abs(_SRC.value)), prefix_map)
     tools["hostcc"] = paths.host_cc(tools["hostcc"], prefix_map)
     tools.setdefault("hostld", tools["ld"])
     tools.setdefault("hostar", tools["ar"])

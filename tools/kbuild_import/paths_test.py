@@ -1,8 +1,10 @@
 """Tests for tools/kbuild_import/paths.py (path freedom of the import's outputs)."""
 
+import os
+import tempfile
 import unittest
 
-from tools.kbuild_import import paths
+from tools.kbuild_import import paths, run
 
 _OB = "/home/u/.cache/bazel/_bazel_u/0123abcd/"
 
@@ -19,6 +21,23 @@ class PrefixMapTest(unittest.TestCase):
         for spec in ["no-equals", "relative/=x", "/no/slash=x"]:
             with self.assertRaises(ValueError, msg=spec):
                 paths.PrefixMap.parse([spec])
+
+
+class SymlinkedSrcTest(unittest.TestCase):
+    def test_linux_src_tree_maps_to_the_repositorys_form(self):
+        # LINUX_SRC: @linux's entries link into the user's tree; objtool's build resolves them.
+        with tempfile.TemporaryDirectory() as d:
+            real, ob = os.path.join(d, "home/u/linux"), os.path.join(d, "ob")
+            src = os.path.join(ob, "external/linux")
+            os.makedirs(os.path.join(real, "tools"))
+            os.makedirs(src)
+            os.symlink(os.path.join(real, "tools"), os.path.join(src, "tools"))
+            with open(os.path.join(src, "BUILD.bazel"), "w"):
+                pass
+            pm = run.with_symlinked_src(src, paths.PrefixMap.parse([ob + "/="]))
+            self.assertEqual(pm.pairs, ((ob + "/", ""), (real + "/", "external/linux/")))
+            plain = run.with_symlinked_src(real, paths.PrefixMap(()))  # no symlinks: unchanged
+            self.assertEqual(plain.pairs, ())
 
 
 class RelativizeTest(unittest.TestCase):

@@ -54,6 +54,25 @@ class Options:
     prefix_map: paths.PrefixMap = paths.PrefixMap(())
 
 
+def with_symlinked_src(src: str, prefix_map: paths.PrefixMap) -> paths.PrefixMap:
+    """prefix_map plus the trees behind src's top-level symlinks (LINUX_SRC: @linux links
+    each entry of the user's tree), mapped to src's own mapped form: tools/ builds (objtool)
+    resolve srctree with realpath, and would put the user's path in their debug info."""
+    mapped = src.rstrip("/") + "/"
+    for old, new in prefix_map.pairs:
+        if mapped.startswith(old):
+            mapped = new + mapped[len(old):]
+            break
+    reals = set()
+    for name in os.listdir(src):
+        full = os.path.join(src, name)
+        if os.path.islink(full):
+            real = os.path.dirname(os.path.realpath(full)).rstrip("/") + "/"
+            if real != src.rstrip("/") + "/" and real != "/":
+                reals.add(real)
+    return paths.PrefixMap(prefix_map.pairs + tuple((r, mapped) for r in sorted(reals)))
+
+
 def env(opts: Options) -> dict[str, str]:
     e = {"PATH": opts.path, "LC_ALL": "C", "TZ": "UTC", "HOME": opts.objtree}
     e.update(opts.build_env)
