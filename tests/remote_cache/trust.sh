@@ -244,7 +244,7 @@ PY
     rerun=no; grep -qF " $out " "$work/ac-$how.misses" && rerun=yes
     sums "$ob_dev" "$work/ac-$how.sums"
     if diff -q "$work/ref.sums" "$work/ac-$how.sums" > /dev/null; then
-      pass "$what: build succeeded with the reference's outputs; $((n - h)) of $n actions ran here (the damaged one: $rerun); Bazel: $(grep -m1 '^WARNING: .*[Rr]emote [Cc]ache' "$work/ac-$how.log" | cut -c1-160) ($secs s)"
+      pass "$what: build succeeded with the reference's outputs; $((n - h)) of $n actions ran here (the damaged one: $rerun); Bazel: $(grep -m1 -A1 '^WARNING: .*[Rr]emote [Cc]ache' "$work/ac-$how.log" | tr '\n' ' ' | cut -c1-160) ($secs s)"
     else
       fail "$what: outputs differ from the CI build's: $(diff "$work/ref.sums" "$work/ac-$how.sums" | grep '^>' | tr '\n' ' ')"
     fi
