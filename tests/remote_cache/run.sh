@@ -160,6 +160,10 @@ run_server() {
   t=$(now)
   rc_start "$server" "$sdir" || { fail "$server: server did not start"; return; }
   step "$server started at $RC_URL" "$(since "$t")"
+  local line
+  while read -r line; do  # nginx: writes need the credentials (a note for BuildGrid)
+    case "$line" in PASS:*) pass "${line#PASS: }" ;; FAIL:*) fail "${line#FAIL: }" ;; *) echo "$line" ;; esac
+  done < <(rc_check_auth)
   ob_a="$work/a-$server.ob"; ob_b="$work/b-$server.ob"
   obs+=("$ob_a" "$ob_b")
   for spec in "${specs[@]}"; do
