@@ -288,22 +288,6 @@ LTO_FRAGMENT = {
 LTO_CHOICE = frozenset({"CONFIG_LTO_NONE", "CONFIG_LTO_CLANG_THIN", "CONFIG_LTO_CLANG_FULL"})
 
 
-def unmet_fragment(fragment_name: str, fragment_text: str, config: Mapping[str, str],
-                   ignore: Iterable[str] = ()) -> list[str]:
-    """Assignments of a fragment the final .config does not have, as messages."""
-    ignore = set(ignore)
-    problems = []
-    for lineno, line in enumerate(fragment_text.splitlines(), 1):
-        want = parse_config(line)
-        for sym, value in want.items():
-            if sym in ignore:
-                continue
-            got = config.get(sym, "n")
-            if got != value:
-                problems.append(f"{fragment_name}:{lineno}: {sym}={value} requested, .config has {sym}={got}")
-    return problems
-
-
 def _unquote(s: str) -> str:
     return s[1:-1] if len(s) >= 2 and s[0] == s[-1] == '"' else s
 

@@ -321,14 +321,6 @@ class ConfigTest(absltest.TestCase):
         self.assertEqual(lib.kallsyms_args(c), ["--base-relative", "--lto-clang"])
         self.assertIsNone(lib.kallsyms_args({}))
 
-    def test_unmet_fragment(self):
-        c = lib.parse_config(self.CONFIG)
-        frag = "CONFIG_KALLSYMS=y\n# CONFIG_FOO is not set\nCONFIG_LTO_CLANG_FULL=y\nCONFIG_LOG_BUF_SHIFT=14\n"
-        self.assertEqual(lib.unmet_fragment("f.config", frag, c), [
-            "f.config:3: CONFIG_LTO_CLANG_FULL=y requested, .config has CONFIG_LTO_CLANG_FULL=n",
-            "f.config:4: CONFIG_LOG_BUF_SHIFT=14 requested, .config has CONFIG_LOG_BUF_SHIFT=17"])
-        self.assertLen(lib.unmet_fragment("f.config", frag, c, ignore=lib.LTO_CHOICE), 1)
-
 
 class MakeHelperTest(absltest.TestCase):
     def test_vars(self):

@@ -19,6 +19,7 @@ import tempfile
 import time
 from typing import Callable, Mapping, Sequence
 
+from tools.kbuild_import import fragments as fragments_lib
 from tools.kbuild_import import lib, paths
 from tools.plan_check import lib as plan_check
 
@@ -134,6 +135,13 @@ def configure(opts: Options, *, config_text: str | None, defconfig_target: str |
               fragments: Sequence[tuple[str, str]], lto: str | None) -> str:
     """Writes OBJTREE/.config: a full config or a *config target, then the fragments and
     the LTO choice appended and `olddefconfig`. Returns the final .config text."""
+    # Every fragment line must be one Kconfig reads, before any make step runs.
+    if config_text is not None:
+        fragments_lib.parse_fragment("--config", config_text)
+    wanted = fragments_lib.effective(fragments)
+    if lto:  # --lto is applied last and wins over the fragments' LTO choice
+        wanted = {sym: w for sym, w in wanted.items() if sym not in lib.LTO_CHOICE}
+        wanted.update(fragments_lib.effective([(f"--lto={lto}", lib.LTO_FRAGMENT[lto])]))
     os.makedirs(opts.objtree, exist_ok=True)
     write_helper(opts)
     dotconfig = os.path.join(opts.objtree, ".config")
@@ -153,16 +161,23 @@ def configure(opts: Options, *, config_text: str | None, defconfig_target: str |
     with open(dotconfig) as f:
         final = f.read()
     config = lib.parse_config(final)
-    problems = []
-    for name, text in fragments:  # --lto is applied last and wins over the fragments
-        problems += lib.unmet_fragment(name, text, config, ignore=lib.LTO_CHOICE if lto else ())
+    absent = [sym for sym in wanted if sym not in config]
+    problems = fragments_lib.unmet(wanted, config, kconfig_declared(opts.src) if absent else None)
     if lto:
-        problems += lib.unmet_fragment(f"--lto={lto}", lib.LTO_FRAGMENT[lto], config)
         if lib.lto_mode(config) != lto:
             problems.append(f"--lto={lto}: the .config has LTO mode {lib.lto_mode(config)}")
     if problems:
         raise lib.KbuildImportError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
     return final
+
+
+def kconfig_declared(src: str) -> set[str]:
+    """The CONFIG_ symbols the tree's Kconfig* files declare (read only to explain an error)."""
+    texts = []
+    for dirpath, dirnames, filenames in os.walk(src, followlinks=True):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        texts += [read_text(os.path.join(dirpath, f)) for f in filenames if f.startswith("Kconfig")]
+    return fragments_lib.kconfig_symbols(texts)
 
 
 def prepare(opts: Options) -> dict[str, str]:
@@ -456,6 +471,9 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     ext1 = ext2 = probe_dir = None
     config_text = timer.run("config", configure, opts, config_text=config_text,
                             defconfig_target=defconfig_target, fragments=fragments, lto=lto)
+    refused = lib.unsupported_module_config(lib.parse_config(config_text))
+    if refused:  # before the dry runs it would make fail
+        raise lib.KbuildImportError(refused[0])
     make_vars = timer.run("prepare", prepare, opts)
     prepared = walk(opts.objtree)
 
