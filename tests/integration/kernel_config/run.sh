@@ -15,6 +15,8 @@
 #                  hermetic LLVM) as kernel_config(defconfig = ...): the import's .config
 #                  and plan.json equal from_target's (same_plan.py: host programs by
 #                  name, their digests name the repository)
+#   spaced_fragment, unknown_symbol  a fragment with `CONFIG_PRINTK = y` / a symbol no
+#                  Kconfig file declares: the import fails with one line naming file:line
 #   bad_args       kernel_config(lto = ["thin_dist"]): the WORKSPACE fails with one line
 # Prints `PASS name` / `FAIL name: why` and `kernel_config: N passed, N failed`; exits 1 if
 # a case failed (2 if the test could not be set up). KERNEL_CONFIG_KEEP=1 keeps the
@@ -69,7 +71,7 @@ fail_case() {
 
 workspace_copy() {  # DIR: this workspace, its rules_kernel_lto path made absolute
   mkdir -p "$1" || die "cannot create $1"
-  cp "$here/WORKSPACE" "$here/BUILD.bazel" "$here/.bazelrc" "$1/" || die "cannot copy the workspace"
+  cp "$here/WORKSPACE" "$here/BUILD.bazel" "$here/.bazelrc" "$here"/*.config "$1/" || die "cannot copy the workspace"
   sed -i "s|path = \"../../..\"|path = \"$root\"|" "$1/WORKSPACE"
   grep -qF "path = \"$root\"" "$1/WORKSPACE" || die "cannot point local_repository at $root"
 }
@@ -141,6 +143,22 @@ case_defconfig() {
   fi
 }
 case_defconfig
+
+# spaced_fragment / unknown_symbol: one error naming the fragment's line, nothing else.
+for c in "spaced_fragment spaced.config:2: 'CONFIG_PRINTK = y' is not an assignment Kconfig reads; write CONFIG_PRINTK=y (no spaces)" \
+         "unknown_symbol unknown.config:2: CONFIG_DOES_NOT_EXIST=y: no such symbol in this kernel's Kconfig files"; do
+  name=${c%% *} want=${c#* }
+  log="$tmp/$name.log"
+  if bz cquery "@$name//:vmlinux" "${x86[@]}" --@rules_kernel_lto//:lto=none > "$log" 2>&1; then
+    fail_case "$name" "the import succeeded" "$log"
+  elif ! grep -qF "$want" "$log"; then
+    fail_case "$name" "no error naming the line ($want)" "$log"
+  elif grep -q "Traceback" "$log"; then
+    fail_case "$name" "a Python traceback" "$log"
+  else
+    pass "$name"
+  fi
+done
 
 # bad_args: an LTO mode where a Kconfig LTO choice belongs.
 bad="$tmp/bad"
