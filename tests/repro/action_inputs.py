@@ -5,11 +5,11 @@
 
 `sums` hashes each distinct input path of the aquery text (files and tree artifacts,
 relative to the execution root), sorted by path. A runfiles manifest (`X.runfiles/MANIFEST`,
-`X.runfiles_manifest`) maps each runfile to its absolute path in the execution root, so
-Bazel's own bytes differ per output base; Bazel does not send it to a cache or remote
-executor (the action key holds the runfiles themselves, which are hashed here too), so it is
-hashed with the execution root replaced by `<execroot>`: a different set of runfiles
-still differs. `compare` exits 1 at the first path whose
+`X.runfiles_manifest`) maps each runfile to its absolute path (in the execution root, the
+output base's external/ or the checkout), so Bazel's own bytes differ per machine; Bazel
+does not send it to a cache or remote executor (the action key holds the runfiles
+themselves, which are hashed here too), so it is hashed with those roots replaced by
+`<execroot>`, `<output_base>`, `<checkout>`: a different set of runfiles still differs. `compare` exits 1 at the first path whose
 digest differs (or that only one side reads), naming it and, when the file contains one,
 the absolute path (--root: each build's output base, execution root, checkout) that made it
 differ. Run with the host's python3 (stdlib only).
@@ -36,12 +36,31 @@ def is_runfiles_manifest(path):
     return path.endswith(".runfiles/MANIFEST") or path.endswith(".runfiles_manifest")
 
 
-def manifest_digest(path, execroot):
-    """sha256 of a runfiles manifest with the execution root (absolute) made symbolic."""
+def build_roots(execroot):
+    """The absolute directories a runfiles manifest names, longest first, with symbols:
+    the execution root, the output base (external repositories) and the checkout (source
+    files; the execution root links each of its top-level entries there)."""
+    roots = {execroot: "<execroot>", os.path.realpath(execroot): "<execroot>"}
+    output_base = os.path.dirname(os.path.dirname(execroot.rstrip("/")))
+    roots[output_base] = "<output_base>"
+    roots[os.path.realpath(output_base)] = "<output_base>"
+    for name in sorted(os.listdir(execroot)) if os.path.isdir(execroot) else []:
+        link = os.path.join(execroot, name)
+        if os.path.islink(link) and name not in ("external", "bazel-out"):
+            target = os.readlink(link)
+            if os.path.isabs(target) and os.path.basename(target) == name:
+                roots[os.path.dirname(target)] = "<checkout>"
+                roots[os.path.realpath(os.path.dirname(target))] = "<checkout>"
+                break
+    return sorted(roots.items(), key=lambda kv: len(kv[0]), reverse=True)
+
+
+def manifest_digest(path, roots):
+    """sha256 of a runfiles manifest with the build's absolute roots made symbolic."""
     with open(path, "rb") as f:
         data = f.read()
-    data = data.replace(os.path.realpath(execroot).encode(), b"<execroot>")
-    data = data.replace(execroot.encode(), b"<execroot>")
+    for root, symbol in roots:
+        data = data.replace(root.encode() + b"/", symbol.encode() + b"/")
     return "manifest:" + hashlib.sha256(data).hexdigest()
 
 
@@ -95,10 +114,11 @@ def absolute_path_in(path, roots):
 def main(argv):
     if len(argv) >= 3 and argv[1] == "sums":
         root = argv[2]
+        roots = build_roots(root)
         for p in input_paths(sys.stdin.read()):
             full = os.path.join(root, p)
             if is_runfiles_manifest(p) and os.path.isfile(full):
-                print(f"{manifest_digest(full, root)}  {p}")
+                print(f"{manifest_digest(full, roots)}  {p}")
             else:
                 print(f"{digest(full)}  {p}")
         return 0
