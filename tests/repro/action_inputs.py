@@ -23,11 +23,24 @@ import sys
 _INPUTS = re.compile(r"^  Inputs: \[(.*)\]$")
 
 
+_MNEMONIC = re.compile(r"^  Mnemonic: (\S+)$")
+
+# Bazel's internal bookkeeping actions: never executed, so they read nothing (a Middleman
+# stands for a filegroup's files; its real consumers list what they read themselves).
+_NOT_RUN = frozenset({"Middleman"})
+
+
 def input_paths(aquery_text):
     paths = set()
+    mnemonic = None
     for line in aquery_text.splitlines():
+        if line.startswith("action "):
+            mnemonic = None
+        m = _MNEMONIC.match(line)
+        if m:
+            mnemonic = m.group(1)
         m = _INPUTS.match(line)
-        if m and m.group(1):
+        if m and m.group(1) and mnemonic not in _NOT_RUN:
             paths.update(p.strip() for p in m.group(1).split(", "))
     return sorted(paths)
 
