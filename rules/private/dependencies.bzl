@@ -57,6 +57,22 @@ def rules_kernel_lto_dependencies(
                 fragments = ["@rules_kernel_lto//configs:{}.config".format(arch)],
                 lto = ["none", "thin", "full"],
             )
+    # kCFI variants of them (tests/cfi, issue 11): + configs/<arch>_cfi.config (CFI_CLANG,
+    # LKDTM, debugfs) in every LTO choice, and the same config without CFI
+    # (+ configs/no_cfi.config), `none` only: the initcall reference of the CFI boots.
+    for arch in ["arm64", "x86_64"]:
+        for suffix, extra, lto in [
+            ("_cfi", [], ["none", "thin", "full"]),
+            ("_cfi_off", ["no_cfi"], ["none"]),
+        ]:
+            if not native.existing_rule("linux_" + arch + suffix):
+                kernel_config(
+                    name = "linux_" + arch + suffix,
+                    arch = arch,
+                    defconfig_target = "tinyconfig",
+                    fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in [arch, arch + "_cfi"] + extra],
+                    lto = lto,
+                )
     _maybe(
         kernel_llvm_repository,
         "kernel_llvm",
