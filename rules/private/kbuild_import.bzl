@@ -4,7 +4,7 @@ Runs tools/kbuild_import (Kconfig, `make prepare`, a Kbuild dry run, header scan
 hermetic toolchain and the pinned Python, in the repository's own obj/ (O=), and writes:
 
     obj/...            the object tree after prepare: generated headers, host programs
-    plan.json          the plan (see tools/kbuild_import/lib.py)
+    plan.json          the plan (see tools/kbuild_import/plan.py)
     plan_sources.json  what the plan was derived from (tools/plan_check/lib.py): the sha256 of
                        the tree's Makefiles, Kconfig files, ... (kbuild_inputs.bzl), of what
                        the import's own builds read, of the config inputs and the toolchain

@@ -21,7 +21,7 @@ counted once:
             says bitcode (not for single-object LTO modules: Kbuild replaces X.o by
             the native `ld -r` output);
   modules   (schema 2, CONFIG_MODULES) the plan's modules section is consistent
-            (lib.check_modules: modules.order vs list, unique basenames, every part a
+            (check_modules: modules.order vs list, unique basenames, every part a
             plan object with "module" set and no archive); each M.mod.o compile, each
             module link (LD [M], the LTO single-object `ld -r`, with the tmp/mv pair
             folded), each .ko link and the modpost arguments equal the log's; with
@@ -49,7 +49,10 @@ import sys
 from absl import app, flags
 
 from tools.common import lib as common
-from tools.kbuild_import import lib
+from tools.kbuild_import.in_tree import in_tree_form, split_compile_argv
+from tools.kbuild_import.modules import check_modules
+from tools.kbuild_import.placeholders import Roots, normalize_flags, placeholder_path, split_placeholder
+from tools.kbuild_import.plan import SCHEMA
 
 _PLAN = flags.DEFINE_string("plan", None, "The plan (JSON).", required=True)
 _LOG = flags.DEFINE_string("build_log", None, "Kbuild's V=1 output of an in-tree build.", required=True)
@@ -60,7 +63,7 @@ _MODULES_ONLY = flags.DEFINE_bool("modules_only", False, "The log only builds mo
 _LOG_SRCTREE = flags.DEFINE_string("log_srctree", None,
                                    "For a log of an O= build (cwd --kbuild_tree): the absolute source tree it used.")
 
-# The parts of a plan (tools/kbuild_import/lib.py, schema 2) this check reads, by type.
+# The parts of a plan (tools/kbuild_import/plan.py, schema 2) this check reads, by type.
 _PLAN_FIELDS = {"schema": int, "objects": list, "link": dict, "archives": dict}
 _OBJECT_FIELDS = {"out": str, "src": str, "flags": list, "lto": str, "hdrs": list, "gen_inputs": list,
                   "build_inputs": list, "incbin": list}
@@ -91,8 +94,8 @@ def plan_problem(plan):
     problem = _shape("", plan, _PLAN_FIELDS)
     if problem:
         return problem
-    if plan["schema"] != lib.SCHEMA:
-        return f"schema {plan['schema']}, this check reads schema {lib.SCHEMA}"
+    if plan["schema"] != SCHEMA:
+        return f"schema {plan['schema']}, this check reads schema {SCHEMA}"
     for i, o in enumerate(plan["objects"]):
         problem = _shape(f"objects[{i}]", o, _OBJECT_FIELDS)
         if problem:
@@ -240,19 +243,19 @@ def main(argv):
     if _LOG_SRCTREE.value:
         if not _TREE.value:
             raise app.UsageError("--log_srctree needs --kbuild_tree (the O= directory)")
-        roots = lib.Roots(os.path.normpath(_LOG_SRCTREE.value), os.path.normpath(os.path.abspath(_TREE.value)))
+        roots = Roots(os.path.normpath(_LOG_SRCTREE.value), os.path.normpath(os.path.abspath(_TREE.value)))
 
     def log_form(flags_log, src_log, out):
         """The log's flags and source, in the form in_tree_form compares."""
         if roots is None:
-            return lib.in_tree_form(flags_log), posixpath.normpath(src_log)
-        flags_log = lib.normalize_flags(flags_log, roots, out)
-        return lib.in_tree_form(flags_log, out), lib.split_placeholder(lib.placeholder_path(src_log, roots))[1]
+            return in_tree_form(flags_log), posixpath.normpath(src_log)
+        flags_log = normalize_flags(flags_log, roots, out)
+        return in_tree_form(flags_log, out), split_placeholder(placeholder_path(src_log, roots))[1]
 
     def log_path(p):
         if roots is None:
             return posixpath.normpath(p)
-        return lib.split_placeholder(lib.placeholder_path(p, roots))[1]
+        return split_placeholder(placeholder_path(p, roots))[1]
 
     # objects and flags
     kernel = {o: a for o, a in compiles.items() if o.endswith(".o") and "-D__KERNEL__" in a}
@@ -264,8 +267,8 @@ def main(argv):
         if out not in kernel:
             checks.check("modules", out, False, "not compiled in Kbuild's log")
             continue
-        want, src_log = log_form(*lib.split_compile_argv(kernel.pop(out), "-c"), out)
-        got = lib.in_tree_form(m["mod_o"]["flags"], out)
+        want, src_log = log_form(*split_compile_argv(kernel.pop(out), "-c"), out)
+        got = in_tree_form(m["mod_o"]["flags"], out)
         checks.check("modules", out, got == want and src_log == m["mod_o"]["src"],
                      first_diff(got, want) if got != want else f"source {m['mod_o']['src']} vs {src_log}")
     if _MODULES_ONLY.value:
@@ -283,8 +286,8 @@ def main(argv):
                      "only in the plan" if out in objs else "only in Kbuild's log")
     for out in sorted(set(kernel) & set(objs)):
         o = objs[out]
-        want, src_log = log_form(*lib.split_compile_argv(kernel[out], "-c"), out)
-        got = lib.in_tree_form(o["flags"], out)
+        want, src_log = log_form(*split_compile_argv(kernel[out], "-c"), out)
+        got = in_tree_form(o["flags"], out)
         ok = got == want and src_log == o["src"]
         checks.check("flags", out, ok, "" if ok else (first_diff(got, want) if got != want
                                                       else f"source {o['src']} vs {src_log}"))
@@ -295,13 +298,13 @@ def main(argv):
         if argv_log is None:
             checks.check("flags", lds["out"], False, "not in Kbuild's log")
         else:
-            want, src_log = log_form(*lib.split_compile_argv(argv_log, "-E"), lds["out"])
-            got = lib.in_tree_form(lds["flags"], lds["out"])
+            want, src_log = log_form(*split_compile_argv(argv_log, "-E"), lds["out"])
+            got = in_tree_form(lds["flags"], lds["out"])
             checks.check("flags", lds["out"], got == want and src_log == lds["src"],
                          first_diff(got, want) if got != want else "")
 
     if modules:
-        problems = lib.check_modules(modules, {o["out"]: o for o in plan["objects"]}, plan["link"]["order"])
+        problems = check_modules(modules, {o["out"]: o for o in plan["objects"]}, plan["link"]["order"])
         for p in problems:
             checks.check("modules", "consistency", False, p)
         if not problems:

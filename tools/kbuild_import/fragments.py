@@ -15,7 +15,7 @@ A fragment line is one of:
 import re
 from typing import Iterable, Mapping, Sequence
 
-from tools.kbuild_import.lib import KbuildImportError
+from tools.kbuild_import.common import KbuildImportError
 
 _ASSIGN = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
 _NOT_SET = re.compile(r"^# (CONFIG_[A-Za-z0-9_]+) is not set$")

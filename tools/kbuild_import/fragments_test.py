@@ -5,7 +5,7 @@ import os
 from absl.testing import absltest
 
 from tools.kbuild_import import fragments
-from tools.kbuild_import.lib import KbuildImportError
+from tools.kbuild_import.common import KbuildImportError
 
 _GOOD = """\
 # Serial console and printk.

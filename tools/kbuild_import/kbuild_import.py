@@ -29,7 +29,9 @@ import sys
 
 from absl import app, flags
 
-from tools.kbuild_import import lib, paths, run
+from tools.kbuild_import import paths, run
+from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.plan import dump_plan
 from tools.plan_check import lib as plan_check
 
 _SRC = flags.DEFINE_string("src", None, "Kernel source tree (read only).", required=True)
@@ -131,8 +133,8 @@ def main(argv):
                 fragments=[plan_check.sha256_file(p) for p in config_inputs],
                 tools=run.tool_identity(opts), repo=_REPO.value, source=_SOURCE_KIND.value)
             run.write_atomically(_SOURCES.value, plan_check.dump(record))
-        run.write_atomically(_PLAN.value, lib.dump_plan(plan))
-    except (lib.KbuildImportError, OSError) as e:
+        run.write_atomically(_PLAN.value, dump_plan(plan))
+    except (KbuildImportError, OSError) as e:
         sys.exit(f"kbuild_import: {e}")
     if _TIMINGS.value:
         run.write_atomically(_TIMINGS.value, json.dumps(timer.times, sort_keys=True, indent=1) + "\n")

@@ -4,7 +4,7 @@ Every tool is an explicit path; make runs with a fixed, minimal environment (PAT
 from --path, LC_ALL=C, TZ=UTC and fixed KBUILD_BUILD_* values), in the object
 tree, as `make -C OBJTREE -f SRC/Makefile -f HELPER O=OBJTREE ARCH=... LLVM=1
 CC=... LD=...`, the documented way to build outside the source tree (Kbuild then
-never writes to SRC). HELPER is lib.helper_makefile()'s text, written in OBJTREE.
+never writes to SRC). HELPER is helper_makefile()'s text, written in OBJTREE.
 """
 
 import concurrent.futures
@@ -20,7 +20,22 @@ import time
 from typing import Callable, Mapping, Sequence
 
 from tools.kbuild_import import fragments as fragments_lib
-from tools.kbuild_import import lib, paths
+from tools.kbuild_import import paths
+from tools.kbuild_import.analysis import MODULE_LDS, analyze, modules_order
+from tools.kbuild_import.common import (
+    DRY_RUN_GOALS, DRY_RUN_GOALS_MODULES, HELPER_GEN, HELPER_MODFINAL, HELPER_VARS,
+    KbuildImportError, RESOURCE_DIR, SRCTREE, TOOL_VARS,
+)
+from tools.kbuild_import.config import LTO_CHOICE, LTO_FRAGMENT, lto_mode, parse_config
+from tools.kbuild_import.deps import classify_deps, find_incbins, parse_make_deps
+from tools.kbuild_import.dryrun import Compile, parse_dry_run
+from tools.kbuild_import.makefile import helper_makefile, ko_helper_makefile, parse_vars
+from tools.kbuild_import.modules import (
+    EXTMOD_DIR, EXTMOD_FILES, EXTMOD_MARK, EXTMOD_ORDER, EXTMOD_STAND_INS, MOD_C_HEADER,
+    MOD_C_PROBE, MOD_C_PROBE_OUT, extmod_plan, parse_modfinal, unsupported_module_config,
+)
+from tools.kbuild_import.placeholders import Roots, placeholder_path, split_placeholder
+from tools.kbuild_import.plan import build_plan, dump_plan, file_kind, gen_targets, listed_file
 from tools.plan_check import lib as plan_check
 
 HELPER_NAME = ".kbuild_import.mk"
@@ -35,7 +50,7 @@ class Options:
       src: absolute kernel source tree (read only).
       objtree: absolute object tree (created by the import).
       arch: ARCH.
-      tools: {"clang": path, "ld": ..., ...} (lib.TOOL_VARS keys), absolute paths.
+      tools: {"clang": path, "ld": ..., ...} (TOOL_VARS keys), absolute paths.
       make: path of GNU make.
       path: PATH for make's recipes (sh, sed, awk, flex, bison, perl, bc, ...).
       jobs: parallel jobs for make and for the dependency scan.
@@ -84,7 +99,7 @@ def make_argv(opts: Options, goals: Sequence[str], *, dry_run: bool = False, job
     argv = [opts.make, "-C", opts.objtree, "-f", os.path.join(opts.src, "Makefile"),
             "-f", os.path.join(opts.objtree, HELPER_NAME), f"O={opts.objtree}",
             f"ARCH={opts.arch}", "LLVM=1"]
-    for flag, var in lib.TOOL_VARS:
+    for flag, var in TOOL_VARS:
         value = opts.tools.get(flag)
         if value:
             argv.append(f"{var}={value}")
@@ -102,9 +117,9 @@ def make_argv(opts: Options, goals: Sequence[str], *, dry_run: bool = False, job
     return argv
 
 
-def write_helper(opts: Options, gen_targets=(), ko_helper: str | None = None) -> None:
+def write_helper(opts: Options, targets=(), ko_helper: str | None = None) -> None:
     with open(os.path.join(opts.objtree, HELPER_NAME), "w") as f:
-        f.write(lib.helper_makefile(gen_targets, ko_helper))
+        f.write(helper_makefile(targets, ko_helper))
 
 
 def run_make(opts: Options, goals: Sequence[str], *, dry_run: bool = False, what: str = "") -> str:
@@ -114,21 +129,21 @@ def run_make(opts: Options, goals: Sequence[str], *, dry_run: bool = False, what
                           errors="surrogateescape", check=False)
     if proc.returncode != 0:
         err = [l for l in proc.stderr.splitlines() if l.strip()][-3:]
-        raise lib.KbuildImportError(f"make {what or ' '.join(goals)} failed (exit {proc.returncode}): "
+        raise KbuildImportError(f"make {what or ' '.join(goals)} failed (exit {proc.returncode}): "
                                     + " | ".join(err))
     return proc.stdout
 
 
 def check_dirs(src: str, objtree: str) -> None:
     if not os.path.isfile(os.path.join(src, "Makefile")) or not os.path.isdir(os.path.join(src, "scripts")):
-        raise lib.KbuildImportError(f"{src}: not a kernel source tree")
+        raise KbuildImportError(f"{src}: not a kernel source tree")
     rs, ro = os.path.realpath(src), os.path.realpath(objtree)
     if ro == rs or ro.startswith(rs + "/"):
-        raise lib.KbuildImportError(f"{objtree}: the object tree must be outside the source tree")
+        raise KbuildImportError(f"{objtree}: the object tree must be outside the source tree")
     if os.path.exists(os.path.join(src, ".config")) or os.path.isdir(os.path.join(src, "include/config")):
-        raise lib.KbuildImportError(f"{src}: the source tree is configured (run make mrproper on a copy)")
+        raise KbuildImportError(f"{src}: the source tree is configured (run make mrproper on a copy)")
     if os.path.exists(objtree) and os.listdir(objtree):
-        raise lib.KbuildImportError(f"{objtree}: the object tree must be absent or empty")
+        raise KbuildImportError(f"{objtree}: the object tree must be absent or empty")
 
 
 def configure(opts: Options, *, config_text: str | None, defconfig_target: str | None,
@@ -140,8 +155,8 @@ def configure(opts: Options, *, config_text: str | None, defconfig_target: str |
         fragments_lib.parse_fragment("--config", config_text)
     wanted = fragments_lib.effective(fragments)
     if lto:  # --lto is applied last and wins over the fragments' LTO choice
-        wanted = {sym: w for sym, w in wanted.items() if sym not in lib.LTO_CHOICE}
-        wanted.update(fragments_lib.effective([(f"--lto={lto}", lib.LTO_FRAGMENT[lto])]))
+        wanted = {sym: w for sym, w in wanted.items() if sym not in LTO_CHOICE}
+        wanted.update(fragments_lib.effective([(f"--lto={lto}", LTO_FRAGMENT[lto])]))
     os.makedirs(opts.objtree, exist_ok=True)
     write_helper(opts)
     dotconfig = os.path.join(opts.objtree, ".config")
@@ -152,7 +167,7 @@ def configure(opts: Options, *, config_text: str | None, defconfig_target: str |
         run_make(opts, [defconfig_target])
     extra = list(fragments)
     if lto:
-        extra.append((f"--lto={lto}", lib.LTO_FRAGMENT[lto]))
+        extra.append((f"--lto={lto}", LTO_FRAGMENT[lto]))
     if extra or config_text is not None:
         with open(dotconfig, "a") as f:
             for _, text in extra:
@@ -160,14 +175,14 @@ def configure(opts: Options, *, config_text: str | None, defconfig_target: str |
         run_make(opts, ["olddefconfig"])
     with open(dotconfig) as f:
         final = f.read()
-    config = lib.parse_config(final)
+    config = parse_config(final)
     absent = [sym for sym in wanted if sym not in config]
     problems = fragments_lib.unmet(wanted, config, kconfig_declared(opts.src) if absent else None)
     if lto:
-        if lib.lto_mode(config) != lto:
-            problems.append(f"--lto={lto}: the .config has LTO mode {lib.lto_mode(config)}")
+        if lto_mode(config) != lto:
+            problems.append(f"--lto={lto}: the .config has LTO mode {lto_mode(config)}")
     if problems:
-        raise lib.KbuildImportError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+        raise KbuildImportError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
     return final
 
 
@@ -182,8 +197,8 @@ def kconfig_declared(src: str) -> set[str]:
 
 def prepare(opts: Options) -> dict[str, str]:
     """`make prepare` (and the helper's variable dump). Returns the make variables."""
-    out = run_make(opts, ["prepare", lib.HELPER_VARS])
-    return lib.parse_vars(out)
+    out = run_make(opts, ["prepare", HELPER_VARS])
+    return parse_vars(out)
 
 
 def _with_stand_ins(opts: Options, files: Mapping[str, str], fn: Callable[[], str]) -> str:
@@ -193,7 +208,7 @@ def _with_stand_ins(opts: Options, files: Mapping[str, str], fn: Callable[[], st
         for p, text in files.items():
             full = os.path.join(opts.objtree, p)
             if os.path.exists(full):
-                raise lib.KbuildImportError(f"{p}: already in the object tree")
+                raise KbuildImportError(f"{p}: already in the object tree")
             os.makedirs(os.path.dirname(full), exist_ok=True)
             with open(full, "w") as f:
                 f.write(text)
@@ -207,8 +222,8 @@ def _with_stand_ins(opts: Options, files: Mapping[str, str], fn: Callable[[], st
 def dry_run(opts: Options, placeholders: Sequence[str], *, modules: bool = False) -> str:
     """`make -n vmlinux_o kbuild-import-link`, with empty stand-ins for the archives
     Makefile.vmlinux_o insists exist (removed again). Returns make's stdout. With
-    modules: KBUILD_MODULES=1 and modules_prepare too (lib.DRY_RUN_GOALS_MODULES)."""
-    goals = ["KBUILD_MODULES=1", *lib.DRY_RUN_GOALS_MODULES] if modules else list(lib.DRY_RUN_GOALS)
+    modules: KBUILD_MODULES=1 and modules_prepare too (DRY_RUN_GOALS_MODULES)."""
+    goals = ["KBUILD_MODULES=1", *DRY_RUN_GOALS_MODULES] if modules else list(DRY_RUN_GOALS)
     return _with_stand_ins(opts, {p: "" for p in placeholders},
                            lambda: run_make(opts, goals, dry_run=True, what="-n vmlinux_o"))
 
@@ -216,7 +231,7 @@ def dry_run(opts: Options, placeholders: Sequence[str], *, modules: bool = False
 def _modfinal_make(opts: Options, files: Mapping[str, str], goals: Sequence[str], what: str) -> str:
     ko_helper = os.path.join(opts.objtree, KO_HELPER_NAME)
     with open(ko_helper, "w") as f:
-        f.write(lib.ko_helper_makefile())
+        f.write(ko_helper_makefile())
     write_helper(opts, ko_helper=ko_helper)
     try:
         return _with_stand_ins(opts, files, lambda: run_make(opts, goals, dry_run=True, what=what))
@@ -226,25 +241,25 @@ def _modfinal_make(opts: Options, files: Mapping[str, str], goals: Sequence[str]
 
 
 def extmod_dry_runs(opts: Options) -> tuple[str, str, str]:
-    """The out-of-tree probe (lib.EXTMOD_FILES in OBJTREE/lib.EXTMOD_DIR, removed after):
+    """The out-of-tree probe (EXTMOD_FILES in OBJTREE/lib.EXTMOD_DIR, removed after):
     pass 1 `make -n M=DIR DIR` (its compiles, .mod and LD [M]), pass 2 as for in-tree
     modules with M=DIR (stand-ins: DIR's modules.order, M.o and M.mod.c; Module.symvers
     and scripts/module.lds as a kernel build has them). Returns (pass 1, pass 2, DIR)."""
-    probe = os.path.join(opts.objtree, lib.EXTMOD_DIR)
+    probe = os.path.join(opts.objtree, EXTMOD_DIR)
     if os.path.exists(probe):
-        raise lib.KbuildImportError(f"{lib.EXTMOD_DIR}: already in the object tree")
+        raise KbuildImportError(f"{EXTMOD_DIR}: already in the object tree")
     os.makedirs(probe)
     try:
-        for name, text in lib.EXTMOD_FILES.items():
+        for name, text in EXTMOD_FILES.items():
             with open(os.path.join(probe, name), "w") as f:
                 f.write(text)
         text1 = run_make(opts, [f"M={probe}", probe], dry_run=True, what="-n M=<probe module>")
-        files = {"Module.symvers": "", lib.MODULE_LDS: ""}
-        for name in lib.EXTMOD_STAND_INS:
-            files[os.path.join(lib.EXTMOD_DIR, name)] = ""
-        files[os.path.join(lib.EXTMOD_DIR, "modules.order")] = "".join(
-            ko.replace(lib.EXTMOD_MARK, probe) + "\n" for ko in lib.EXTMOD_ORDER)
-        text2 = _modfinal_make(opts, files, [f"M={probe}", lib.HELPER_MODFINAL],
+        files = {"Module.symvers": "", MODULE_LDS: ""}
+        for name in EXTMOD_STAND_INS:
+            files[os.path.join(EXTMOD_DIR, name)] = ""
+        files[os.path.join(EXTMOD_DIR, "modules.order")] = "".join(
+            ko.replace(EXTMOD_MARK, probe) + "\n" for ko in EXTMOD_ORDER)
+        text2 = _modfinal_make(opts, files, [f"M={probe}", HELPER_MODFINAL],
                                "-n M=<probe module> Makefile.modpost/Makefile.modfinal")
         return text1, text2, probe
     finally:
@@ -261,17 +276,17 @@ def modfinal_dry_run(opts: Options, order: Sequence[str]) -> str:
     for ko in order:
         files[ko[:-len(".ko")] + ".o"] = ""
         files[ko[:-len(".ko")] + ".mod.c"] = ""
-    files[lib.MODULE_LDS] = ""
-    return _modfinal_make(opts, files, [lib.HELPER_MODFINAL], "-n Makefile.modpost/Makefile.modfinal")
+    files[MODULE_LDS] = ""
+    return _modfinal_make(opts, files, [HELPER_MODFINAL], "-n Makefile.modpost/Makefile.modfinal")
 
 
-def generate(opts: Options, gen_targets: Sequence[tuple[str, Sequence[str]]]) -> None:
+def generate(opts: Options, targets: Sequence[tuple[str, Sequence[str]]]) -> None:
     """Runs the build-time generators (a real make of just those targets)."""
-    if not gen_targets:
+    if not targets:
         return
-    write_helper(opts, gen_targets)
+    write_helper(opts, targets)
     try:
-        run_make(opts, [lib.HELPER_GEN])
+        run_make(opts, [HELPER_GEN])
     finally:
         write_helper(opts)
 
@@ -290,16 +305,16 @@ def walk(objtree: str) -> dict[str, bool]:
 
 
 def listing(objtree: str, files: Mapping[str, bool]) -> dict[str, dict[str, str]]:
-    """The plan's generated-file entries for `files` (those lib.listed_file keeps)."""
+    """The plan's generated-file entries for `files` (those listed_file keeps)."""
     out = {}
     for rel, exe in sorted(files.items()):
-        if not lib.listed_file(rel):
+        if not listed_file(rel):
             continue
         h = hashlib.sha256()
         with open(os.path.join(objtree, rel), "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-        out[rel] = {"sha256": h.hexdigest(), "kind": lib.file_kind(rel, exe)}
+        out[rel] = {"sha256": h.hexdigest(), "kind": file_kind(rel, exe)}
     return out
 
 
@@ -310,7 +325,7 @@ def _trees(opts: Options) -> list[str]:
 def relativize_tree(opts: Options, rels: Sequence[str]) -> None:
     """Rewrites listed generated text files to Kbuild's in-tree path form (paths.relativize)."""
     for rel in rels:
-        if not lib.listed_file(rel) or not rel.endswith(paths.TEXT_SUFFIXES):
+        if not listed_file(rel) or not rel.endswith(paths.TEXT_SUFFIXES):
             continue
         full = os.path.join(opts.objtree, rel)
         with open(full, "rb") as f:
@@ -326,31 +341,31 @@ def check_path_free(opts: Options, rels: Sequence[str], plan_text: str) -> None:
     this machine: the trees or a --prefix_map directory."""
     files = {"plan.json": plan_text.encode()}
     for rel in rels:
-        if lib.listed_file(rel):
+        if listed_file(rel):
             with open(os.path.join(opts.objtree, rel), "rb") as f:
                 files[rel] = f.read()
     hit = paths.find_absolute(files, paths.forbidden(_trees(opts), opts.prefix_map))
     if hit:
-        raise lib.KbuildImportError(paths.error_line(hit))
+        raise KbuildImportError(paths.error_line(hit))
 
 
 def resource_dir(clang: str) -> str:
     proc = subprocess.run([clang, "-print-resource-dir"], capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not proc.stdout.strip():
-        raise lib.KbuildImportError(f"{clang} -print-resource-dir failed: {proc.stderr.strip()}")
+        raise KbuildImportError(f"{clang} -print-resource-dir failed: {proc.stderr.strip()}")
     return os.path.normpath(proc.stdout.strip())
 
 
-def _clang_m(opts: Options, c: lib.Compile) -> list[str]:
+def _clang_m(opts: Options, c: Compile) -> list[str]:
     argv = [opts.tools["clang"], *c.flags, "-M", "-MT", c.out, c.src]
     proc = subprocess.run(argv, cwd=opts.objtree, env=env(opts), capture_output=True, text=True,
                           errors="surrogateescape", check=False)
     if proc.returncode != 0:
         err = [l for l in proc.stderr.splitlines() if "error" in l][:1] or proc.stderr.splitlines()[-1:]
-        raise lib.KbuildImportError(f"{c.out}: clang -M failed: {' '.join(err)}")
-    deps = lib.parse_make_deps(proc.stdout)
+        raise KbuildImportError(f"{c.out}: clang -M failed: {' '.join(err)}")
+    deps = parse_make_deps(proc.stdout)
     if list(deps) != [c.out]:
-        raise lib.KbuildImportError(f"{c.out}: clang -M printed targets {list(deps)}")
+        raise KbuildImportError(f"{c.out}: clang -M printed targets {list(deps)}")
     return deps[c.out]
 
 
@@ -358,10 +373,10 @@ def _src_key(opts: Options, src: str) -> str:
     return os.path.normpath(src if os.path.isabs(src) else os.path.join(opts.objtree, src))
 
 
-def _scan_deps(opts: Options, compiles: Sequence[lib.Compile]) -> dict[str, list[str]]:
+def _scan_deps(opts: Options, compiles: Sequence[Compile]) -> dict[str, list[str]]:
     """clang-scan-deps over all compiles, in as few runs as there are objects sharing
     one source (arch/arm64/kernel/pi/lib-fdt.o is lib/fdt.c again)."""
-    batches: list[dict[str, lib.Compile]] = []
+    batches: list[dict[str, Compile]] = []
     for c in compiles:
         k = _src_key(opts, c.src)
         batch = next((b for b in batches if k not in b), None)
@@ -375,7 +390,7 @@ def _scan_deps(opts: Options, compiles: Sequence[lib.Compile]) -> dict[str, list
     return out
 
 
-def _scan_deps_batch(opts: Options, by_src: Mapping[str, lib.Compile]) -> dict[str, list[str]]:
+def _scan_deps_batch(opts: Options, by_src: Mapping[str, Compile]) -> dict[str, list[str]]:
     """One clang-scan-deps run. The experimental-full format names each translation
     unit by its input file (the make format names .S units after a temporary file and
     prints them in completion order), so sources must be unique within a run."""
@@ -399,26 +414,26 @@ def _scan_deps_batch(opts: Options, by_src: Mapping[str, lib.Compile]) -> dict[s
         os.unlink(f.name)
     err = [l for l in proc.stderr.splitlines() if "error" in l.lower()]
     if proc.returncode != 0 or err:
-        raise lib.KbuildImportError(f"clang-scan-deps failed: {' | '.join(err[:2]) or proc.stderr.strip()[-200:]}")
+        raise KbuildImportError(f"clang-scan-deps failed: {' | '.join(err[:2]) or proc.stderr.strip()[-200:]}")
     try:
         result = json.loads(proc.stdout)
     except ValueError as e:
-        raise lib.KbuildImportError(f"clang-scan-deps: unreadable output: {e}") from None
+        raise KbuildImportError(f"clang-scan-deps: unreadable output: {e}") from None
     out: dict[str, list[str]] = {}
     for tu in result.get("translation-units", []):
         for cmd in tu.get("commands", []):
             c = by_src.get(key(cmd.get("input-file", "")))
             if c is None:
-                raise lib.KbuildImportError(f"clang-scan-deps: unknown input {cmd.get('input-file')}")
+                raise KbuildImportError(f"clang-scan-deps: unknown input {cmd.get('input-file')}")
             deps = out.setdefault(c.out, [])
             deps.extend(d for d in cmd.get("file-deps", []) if d not in deps)
     missing = [c.out for c in compiles if c.out not in out]
     if missing:
-        raise lib.KbuildImportError(f"{missing[0]}: clang-scan-deps printed no dependencies for it")
+        raise KbuildImportError(f"{missing[0]}: clang-scan-deps printed no dependencies for it")
     return out
 
 
-def scan_deps(opts: Options, compiles: Sequence[lib.Compile], *, preprocess_only: Sequence[lib.Compile] = ()
+def scan_deps(opts: Options, compiles: Sequence[Compile], *, preprocess_only: Sequence[Compile] = ()
               ) -> dict[str, list[str]]:
     """Header dependencies per compile (paths as the preprocessor prints them, cwd =
     objtree). Objects go through clang-scan-deps if given, else `clang -M` in a pool;
@@ -471,43 +486,43 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     ext1 = ext2 = probe_dir = None
     config_text = timer.run("config", configure, opts, config_text=config_text,
                             defconfig_target=defconfig_target, fragments=fragments, lto=lto)
-    refused = lib.unsupported_module_config(lib.parse_config(config_text))
+    refused = unsupported_module_config(parse_config(config_text))
     if refused:  # before the dry runs it would make fail
-        raise lib.KbuildImportError(refused[0])
+        raise KbuildImportError(refused[0])
     make_vars = timer.run("prepare", prepare, opts)
     prepared = walk(opts.objtree)
 
     libs = make_vars["KBUILD_VMLINUX_LIBS"].split()
-    modules = lib.parse_config(config_text).get("CONFIG_MODULES") == "y"
+    modules = parse_config(config_text).get("CONFIG_MODULES") == "y"
     text = timer.run("dry_run", dry_run, opts, ["vmlinux.a", *libs], modules=modules)
-    analysis = timer.run("parse", lambda: lib.analyze(lib.parse_dry_run(text), opts.tools, make_vars["KBUILD_LDS"]))
+    analysis = timer.run("parse", lambda: analyze(parse_dry_run(text), opts.tools, make_vars["KBUILD_LDS"]))
     modfinal = None
     if modules:
-        order = lib.modules_order(analysis.orders)
+        order = modules_order(analysis.orders)
         text2 = timer.run("modfinal", modfinal_dry_run, opts, order)
-        modfinal = lib.parse_modfinal(text2, opts.tools["clang"])
+        modfinal = parse_modfinal(text2, opts.tools["clang"])
         ext1, ext2, probe_dir = timer.run("extmod", extmod_dry_runs, opts)
 
-    timer.run("generate", generate, opts, lib.gen_targets(analysis, prepared))
+    timer.run("generate", generate, opts, gen_targets(analysis, prepared))
     built = {k: v for k, v in walk(opts.objtree).items() if k not in prepared}
     relativize_tree(opts, [*prepared, *built])
 
-    roots = lib.Roots(opts.src, opts.objtree, ((resource_dir(opts.tools["clang"]), lib.RESOURCE_DIR),))
+    roots = Roots(opts.src, opts.objtree, ((resource_dir(opts.tools["clang"]), RESOURCE_DIR),))
     compiles = list(analysis.compiles.values())
     extra = [analysis.lds] if analysis.lds else []
     probe = []
     if modfinal is not None:
         # Every *.mod.c has the same includes: scan one stand-in with a module's .mod.c flags.
         if not modfinal.mod_o:
-            raise lib.KbuildImportError("CONFIG_MODULES=y but no module: Makefile.modfinal compiles no .mod.c")
+            raise KbuildImportError("CONFIG_MODULES=y but no module: Makefile.modfinal compiles no .mod.c")
         first = modfinal.mod_o[sorted(modfinal.mod_o)[0]]
-        probe = [lib.Compile(lib.MOD_C_PROBE_OUT, lib.MOD_C_PROBE, "c", first.flags, ())]
+        probe = [Compile(MOD_C_PROBE_OUT, MOD_C_PROBE, "c", first.flags, ())]
         if analysis.module_lds is not None:
             extra.append(analysis.module_lds)
-    probe_path = os.path.join(opts.objtree, lib.MOD_C_PROBE)
+    probe_path = os.path.join(opts.objtree, MOD_C_PROBE)
     if probe:
         with open(probe_path, "w") as f:
-            f.write(lib.MOD_C_HEADER)
+            f.write(MOD_C_HEADER)
     try:
         raw = timer.run("deps", scan_deps, opts, compiles + probe, preprocess_only=extra)
     finally:
@@ -517,30 +532,30 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     def classify():
         deps, incbins = {}, {}
         for c in probe:  # removed already; a stand-in has no .incbin
-            deps[c.out] = lib.classify_deps(c.out, raw[c.out], roots, prepared, built,
-                                            skip=[lib.placeholder_path(c.src, roots)])
+            deps[c.out] = classify_deps(c.out, raw[c.out], roots, prepared, built,
+                                            skip=[placeholder_path(c.src, roots)])
         for c in compiles + extra:
             src = c.src if os.path.isabs(c.src) else os.path.join(opts.objtree, c.src)
-            inc = lib.find_incbins(c.out, read_text(src))
-            incbins[c.out] = [lib.split_placeholder(lib.placeholder_path(p, roots))[1] for p in inc]
-            deps[c.out] = lib.classify_deps(c.out, raw[c.out] + inc, roots, prepared, built,
-                                            skip=[lib.placeholder_path(c.src, roots)])
+            inc = find_incbins(c.out, read_text(src))
+            incbins[c.out] = [split_placeholder(placeholder_path(p, roots))[1] for p in inc]
+            deps[c.out] = classify_deps(c.out, raw[c.out] + inc, roots, prepared, built,
+                                            skip=[placeholder_path(c.src, roots)])
         return deps, incbins
 
     deps, incbins = timer.run("classify", classify)
     # The file vmlinux.a's command greps (Linux 6.1: $(srctree)/scripts/head-object-list.txt).
-    head_list = lib.placeholder_path(analysis.head_list, roots)
-    if not head_list.startswith(lib.SRCTREE + "/"):
-        raise lib.KbuildImportError(f"vmlinux.a: head object list {analysis.head_list} is not in the source tree")
-    head_list_text = read_text(os.path.join(opts.src, lib.split_placeholder(head_list)[1]))
-    extmod = lib.extmod_plan(ext1, ext2, probe_dir, tools=opts.tools, roots=roots) if ext1 is not None else None
-    plan = timer.run("plan", lambda: lib.build_plan(
+    head_list = placeholder_path(analysis.head_list, roots)
+    if not head_list.startswith(SRCTREE + "/"):
+        raise KbuildImportError(f"vmlinux.a: head object list {analysis.head_list} is not in the source tree")
+    head_list_text = read_text(os.path.join(opts.src, split_placeholder(head_list)[1]))
+    extmod = extmod_plan(ext1, ext2, probe_dir, tools=opts.tools, roots=roots) if ext1 is not None else None
+    plan = timer.run("plan", lambda: build_plan(
         arch=opts.arch, config_text=config_text, make_vars=make_vars, analysis=analysis,
         head_list_text=head_list_text, deps=deps, incbins=incbins,
         generated_prepare=listing(opts.objtree, prepared),
         generated_build=listing(opts.objtree, built), roots=roots, tools=opts.tools, modfinal=modfinal,
         extmod=extmod))
-    timer.run("path_check", check_path_free, opts, [*prepared, *built], lib.dump_plan(plan))
+    timer.run("path_check", check_path_free, opts, [*prepared, *built], dump_plan(plan))
     return plan
 
 
@@ -595,4 +610,4 @@ def hash_tree(opts: Options, include: Sequence[str], exclude: Sequence[str]) -> 
     try:
         return plan_check.hash_files(opts.src, plan_check.tree_files(opts.src, include, exclude))
     except plan_check.PlanCheckError as e:
-        raise lib.KbuildImportError(str(e)) from None
+        raise KbuildImportError(str(e)) from None

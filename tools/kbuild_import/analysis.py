@@ -1,0 +1,175 @@
+"""Analysis of a dry run: compiles, archives, derived objects, generators, modules' .mod files."""
+
+import dataclasses
+import re
+from typing import Mapping, Sequence
+
+from tools.kbuild_import.common import KbuildImportError, LINK_OBJECTS
+from tools.kbuild_import.dryrun import (
+    Archive, Compile, Step, norm_rel, parse_archive, parse_compile, parse_vmlinux_a, shell_split,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Derived:
+    """An object made from another by `$(OBJCOPY) FLAGS IN OUT` (arm64 KASLR's
+    arch/arm64/kernel/pi/*.pi.o, whose symbols get a __pi_ prefix)."""
+
+    out: str
+    src: str
+    flags: tuple[str, ...]
+
+
+def parse_objcopy(step: Step, objcopy: str) -> Derived:
+    cmds = shell_split(step.cmd)
+    argv = cmds[0]
+    if len(cmds) != 1 or argv[0] != objcopy or len(argv) < 3:
+        raise KbuildImportError(f"OBJCOPY {step.target}: expected `objcopy FLAGS IN OUT`, got {step.cmd[:120]!r}")
+    src, out = argv[-2], argv[-1]
+    if norm_rel(out) != norm_rel(step.target) or src.startswith("-"):
+        raise KbuildImportError(f"OBJCOPY {step.target}: expected `objcopy FLAGS IN OUT`, got {step.cmd[:120]!r}")
+    return Derived(norm_rel(out), norm_rel(src), tuple(argv[1:-2]))
+
+
+@dataclasses.dataclass
+class Analysis:
+    """What the dry run says, before any dependency is known."""
+
+    compiles: dict[str, Compile]  # out -> compile (objects, including link objects)
+    lds: Compile | None
+    archives: dict[str, Archive]  # every llvm-ar step, vmlinux.a unflattened
+    head_list: str | None  # the head-object-list path vmlinux.a's command names
+    build_steps: list[Step]  # generators between prepare and the link
+    vmlinux_o_steps: list[Step]
+    link_steps: list[Step]
+    derived: dict[str, Derived] = dataclasses.field(default_factory=dict)  # out -> objcopy of an object
+    module_objs: set[str] = dataclasses.field(default_factory=set)  # outs compiled as `CC [M]`
+    mods: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # M.mod -> parts (cmd_mod)
+    mod_links: dict[str, Step] = dataclasses.field(default_factory=dict)  # M.o -> its `LD [M]` step
+    orders: dict[str, list[tuple[str, str]]] = dataclasses.field(default_factory=dict)  # modules.order files
+    module_lds: Compile | None = None  # scripts/module.lds (modules_prepare)
+
+
+_MOD_RE = re.compile(r"""^printf '%s\\n'\s+(?P<objs>[^|]*?)\s*\|\s*awk '!x\[\$0\]\+\+ \{ print\("(?P<dir>[^"]*)"\$0\) \}'\s*>\s*(?P<out>\S+)$""")
+_ORDER_RE = re.compile(r"^\{\s*(?P<items>.*?)\s*:;\s*\}\s*>\s*(?P<out>\S+)$")
+
+
+def parse_mod(step: Step) -> tuple[str, list[str]]:
+    """cmd_mod (Makefile.build): `printf '%s\\n' A.o B.o | awk '!x[$0]++ { print("DIR/"$0) }' > M.mod`
+    -> (M.mod, [DIR/A.o, DIR/B.o]): a module's parts, objtree-relative, deduplicated."""
+    m = _MOD_RE.match(step.cmd)
+    if not m or norm_rel(m.group("out")) != norm_rel(step.target):
+        raise KbuildImportError(f"{step.target}: unrecognized .mod command {step.cmd[:160]!r}")
+    parts = []
+    for o in m.group("objs").split():
+        p = norm_rel(m.group("dir") + o)
+        if p not in parts:
+            parts.append(p)
+    if not parts:
+        raise KbuildImportError(f"{step.target}: a module without objects")
+    return norm_rel(step.target), parts
+
+
+def parse_modules_order(step: Step) -> tuple[str, list[tuple[str, str]]]:
+    """cmd_modules_order: `{ cat D/modules.order; echo D/m.ko; :; } > modules.order` ->
+    (target, [("cat", path) | ("echo", ko), ...]) in order."""
+    m = _ORDER_RE.match(step.cmd)
+    if not m or norm_rel(m.group("out")) != norm_rel(step.target):
+        raise KbuildImportError(f"{step.target}: unrecognized modules.order command {step.cmd[:160]!r}")
+    items = []
+    for item in m.group("items").split(";"):
+        words = item.split()
+        if not words:
+            continue
+        if len(words) != 2 or words[0] not in ("cat", "echo"):
+            raise KbuildImportError(f"{step.target}: unrecognized modules.order item {item.strip()!r}")
+        items.append((words[0], norm_rel(words[1])))
+    return norm_rel(step.target), items
+
+
+def modules_order(orders: Mapping[str, Sequence[tuple[str, str]]], top: str = "modules.order") -> list[str]:
+    """The top modules.order's lines, by replaying the per-directory commands."""
+    if top not in orders:
+        raise KbuildImportError(f"{top}: the dry run does not write it")
+    out = []
+    for kind, path in orders[top]:
+        if kind == "cat":
+            out.extend(modules_order(orders, path))
+        elif not path.endswith(".ko"):
+            raise KbuildImportError(f"{top}: {path} is not a .ko")
+        else:
+            out.append(path)
+    return out
+
+
+# Tags of build-phase steps that are not generators of object inputs.
+_NOT_GENERATORS = frozenset({"CC", "AS", "AR", "LDS", "CALL", "MOD", "MODORDER"})
+MODULE_LDS = "scripts/module.lds"
+
+
+def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | None) -> Analysis:
+    """Sorts dry-run steps into compiles, the linker script, archives and generators."""
+    cc, ar = tools["clang"], tools["ar"]
+    compiles: dict[str, Compile] = {}
+    archives: dict[str, Archive] = {}
+    lds = None
+    head_list = None
+    build_steps, vo_steps, link_steps = [], [], []
+    derived: dict[str, Derived] = {}
+    module_objs, mods, mod_links, orders, module_lds = set(), {}, {}, {}, None
+    for s in steps:
+        if s.phase == "vmlinux_o":
+            vo_steps.append(s)
+            continue
+        if s.phase == "modules":  # modules_prepare
+            if s.tag == "LDS" and norm_rel(s.target) == MODULE_LDS:
+                module_lds = parse_compile(s, cc, mode="-E")
+            elif s.tag != "FILECHK":
+                raise KbuildImportError(f"{s.tag} {s.target}: modules_prepare step not understood")
+            continue
+        if s.tag in ("CC", "AS", "CC [M]", "AS [M]") and s.target.endswith(".o"):
+            if s.phase == "link" and s.target not in LINK_OBJECTS:
+                raise KbuildImportError(f"{s.tag} {s.target}: unexpected object in the link phase")
+            c = parse_compile(s, cc)
+            old = compiles.get(c.out)
+            if old is not None and old != c:
+                raise KbuildImportError(f"{c.out}: compiled twice with different commands")
+            compiles[c.out] = c
+            if s.tag.endswith(" [M]"):
+                module_objs.add(c.out)
+        elif s.tag == "LD [M]" and s.target.endswith(".o"):
+            mod_links[norm_rel(s.target)] = s
+        elif s.tag == "MOD":
+            out, parts = parse_mod(s)
+            mods[out] = parts
+        elif s.tag == "MODORDER":
+            out, items = parse_modules_order(s)
+            orders[out] = items
+        elif s.tag == "AR":
+            if s.target == "vmlinux.a":
+                a, head_list = parse_vmlinux_a(s, ar)
+            else:
+                a = parse_archive(s, ar)
+            archives[a.out] = a
+        elif s.tag == "LDS" and s.target == lds_path:
+            lds = parse_compile(s, cc, mode="-E")
+        elif s.tag.startswith("HOST"):
+            continue  # host programs: built by make when a generator needs them
+        elif s.tag == "OBJCOPY" and s.target.endswith(".o"):
+            d = parse_objcopy(s, tools["objcopy"])
+            derived[d.out] = d
+        elif s.target.endswith(".o"):
+            # An object made some other way (e.g. `ld -r` of several): not understood
+            # yet; treating it as a generator would build it for real.
+            raise KbuildImportError(f"{s.tag} {s.target}: objects made by {s.tag} are not supported")
+        elif s.phase == "link":
+            link_steps.append(s)
+        elif s.tag not in _NOT_GENERATORS:
+            build_steps.append(s)
+    if "vmlinux.a" not in archives:
+        raise KbuildImportError("the dry run built no vmlinux.a")
+    for d in derived.values():
+        if d.src not in compiles:
+            raise KbuildImportError(f"{d.out}: made from {d.src}, which the dry run does not compile")
+    return Analysis(compiles, lds, archives, head_list, build_steps, vo_steps, link_steps, derived,
+                    module_objs, mods, mod_links, orders, module_lds)

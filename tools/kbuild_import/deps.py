@@ -1,0 +1,88 @@
+"""Dependencies: make-style depfiles, their classification, `.incbin`s."""
+
+import dataclasses
+import re
+from typing import Iterable
+
+from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.placeholders import Roots, placeholder_path, split_placeholder
+
+
+def parse_make_deps(text: str) -> dict[str, list[str]]:
+    """Make-style dependency output (`clang -M`, clang-scan-deps -format make) ->
+    {target: [prerequisites in order]}. Escaped spaces (`\\ `) are kept as spaces."""
+    out: dict[str, list[str]] = {}
+    text = text.replace("\\\n", " ")
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        target, sep, rest = line.partition(": ")
+        if not sep:
+            if line.rstrip().endswith(":"):
+                target, rest = line.rstrip()[:-1], ""
+            else:
+                raise KbuildImportError(f"dependency output: cannot parse {line[:120]!r}")
+        words = re.findall(r"(?:\\ |\S)+", rest)
+        out.setdefault(target.strip(), []).extend(w.replace("\\ ", " ") for w in words)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Deps:
+    hdrs: tuple[str, ...]
+    gen_inputs: tuple[str, ...]
+    build_inputs: tuple[str, ...]
+    toolchain_hdrs: tuple[str, ...]
+
+
+def classify_deps(
+    where: str,
+    paths: Iterable[str],
+    roots: Roots,
+    prepare_files: Iterable[str] | set,
+    build_files: Iterable[str] | set,
+    skip: Iterable[str] = (),
+) -> Deps:
+    """Dependency paths (as the preprocessor printed them, cwd = objtree) -> Deps.
+
+    srctree files -> hdrs; objtree files -> gen_inputs if prepare made them, build_inputs
+    if a build step did (anything else is an error); resource-dir files ->
+    toolchain_hdrs. skip: placeholder paths to leave out (the source itself).
+    """
+    prepare_files = set(prepare_files)
+    build_files = set(build_files)
+    skip = set(skip)
+    hdrs, gen, build, tc = set(), set(), set(), set()
+    for p in paths:
+        ph = placeholder_path(p, roots)
+        if ph in skip:
+            continue
+        root, rel = split_placeholder(ph)
+        if root == "srctree":
+            hdrs.add(rel)
+        elif root == "objtree":
+            if rel in prepare_files:
+                gen.add(rel)
+            elif rel in build_files:
+                build.add(rel)
+            else:
+                raise KbuildImportError(f"{where}: reads {rel}, which neither prepare nor a build step made")
+        else:
+            tc.add(ph)
+    return Deps(tuple(sorted(hdrs)), tuple(sorted(gen)), tuple(sorted(build)), tuple(sorted(tc)))
+
+
+_INCBIN_RE = re.compile(r"\.incbin\s+(\\?\")?([^\"\\\s]*)")
+
+
+def find_incbins(where: str, text: str) -> list[str]:
+    """Operands of `.incbin` in a .S or .c source (C comments skipped), as written."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    out = []
+    for m in _INCBIN_RE.finditer(text):
+        if not m.group(1):
+            raise KbuildImportError(f"{where}: .incbin {m.group(2)}: only a quoted file name is supported")
+        if m.group(2) not in out:
+            out.append(m.group(2))
+    return out

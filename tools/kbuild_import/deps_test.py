@@ -1,0 +1,42 @@
+"""Tests for tools/kbuild_import: depfiles, their classification and `.incbin`s (testdata: see test_util.py)"""
+
+from absl.testing import absltest
+
+from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.deps import Deps, classify_deps, find_incbins, parse_make_deps
+from tools.kbuild_import.test_util import ROOTS, SRC, read_testdata
+
+
+class DepsTest(absltest.TestCase):
+    def test_parse_make_deps(self):
+        deps = parse_make_deps(read_testdata("initramfs_data.d"))
+        self.assertEqual(deps, {"usr/initramfs_data.o": [
+            f"{SRC}/usr/initramfs_data.S", f"{SRC}/include/linux/compiler-version.h",
+            f"{SRC}/include/linux/kconfig.h", "include/generated/autoconf.h"]})
+        self.assertEqual(parse_make_deps("a.o: x\\ y.h \\\n  z.h\nb.o:\n"), {"a.o": ["x y.h", "z.h"], "b.o": []})
+
+    def test_classify(self):
+        deps = parse_make_deps(read_testdata("initramfs_data.d"))["usr/initramfs_data.o"]
+        d = classify_deps("usr/initramfs_data.o", deps + ["usr/initramfs_inc_data"], ROOTS,
+                              prepare_files={"include/generated/autoconf.h"},
+                              build_files={"usr/initramfs_inc_data"},
+                              skip=["$(srctree)/usr/initramfs_data.S"])
+        self.assertEqual(d, Deps(("include/linux/compiler-version.h", "include/linux/kconfig.h"),
+                                     ("include/generated/autoconf.h",), ("usr/initramfs_inc_data",), ()))
+
+    def test_unknown_objtree_file(self):
+        with self.assertRaisesRegex(KbuildImportError, "neither prepare nor a build step"):
+            classify_deps("x.o", ["include/generated/nope.h"], ROOTS, set(), set())
+
+    def test_incbin(self):
+        # The comment above the directive also says ".incbin was introduced".
+        self.assertEqual(find_incbins("usr/initramfs_data.o", read_testdata("initramfs_data.S")),
+                         ["usr/initramfs_inc_data"])
+        configs_c = 'asm (\n"\t.incbin \\"kernel/config_data.gz\\"\t\\n"\n);\n'  # kernel/configs.c
+        self.assertEqual(find_incbins("kernel/configs.o", configs_c), ["kernel/config_data.gz"])
+        with self.assertRaisesRegex(KbuildImportError, "quoted"):
+            find_incbins("arch/riscv/kernel/vdso/vdso.o", ".incbin __VDSO_PATH\n")
+
+
+if __name__ == "__main__":
+    absltest.main()

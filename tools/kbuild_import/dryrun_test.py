@@ -1,0 +1,174 @@
+"""Tests for tools/kbuild_import: `make -n` parsing: steps, compiles, archives, shell words (testdata: see test_util.py)"""
+
+from absl.testing import absltest
+
+from tools.kbuild_import.analysis import analyze, parse_objcopy
+from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.dryrun import (
+    Step, flatten, head_first, lto_kind, parse_archive, parse_compile, parse_dry_run,
+    parse_vmlinux_a, shell_split,
+)
+from tools.kbuild_import.test_util import BIN, LDS, SRC, TOOLS, dry_run_steps, find_step
+
+
+class ParseDryRunTest(absltest.TestCase):
+    def test_labels_targets_and_phases(self):
+        steps = dry_run_steps()
+        got = {(s.tag, s.target, s.phase) for s in steps}
+        for want in [
+            ("CC", "init/calibrate.o", "build"),
+            ("AS", "arch/arm64/kernel/entry.o", "build"),
+            ("AR", "vmlinux.a", "build"),
+            ("LDS", LDS, "build"),
+            ("FILECHK", "init/utsversion-tmp.h", "build"),
+            ("GEN", ".tmp_initcalls.lds", "vmlinux_o"),
+            ("LD", "vmlinux.o", "vmlinux_o"),
+            ("FILECHK", "include/generated/utsversion.h", "link"),
+            ("CC", "init/version-timestamp.o", "link"),
+        ]:
+            self.assertIn(want, got)
+        self.assertEqual([s.index for s in steps], list(range(len(steps))))
+
+    def test_rule_follow_up_lines_are_not_steps(self):
+        # `set -e; ... check-local-export init/calibrate.o` has no label.
+        self.assertEqual(len([s for s in dry_run_steps() if "calibrate" in s.target]), 1)
+
+    def test_command_without_traps_and_bookkeeping(self):
+        cmd = find_step(dry_run_steps(), "init/calibrate.o").cmd
+        self.assertTrue(cmd.startswith(f"{BIN}/clang -Wp,-MMD,init/.calibrate.o.d "))
+        self.assertTrue(cmd.endswith(f"-c -o init/calibrate.o {SRC}/init/calibrate.c"))
+        for junk in ("trap", "fixdep", "printf"):
+            self.assertNotIn(junk, cmd)
+
+    def test_obj_dir_of_a_step(self):
+        steps = dry_run_steps()
+        # Printed after the lib/ sub-make's children: still lib's rule.
+        self.assertEqual(find_step(steps, "lib/crc32table.h").obj, "lib")
+        # Not under any sub-make's directory: the latest (init/Makefile's rule).
+        self.assertEqual(find_step(steps, "include/generated/utsversion.h").obj, "init")
+
+    def test_continuation_lines_and_unlabelled_lines(self):
+        text = ("/usr/bin/make -f /s/scripts/Makefile.build obj=foo \\\nneed-builtin=1 \\\n\n"
+                ":\nset -e;    true\n"
+                "set -e;  echo '  GEN     foo/x.h';    trap 'rm -f foo/x.h; trap - HUP; kill -s HUP $$' HUP;"
+                "  gen > foo/x.h; printf '%s\\n' 'cmd_foo/x.h := gen > foo/x.h' > foo/.x.h.cmd\n")
+        self.assertEqual(parse_dry_run(text), [Step(0, "build", "GEN", "foo/x.h", "foo", "gen > foo/x.h")])
+
+
+class CompileTest(absltest.TestCase):
+    def test_c_object(self):
+        c = parse_compile(find_step(dry_run_steps(), "init/calibrate.o"), TOOLS["clang"])
+        self.assertEqual((c.out, c.src, c.lang, c.post), ("init/calibrate.o", f"{SRC}/init/calibrate.c", "c", ()))
+        self.assertFalse([f for f in c.flags if f.startswith("-Wp,") or f in ("-c", "-o", c.out, c.src)])
+        # Shell quoting is gone: these are argv words.
+        self.assertIn('-DKBUILD_MODFILE="init/calibrate"', c.flags)
+        self.assertIn('-DARM64_ASM_ARCH="armv8.5-a"', c.flags)
+        self.assertEqual(lto_kind(c.lang, c.flags), "bitcode")
+
+    def test_asm_object(self):
+        c = parse_compile(find_step(dry_run_steps(), "arch/arm64/kernel/entry.o"), TOOLS["clang"])
+        self.assertEqual(c.lang, "asm")
+        self.assertIn("-D__ASSEMBLY__", c.flags)
+        self.assertEqual(lto_kind(c.lang, c.flags), "native")
+
+    def test_lto_opt_out_object(self):
+        # arch/arm64/kernel/pi/Makefile: KBUILD_CFLAGS := $(filter-out $(CC_FLAGS_LTO), ...)
+        c = parse_compile(find_step(dry_run_steps(), "arch/arm64/kernel/pi/kaslr_early.o"), TOOLS["clang"])
+        self.assertEqual(c.lang, "c")
+        self.assertIn("-fno-lto", c.flags)
+        self.assertFalse([f for f in c.flags if f.startswith("-flto")])
+        self.assertEqual(lto_kind(c.lang, c.flags), "native")
+
+    def test_lto_kind_last_flag_wins(self):
+        self.assertEqual(lto_kind("c", ["-fno-lto", "-flto=thin"]), "bitcode")
+        self.assertEqual(lto_kind("c", ["-flto", "-fno-lto"]), "native")
+        self.assertEqual(lto_kind("c", ["-fno-lto", "-flto"]), "bitcode")
+        self.assertEqual(lto_kind("c", []), "native")
+        self.assertEqual(lto_kind("asm", ["-flto=thin"]), "native")
+
+    def test_linker_script_preprocessing(self):
+        c = parse_compile(find_step(dry_run_steps(), LDS), TOOLS["clang"], mode="-E")
+        self.assertEqual(c.src, f"{SRC}/arch/arm64/kernel/vmlinux.lds.S")
+        self.assertNotIn("-E", c.flags)
+        self.assertIn("-DLINKER_SCRIPT", c.flags)
+
+    def test_not_the_compiler(self):
+        s = Step(0, "build", "CC", "a.o", ".", "/usr/bin/gcc -c -o a.o a.c")
+        with self.assertRaisesRegex(KbuildImportError, "not the compiler"):
+            parse_compile(s, TOOLS["clang"])
+
+    def test_post_commands_are_kept(self):
+        s = Step(0, "build", "CC", "a.o", ".", f"{TOOLS['clang']} -O2 -c -o a.o a.c; ./tools/objtool/objtool --x a.o")
+        self.assertEqual(parse_compile(s, TOOLS["clang"]).post, ("./tools/objtool/objtool --x a.o",))
+
+    def test_objcopy_derived_object(self):
+        d = parse_objcopy(find_step(dry_run_steps(), "arch/arm64/kernel/pi/kaslr_early.pi.o"), TOOLS["objcopy"])
+        self.assertEqual(d.src, "arch/arm64/kernel/pi/kaslr_early.o")
+        self.assertEqual(d.flags, ("--prefix-symbols=__pi_", "--remove-section=.note.gnu.property",
+                                   "--prefix-alloc-sections=.init"))
+
+    def test_unknown_object_producer_is_an_error(self):
+        text = ("set -e;  echo '  LD      foo/bar.o';    trap 'rm -f foo/bar.o; trap - HUP; kill -s HUP $$' HUP;"
+                f"  {TOOLS['ld']} -r -o foo/bar.o foo/a.o foo/b.o\n")
+        with self.assertRaisesRegex(KbuildImportError, "LD foo/bar.o"):
+            analyze(parse_dry_run(text), TOOLS, LDS)
+
+
+class ArchiveTest(absltest.TestCase):
+    def test_printf_xargs(self):
+        a = parse_archive(find_step(dry_run_steps(), "init/built-in.a"), TOOLS["ar"])
+        self.assertEqual(a.flags, "cDPrST")
+        self.assertEqual(a.members, ("init/main.o", "init/version.o", "init/do_mounts.o", "init/do_mounts_initrd.o",
+                                     "init/initramfs.o", "init/calibrate.o", "init/init_task.o"))
+
+    def test_empty(self):
+        a = parse_archive(find_step(dry_run_steps(), "arch/arm64/kernel/probes/built-in.a"), TOOLS["ar"])
+        self.assertEqual((a.out, a.members), ("arch/arm64/kernel/probes/built-in.a", ()))
+
+    def test_lib_a_with_symbol_table(self):
+        a = parse_archive(find_step(dry_run_steps(), "arch/arm64/lib/lib.a"), TOOLS["ar"])
+        self.assertEqual(a.flags, "cDPrsT")
+        self.assertEqual(a.members[:2], ("arch/arm64/lib/clear_page.o", "arch/arm64/lib/clear_user.o"))
+        self.assertLen(a.members, 19)
+
+    def test_top_built_in_paths_are_normalized(self):
+        a = parse_archive(find_step(dry_run_steps(), "built-in.a"), TOOLS["ar"])  # printf "./%s " ...
+        self.assertEqual(a.members[:2], ("init/built-in.a", "usr/built-in.a"))
+
+    def test_vmlinux_a(self):
+        a, heads = parse_vmlinux_a(find_step(dry_run_steps(), "vmlinux.a"), TOOLS["ar"])
+        self.assertEqual((a.flags, a.members, heads), ("cDPrST", ("built-in.a",), f"{SRC}/scripts/head-object-list.txt"))
+
+    def test_vmlinux_a_unknown_form(self):
+        s = Step(0, "build", "AR", "vmlinux.a", ".", f"rm -f vmlinux.a; {TOOLS['ar']} cDPrST vmlinux.a ./built-in.a")
+        with self.assertRaisesRegex(KbuildImportError, "unrecognized"):
+            parse_vmlinux_a(s, TOOLS["ar"])
+
+    def test_flatten_thin_archives_in_order(self):
+        a = analyze(dry_run_steps("mini_dry_run.txt"), TOOLS, LDS)
+        self.assertEqual(flatten(a.archives, "vmlinux.a"), [
+            "init/calibrate.o", "usr/initramfs_data.o", "arch/arm64/kernel/entry.o",
+            "arch/arm64/kernel/pi/kaslr_early.pi.o"])
+
+    def test_head_objects_move_first_in_archive_order(self):
+        members = ["init/main.o", "arch/x86/kernel/head_64.o", "kernel/fork.o", "arch/x86/kernel/head64.o"]
+        heads_file = "# Head objects\n#\narch/x86/kernel/head64.o\narch/x86/kernel/head_64.o\n"
+        self.assertEqual(head_first(members, heads_file), (
+            ["arch/x86/kernel/head_64.o", "arch/x86/kernel/head64.o", "init/main.o", "kernel/fork.o"],
+            ["arch/x86/kernel/head_64.o", "arch/x86/kernel/head64.o"]))
+        # arm64 has no entry; grep -F is a substring match, so arch/arm/... must not hit arch/arm64/...
+        self.assertEqual(head_first(["arch/arm64/kernel/head.o"], "arch/arm/kernel/head.o\n")[1], [])
+        # An empty pattern line matches everything (grep -F -f).
+        self.assertEqual(head_first(["a.o", "b.o"], "x\n\ny\n")[1], ["a.o", "b.o"])
+class ShellTest(absltest.TestCase):
+    def test_shell_split(self):
+        self.assertEqual(shell_split("""a -DX='"y"' b;  c | d > e && f '#x'"""),
+                         [["a", '-DX="y"', "b"], ["c"], ["d", ">", "e"], ["f", "#x"]])
+
+    def test_unbalanced_quote(self):
+        with self.assertRaises(KbuildImportError):
+            shell_split("a 'b")
+
+
+if __name__ == "__main__":
+    absltest.main()
