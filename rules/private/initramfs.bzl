@@ -11,9 +11,9 @@ The archive (newc cpio, written by tools/initramfs byte for byte as the kernel's
 
 /etc/init.sh mounts proc, sysfs and devtmpfs (if the kernel has them), insmods each module
 in the order its `.modinfo` `depends=` requires (ties by name), printing
-`kernel_lto: insmod <name> ok` or `kernel_lto: insmod <name> FAILED <status>`, then
-`kernel_lto: init done`, then `poweroff -f`. kernel_boot_test(initramfs = ...) waits for
-that last line and fails on a FAILED one.
+`kernel_lto: insmod <name> ok` or `kernel_lto: insmod <name> FAILED <status>`, then runs
+`commands` (one shell line each), then prints `kernel_lto: init done`, then `poweroff -f`.
+kernel_boot_test(initramfs = ...) waits for that last line and fails on a FAILED one.
 """
 
 KernelInitramfsInfo = provider(
@@ -46,6 +46,7 @@ def _kernel_initramfs_impl(ctx):
     args.add(busybox, format = "--busybox=%s")
     args.add_all(kos, format_each = "--module=%s")
     args.add_all(ctx.attr.expect_loaded, format_each = "--expect_loaded=%s")
+    args.add_all(ctx.attr.commands, format_each = "--command=%s")
     args.add(archive, format = "--out=%s")
     args.add(order, format = "--write_order=%s")
     args.add(expect, format = "--write_expect_loaded=%s")
@@ -78,6 +79,11 @@ kernel_initramfs = rule(
         "expect_loaded": attr.string_list(
             doc = "Module names (.modinfo name=) whose `kernel_lto: insmod <name> ok` marker a " +
                   "kernel_boot_test requires; each must be packed. Empty: every packed module.",
+        ),
+        "commands": attr.string_list(
+            doc = "Shell lines /etc/init.sh runs after loading the modules, before `kernel_lto: init done`, " +
+                  "in order (e.g. mount debugfs and write an LKDTM crash type to provoke-crash/DIRECT). " +
+                  "One line each; a command killed by an oops does not stop the script.",
         ),
         "_busybox_arm64": attr.label(default = "@kernel_busybox_arm64//:bin/busybox", allow_single_file = True),
         "_busybox_x86_64": attr.label(default = "@kernel_busybox_x86_64//:bin/busybox", allow_single_file = True),

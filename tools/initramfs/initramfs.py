@@ -41,6 +41,8 @@ _EXPECT_LOADED = flags.DEFINE_multi_string(
 _WRITE_EXPECT_LOADED = flags.DEFINE_string(
     "write_expect_loaded", None, "Write the names of the modules a boot must load here.")
 _WRITE_ORDER = flags.DEFINE_string("write_order", None, "Also write the module load order here.")
+_COMMANDS = flags.DEFINE_multi_string(
+    "command", [], "A shell line /etc/init.sh runs after loading the modules (repeat; in order).")
 
 # Locations of generated files in the list (no such files exist on disk).
 _GEN = "<generated>/"
@@ -75,7 +77,7 @@ def _boot_initramfs():
     modules = lib.order_modules([lib.read_modinfo(p) for p in _MODULES.value])
     expected = lib.expected_modules(modules, _EXPECT_LOADED.value)
     generated = {
-        _GEN + "init.sh": lib.init_script(modules).encode(),
+        _GEN + "init.sh": lib.init_script(modules, _COMMANDS.value).encode(),
         _GEN + "inittab": lib.INITTAB.encode(),
     }
     text = lib.initramfs_list(_BUSYBOX.value, _GEN + "init.sh", _GEN + "inittab", modules)
@@ -98,10 +100,11 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
         if _LIST.value:
-            if (_ARCH.value or _BUSYBOX.value or _MODULES.value or _EXPECT_LOADED.value or _WRITE_LIST.value
+            if (_ARCH.value or _BUSYBOX.value or _MODULES.value or _EXPECT_LOADED.value or _COMMANDS.value
+                    or _WRITE_LIST.value
                     or _WRITE_INIT.value or _WRITE_EXPECT_LOADED.value or _WRITE_ORDER.value):
                 raise app.UsageError("--list packs a list as it is; drop --arch, --busybox, --module, "
-                                     "--expect_loaded and the --write_* flags")
+                                     "--expect_loaded, --command and the --write_* flags")
             text = _read_file(_LIST.value).decode("utf-8", errors="surrogateescape")
             data = lib.write_cpio(lib.parse_list(text, _LIST.value), _read_file, _CHECKSUM.value)
             extra = {}

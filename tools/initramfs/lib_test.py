@@ -162,6 +162,22 @@ class ModulesTest(absltest.TestCase):
         self.assertEqual(proc.stdout, "kernel_lto: insmod good ok\nkernel_lto: insmod bad FAILED 1\n"
                                       "kernel_lto: init done\nOFF\n")
 
+    def test_init_script_commands(self):
+        # Commands run after the modules, before the final marker; a child killed by a signal
+        # (an oops in the kernel) does not stop the script.
+        script = lib.init_script([_mod("good")], ["echo one", "sh -c 'kill -SEGV $$'; echo \"status $?\""])
+        self.assertEqual(lib.init_script([_mod("good")], []), lib.init_script([_mod("good")]))
+        stubs = "insmod() { :; }; mount() { :; }; poweroff() { echo OFF; }\n"
+        body = script.replace("export PATH=/bin\n", stubs)
+        proc = subprocess.run(["/bin/sh", "-c", body], capture_output=True, text=True, check=True)
+        self.assertEqual(proc.stdout, "kernel_lto: insmod good ok\none\nstatus 139\n"
+                                      "kernel_lto: init done\nOFF\n")
+
+    def test_init_script_bad_commands(self):
+        for bad in ["", "  ", "echo a\necho b", "echo \r", "a\0b"]:
+            with self.assertRaisesRegex(lib.InitramfsError, r"^command 2: .*: want one non-empty shell line"):
+                lib.init_script([], ["echo ok", bad])
+
     def test_initramfs_list_parses(self):
         text = lib.initramfs_list("bb", "<g>/init.sh", "<g>/inittab", [_mod("b"), _mod("a", "b")])
         entries = _entries(text)
