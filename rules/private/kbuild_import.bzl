@@ -35,9 +35,23 @@ filegroup(
     srcs = SRCTREE_FILES,
 )
 
+# What actions may read of the object tree (the plan lists the files each one reads). Not
+# Kbuild's bookkeeping (obj/Makefile, *.cmd, *.d, include/config/ but auto.conf and
+# kernel.release) nor the import's own objects and archives: some name machine paths.
 filegroup(
     name = "objtree",
-    srcs = glob(["obj/**"], exclude = ["obj/source", "obj/**/.*.cmd", "obj/**/*.d"]),
+    srcs = glob(
+        ["obj/**"],
+        exclude = [
+            "obj/Makefile",
+            "obj/source",
+            "obj/**/.*.cmd",
+            "obj/**/*.a",
+            "obj/**/*.d",
+            "obj/**/*.o",
+            "obj/include/config/**",
+        ],
+    ) + glob(["obj/include/config/auto.conf", "obj/include/config/kernel.release"]),
 )
 
 kernel_objects(
