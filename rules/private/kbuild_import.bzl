@@ -94,6 +94,12 @@ MODES_OF_CONFIG = {
     "thin": ["thin", "thin_dist"],
 }
 
+def _absolute_label(label):
+    """A label that names the same file from this generated repository's BUILD file:
+    str() of a main-repository label is "//pkg:name", which there would mean this
+    repository's own package (a fragment of the user's workspace: "missing input file")."""
+    return "@{}//{}:{}".format(label.workspace_name, label.package, label.name)
+
 def _srctree_labels(plan, repo):
     """Labels of exactly the source-tree files the plan's compiles read.
 
@@ -223,7 +229,7 @@ def _kernel_kbuild_repository_impl(rctx):
         json.encode(_srcversion_modules(rctx, json.decode(plan), src)),
         json.encode(["@{}//:{}".format(srcrepo, p) for p in sorted(built_from)]),
         # In the import's order (the check compares them one by one).
-        json.encode([str(f) for f in ([config] if config else []) + rctx.attr.fragments]),
+        json.encode([_absolute_label(f) for f in ([config] if config else []) + rctx.attr.fragments]),
     ))
     platform = rctx.attr.platform or "@rules_kernel_lto//platforms:" + rctx.attr.arch
     headers = "@{}//:headers_{}".format(rctx.attr.srctree.workspace_name, json.decode(plan)["srcarch"])
