@@ -8,7 +8,9 @@ hermetic toolchain and the pinned Python, in the repository's own obj/ (O=), and
     plan_sources.json  what the plan was derived from (tools/plan_check/lib.py): the sha256 of
                        the tree's Makefiles, Kconfig files, ... (kbuild_inputs.bzl), of what
                        the import's own builds read, of the config inputs and the toolchain
-    plan.bzl           PLAN_JSON, the plan as a Starlark string for the rules
+    plan_bazel.json    the plan as the rules read it: per-object lists interned
+                       (tools/kbuild_import/intern.py)
+    plan.bzl           PLAN_JSON, plan_bazel.json as a Starlark string for the rules
     BUILD.bazel        one kernel_vmlinux target per LTO link mode of this config
 
 Changing LINUX_SRC, a config fragment, the toolchain or the import tool re-runs it. An
@@ -135,6 +137,17 @@ def _srcversion_modules(rctx, plan, src):
             found[ko] = True
     return sorted(found)
 
+def _python(rctx):
+    """The pinned Python and the environment that runs this repository's tools with it."""
+    python = rctx.path(Label("@kernel_python//:usr/bin/python3.11"))
+    py_root = python.dirname.dirname.dirname
+    wheels = rctx.path(Label("@kernel_py_wheels//:BUILD.bazel")).dirname.get_child("site.zip")
+    repo_root = rctx.path(Label("//tools/kbuild_import:BUILD.bazel")).dirname.dirname.dirname
+    return python, {
+        "PYTHONPATH": "{}:{}".format(repo_root, wheels),
+        "LD_LIBRARY_PATH": "{}/usr/lib/x86_64-linux-gnu:{}/lib/x86_64-linux-gnu".format(py_root, py_root),
+    }
+
 def _kernel_kbuild_repository_impl(rctx):
     # Re-import when any file of the import tool changes: each *.py of its package (all
     # exported) becomes a file dependency of this repository.
@@ -145,9 +158,7 @@ def _kernel_kbuild_repository_impl(rctx):
             rctx.path(Label("//tools/kbuild_import:" + name))
     for name in ["__init__.py", "lib.py"]:  # the record's format (not the check's main)
         rctx.path(Label("//tools/plan_check:" + name))
-    python = rctx.path(Label("@kernel_python//:usr/bin/python3.11"))
-    py_root = python.dirname.dirname.dirname
-    wheels = rctx.path(Label("@kernel_py_wheels//:BUILD.bazel")).dirname.get_child("site.zip")
+    python, env = _python(rctx)
     main = rctx.path(Label("//tools/kbuild_import:kbuild_import.py"))
     repo_root = main.dirname.dirname.dirname
     src = rctx.path(rctx.attr.srctree).dirname
@@ -213,26 +224,44 @@ def _kernel_kbuild_repository_impl(rctx):
     args += ["--watch=" + g for g in KBUILD_INPUTS.include]
     args += ["--watch_exclude=" + g for g in KBUILD_INPUTS.exclude]
     rctx.report_progress("Importing Kbuild ({} {}, lto={})".format(rctx.attr.arch, start, rctx.attr.lto))
-    res = rctx.execute(args, environment = {
-        "PYTHONPATH": "{}:{}".format(repo_root, wheels),
-        "LD_LIBRARY_PATH": "{}/usr/lib/x86_64-linux-gnu:{}/lib/x86_64-linux-gnu".format(py_root, py_root),
-    }, timeout = 1800, quiet = True)
+    res = rctx.execute(args, environment = env, timeout = 1800, quiet = True)
     if res.return_code != 0:
         fail("{}: Kbuild import failed: {}".format(rctx.name, (res.stderr or res.stdout).strip()))
-    plan = rctx.read("plan.json")
+    _generate(rctx, src)
+
+def _generate(rctx, src):
+    """Writes plan_bazel.json, plan.bzl, WORKSPACE and BUILD.bazel from plan.json and plan_sources.json."""
+
+    # The rules read the plan with its per-object lists interned (tools/kbuild_import/intern.py:
+    # an x86_64 defconfig plan.json of 66 MB becomes 2.4 MB); plan.json stays as written.
+    python, env = _python(rctx)
+    rctx.path(Label("//tools/kbuild_import:intern.py"))  # re-run when the interning changes
+    res = rctx.execute([
+        python,
+        "-S",
+        "-s",
+        "-B",
+        "-P",
+        rctx.path(Label("//tools/kbuild_import:bazel_plan.py")),
+        "--plan=" + str(rctx.path("plan.json")),
+        "--out=" + str(rctx.path("plan_bazel.json")),
+    ], environment = env, timeout = 600, quiet = True)
+    if res.return_code != 0:
+        fail("{}: interning the plan failed: {}".format(rctx.name, (res.stderr or res.stdout).strip()))
+    plan = json.decode(rctx.read("plan.json"))
     srcrepo = rctx.attr.srctree.workspace_name
     built_from = json.decode(rctx.read("plan_sources.json"))["built_from"]
     config = getattr(rctx.attr, "config", None)
     rctx.file("plan.bzl", "PLAN_JSON = {}\nSRCTREE_FILES = {}\nSRCVERSION_MODULES = {}\nBUILT_FROM = {}\nCONFIG_INPUTS = {}\n".format(
-        json.encode(plan),
-        json.encode(_srctree_labels(json.decode(plan), srcrepo)),
-        json.encode(_srcversion_modules(rctx, json.decode(plan), src)),
+        json.encode(rctx.read("plan_bazel.json")),
+        json.encode(_srctree_labels(plan, srcrepo)),
+        json.encode(_srcversion_modules(rctx, plan, src)),
         json.encode(["@{}//:{}".format(srcrepo, p) for p in sorted(built_from)]),
         # In the import's order (the check compares them one by one).
         json.encode([_absolute_label(f) for f in ([config] if config else []) + rctx.attr.fragments]),
     ))
     platform = rctx.attr.platform or "@rules_kernel_lto//platforms:" + rctx.attr.arch
-    headers = "@{}//:headers_{}".format(rctx.attr.srctree.workspace_name, json.decode(plan)["srcarch"])
+    headers = "@{}//:headers_{}".format(rctx.attr.srctree.workspace_name, plan["srcarch"])
     targets = "".join([_TARGET.format(mode = mode, platform = platform, headers = headers) for mode in MODES_OF_CONFIG[rctx.attr.lto]])
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))
     rctx.file("BUILD.bazel", _BUILD.format(
@@ -240,6 +269,31 @@ def _kernel_kbuild_repository_impl(rctx):
         targets = targets,
         platform = platform,
     ))
+
+def _kernel_saved_plan_repository_impl(rctx):
+    saved = rctx.path(rctx.attr.saved)
+    for name in ["plan.json", "plan_sources.json"]:
+        if not saved.get_child(name).exists:
+            fail("{}: {} has no {}; give the directory of a kernel_kbuild_repository (external/<repo>)".format(rctx.name, saved, name))
+        rctx.symlink(saved.get_child(name), name)
+    rctx.symlink(saved.get_child("obj"), "obj")
+    _generate(rctx, rctx.path(rctx.attr.srctree).dirname)
+
+# Benchmarks (bench/plan_scale.py) and experiments: the repository a Kbuild import would
+# generate, from a saved import (plan.json, plan_sources.json, obj/) without running it.
+kernel_saved_plan_repository = repository_rule(
+    implementation = _kernel_saved_plan_repository_impl,
+    doc = "A kernel_kbuild_repository's targets from a saved import directory (plan.json, plan_sources.json, obj/).",
+    attrs = {
+        "saved": attr.string(mandatory = True, doc = "Absolute path of the saved import (a kernel_kbuild_repository's directory)."),
+        "arch": attr.string(mandatory = True, values = ["arm64", "x86_64"], doc = "Kernel ARCH."),
+        "srctree": attr.label(default = "@linux//:Makefile", doc = "The top Makefile of the kernel tree."),
+        "config": attr.label(allow_single_file = True, doc = "Unused (kept for _generate)."),
+        "fragments": attr.label_list(allow_files = True, doc = "Unused (kept for _generate)."),
+        "lto": attr.string(mandatory = True, values = ["none", "thin", "full"], doc = "Kconfig LTO choice of the saved import."),
+        "platform": attr.string(doc = "Target platform; default @rules_kernel_lto//platforms:<arch>."),
+    },
+)
 
 kernel_kbuild_repository = repository_rule(
     implementation = _kernel_kbuild_repository_impl,

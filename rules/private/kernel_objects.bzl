@@ -40,11 +40,31 @@ def _lookup(files, path, what, obj):
         fail("{}: {} {} is not in the tree; the plan is stale, re-import (bazel sync --only=<repo>)".format(obj, what, path))
     return f
 
+def _node_depsets(table, files, what, label):
+    """One depset per node of an interned list table (tools/kbuild_import/intern.py): a
+    node's files and its ancestors', shared by every object whose list ends there."""
+    paths = table["paths"]
+    nodes = []
+    for parent, indices in table["nodes"]:
+        direct = [_lookup(files, paths[i], what, label) for i in indices]
+        nodes.append(depset(direct, transitive = [nodes[parent]] if parent >= 0 else []))
+    return nodes
+
+def _entry_flags(flag_sets, o, roots):
+    """An entry's flags: its interned flag set (substituted) with its own -DKBUILD_* put back."""
+    flags = list(flag_sets[o["flags"]])
+    for i, f in o["own_flags"]:
+        flags.insert(i, _substitute(f, roots))
+    return flags
+
 def _kernel_objects_impl(ctx):
     tc = ctx.toolchains[_TOOLCHAIN].kernel
     plan = json.decode(ctx.attr.plan)
     if plan.get("schema") not in (1, 2):
         fail("{}: unknown plan schema {}; re-import with this version of rules_kernel_lto".format(ctx.label, plan.get("schema")))
+    interned = plan.get("interned")
+    if not interned:
+        fail("{}: the plan's lists are not interned (plan.bzl from an older import); re-import with this version of rules_kernel_lto".format(ctx.label))
     if plan["arch"] != tc.arch:
         fail("{}: the plan is for {}, but the target platform's toolchain is {}; build it with --platforms=//platforms:{}".format(
             ctx.label,
@@ -79,9 +99,15 @@ def _kernel_objects_impl(ctx):
     objtool = obj.get("tools/objtool/objtool")
     if not objtool and [o for o in plan["objects"] if o.get("post")]:
         fail("{}: the plan runs objtool but the import built none (tools/objtool/objtool); re-import".format(ctx.label))
+    # Per-object lists are interned: a depset per header-list node, a flag list per set.
+    hdr_nodes = _node_depsets(interned["hdrs"], src, "header", ctx.label)
+    gen_nodes = _node_depsets(interned["gen_inputs"], obj, "generated file", ctx.label)
+    flag_sets = [[_substitute(f, roots) for f in fs] for fs in interned["flags"]]
+
     objects = {}
     bitcode = {}
     asm_inputs = []
+    asm_transitive = []
     modules = plan.get("modules")
     module_lds = None
     lds_plans = [plan["link"]["lds"]] + ([modules["lds"]] if modules else [])
@@ -90,10 +116,10 @@ def _kernel_objects_impl(ctx):
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, o["out"]))
         source = _lookup(src if o["src_root"] == "srctree" else obj, o["src"], "source", o["out"])
         inputs = [source, stamp]
-        inputs += [_lookup(src, h, "header", o["out"]) for h in o["hdrs"]]
-        inputs += [_lookup(obj, h, "generated file", o["out"]) for h in o["gen_inputs"] + o["build_inputs"] + o.get("incbin", [])]
+        inputs += [_lookup(obj, h, "generated file", o["out"]) for h in o["build_inputs"] + o.get("incbin", [])]
+        shared = [nodes[o[key]] for nodes, key in [(hdr_nodes, "hdrs"), (gen_nodes, "gen_inputs")] if o[key] >= 0]
         args = ctx.actions.args()
-        args.add_all([_substitute(f, roots) for f in o["flags"]])
+        args.add_all(_entry_flags(flag_sets, o, roots))
         if o.get("incbin"):
             # Kbuild assembles in the object tree, where .incbin paths are relative.
             args.add("-Wa,-I" + roots["$(objtree)"])
@@ -108,7 +134,7 @@ def _kernel_objects_impl(ctx):
             ctx,
             tc.clang,
             [args],
-            depset(inputs, transitive = [tc.all_files]),
+            depset(inputs, transitive = shared + [tc.all_files]),
             out,
             objtool,
             objtool_flags(post[0], o["out"], ctx.label) if post else None,
@@ -117,6 +143,7 @@ def _kernel_objects_impl(ctx):
         )
         if o.get("lang") == "asm":
             asm_inputs += inputs[2:]
+            asm_transitive += shared
         if o["out"] == plan["link"]["lds"]["out"]:
             lds = out
         elif is_lds:
@@ -132,7 +159,7 @@ def _kernel_objects_impl(ctx):
     # kallsyms' generated .S is assembled with the kernel's asm flags: those of the
     # first assembly object of vmlinux.a.
     asm = [o for o in plan["objects"] if o["lang"] == "asm" and o["out"] in members]
-    asflags = [_substitute(f, roots) for f in asm[0]["flags"]] if asm else []
+    asflags = _entry_flags(flag_sets, asm[0], roots) if asm else []
     mod_c_inputs = []
     if modules:
         mod_c = modules["mod_c"]
@@ -156,7 +183,7 @@ def _kernel_objects_impl(ctx):
             host_programs = hosts,
             objtool = objtool,
             asflags = asflags,
-            asm_inputs = depset(asm_inputs),
+            asm_inputs = depset(asm_inputs, transitive = asm_transitive),
             modules = modules,
             module_lds = module_lds,
             mod_c_inputs = depset(mod_c_inputs),
@@ -169,7 +196,7 @@ kernel_objects = rule(
     implementation = _kernel_objects_impl,
     doc = "Compiles every object of an imported Kbuild plan (bitcode or native as the plan says).",
     attrs = {
-        "plan": attr.string(mandatory = True, doc = "The plan JSON (plan.bzl's PLAN_JSON)."),
+        "plan": attr.string(mandatory = True, doc = "The plan JSON with interned lists (plan.bzl's PLAN_JSON: tools/kbuild_import/intern.py)."),
         "srctree": attr.label(mandatory = True, allow_files = True, doc = "The kernel source files the plan reads (all in one repository)."),
         "objtree": attr.label(mandatory = True, allow_files = True, doc = "The import's object tree (generated headers, host programs)."),
         "plan_sources": attr.label(mandatory = True, allow_single_file = True, doc = "What the import recorded it read (plan_sources.json, tools/plan_check)."),

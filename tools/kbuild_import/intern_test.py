@@ -1,0 +1,87 @@
+"""Tests for intern.py: every entry's lists and flags come back exactly (round trip)."""
+
+import json
+import random
+
+from absl.testing import absltest
+
+from tools.kbuild_import import intern
+
+
+def _entry(out, hdrs, gen, flags):
+    return {"out": out, "hdrs": hdrs, "gen_inputs": gen, "flags": flags, "src": out[:-2] + ".c"}
+
+
+def _plan(objects, lds_hdrs=(), modules=True):
+    plan = {"schema": 2, "objects": objects, "link": {"lds": _entry("arch/x/vmlinux.lds", sorted(lds_hdrs), [], ["-E"])}}
+    if modules:
+        plan["modules"] = {"lds": _entry("scripts/module.lds", [], ["include/generated/autoconf.h"], ["-E", "-P"])}
+    return plan
+
+
+class InternListsTest(absltest.TestCase):
+
+    def test_round_trip_and_sharing(self):
+        lists = [["a.h", "b.h", "c.h"], ["a.h", "b.h"], ["a.h", "b.h", "d.h"], [], ["d.h"], ["a.h", "b.h", "c.h"]]
+        table, ids = intern.intern_lists(lists)
+        self.assertEqual([intern.expand(table, i) for i in ids], [sorted(l) for l in lists])
+        self.assertEqual(ids[3], -1)
+        self.assertEqual(ids[0], ids[5])  # equal lists share a node
+        self.assertEqual(table["paths"][:2], ["a.h", "b.h"])  # most read first
+        # a.h and b.h are stored once, on the node the three lists that read them share.
+        self.assertEqual(sum(len(n[1]) for n in table["nodes"]), 5)
+        for i, (parent, _) in enumerate(table["nodes"]):
+            self.assertLess(parent, i)  # parents first: the rules build depsets in order
+
+    def test_a_list_is_a_set(self):
+        table, ids = intern.intern_lists([["b.h", "a.h", "b.h"]])
+        self.assertEqual(intern.expand(table, ids[0]), ["a.h", "b.h"])
+
+    def test_random_lists(self):
+        rng = random.Random(9)
+        pool = ["include/h{}.h".format(i) for i in range(60)]
+        for _ in range(20):
+            lists = [sorted(rng.sample(pool, rng.randint(0, 40))) for _ in range(rng.randint(1, 50))]
+            table, ids = intern.intern_lists(lists)
+            self.assertEqual([intern.expand(table, i) for i in ids], lists)
+
+
+class InternFlagsTest(absltest.TestCase):
+
+    def test_own_flags_go_back_in_place(self):
+        a = ["-O2", "-DKBUILD_MODFILE=\"init/main\"", "-I", "x", "-DKBUILD_BASENAME=\"main\"", "-D__KBUILD_MODNAME=kmod_main"]
+        b = ["-O2", "-DKBUILD_MODFILE=\"init/do\"", "-I", "x", "-DKBUILD_BASENAME=\"do\"", "-D__KBUILD_MODNAME=kmod_do"]
+        c = ["-O2", "-DKBUILD_EXTRA=1"]
+        sets, refs = intern.intern_flags([a, b, c])
+        self.assertEqual(sets, [["-O2", "-I", "x"], ["-O2"]])
+        self.assertEqual(refs[0][0], refs[1][0])
+        for flags, (set_id, own) in zip([a, b, c], refs):
+            self.assertEqual(intern.entry_flags(sets, set_id, own), flags)
+
+    def test_not_own(self):
+        # -DKBUILD_ only at the start of a flag: a value mentioning it is shared.
+        sets, refs = intern.intern_flags([["-Wp,-DKBUILD_X"], ["-DXKBUILD_Y"]])
+        self.assertEqual(sets, [["-Wp,-DKBUILD_X"], ["-DXKBUILD_Y"]])
+        self.assertEqual([r[1] for r in refs], [[], []])
+
+
+class BazelPlanTest(absltest.TestCase):
+
+    def test_round_trip(self):
+        objects = [
+            _entry("init/main.o", ["include/a.h", "include/b.h"], ["include/generated/autoconf.h"], ["-O2", "-DKBUILD_BASENAME=\"main\""]),
+            _entry("init/do.o", ["include/a.h"], [], ["-O2", "-DKBUILD_BASENAME=\"do\""]),
+            _entry("lib/x.o", [], [], []),
+        ]
+        for modules in [True, False]:
+            plan = _plan(objects, ["include/a.h"], modules)
+            bplan = intern.bazel_plan(plan)
+            self.assertIsInstance(bplan["objects"][0]["hdrs"], int)
+            self.assertIsInstance(bplan["link"]["lds"]["flags"], int)
+            self.assertEqual(intern.expand_plan(bplan), plan)
+            self.assertEqual(plan["objects"][0]["hdrs"], ["include/a.h", "include/b.h"])  # input untouched
+            self.assertEqual(json.loads(json.dumps(bplan)), bplan)
+
+
+if __name__ == "__main__":
+    absltest.main()
