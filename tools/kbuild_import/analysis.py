@@ -48,6 +48,7 @@ class Analysis:
     mod_links: dict[str, Step] = dataclasses.field(default_factory=dict)  # M.o -> its `LD [M]` step
     orders: dict[str, list[tuple[str, str]]] = dataclasses.field(default_factory=dict)  # modules.order files
     module_lds: Compile | None = None  # scripts/module.lds (modules_prepare)
+    symversions: dict[str, Step] = dataclasses.field(default_factory=dict)  # X.o -> GENKSYMS (MODVERSIONS)
 
 
 _MOD_RE = re.compile(r"""^printf '%s\\n'\s+(?P<objs>[^|]*?)\s*\|\s*awk '!x\[\$0\]\+\+ \{ print\("(?P<dir>[^"]*)"\$0\) \}'\s*>\s*(?P<out>\S+)$""")
@@ -117,6 +118,7 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
     build_steps, vo_steps, link_steps = [], [], []
     derived: dict[str, Derived] = {}
     module_objs, mods, mod_links, orders, module_lds = set(), {}, {}, {}, None
+    symversions: dict[str, Step] = {}
     for s in steps:
         if s.phase == "vmlinux_o":
             vo_steps.append(s)
@@ -137,6 +139,11 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
             compiles[c.out] = c
             if s.tag.endswith(" [M]"):
                 module_objs.add(c.out)
+        elif s.tag == "GENKSYMS":
+            o = norm_rel(s.target)
+            if o in symversions and symversions[o].cmd != s.cmd:
+                raise KbuildImportError(f"GENKSYMS {o}: two different gen_symversions commands")
+            symversions[o] = s
         elif s.tag == "LD [M]" and s.target.endswith(".o"):
             mod_links[norm_rel(s.target)] = s
         elif s.tag == "MOD":
@@ -171,5 +178,8 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
     for d in derived.values():
         if d.src not in compiles:
             raise KbuildImportError(f"{d.out}: made from {d.src}, which the dry run does not compile")
+    for o in symversions:
+        if o not in compiles:
+            raise KbuildImportError(f"GENKSYMS {o}: follows no compile of {o} in the dry run")
     return Analysis(compiles, lds, archives, head_list, build_steps, vo_steps, link_steps, derived,
-                    module_objs, mods, mod_links, orders, module_lds)
+                    module_objs, mods, mod_links, orders, module_lds, symversions)

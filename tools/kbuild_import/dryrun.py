@@ -41,6 +41,7 @@ _SUBMAKE_RE = re.compile(r"^(?:\S*/)?g?make -f (\S+)(?: obj=(\S+))?")
 # if_changed commands without a quiet label (cmd_mod, cmd_modules_order): the target is
 # the one the first trap removes.
 _UNLABELLED_RE = re.compile(r"^set -e;\s+trap 'rm -f (\S+); trap - HUP;")
+_GENKSYMS_RE = re.compile(r"^\s*if \S+ \S+ 2>/dev/null \| grep -q __ksymtab; then .* scripts/genksyms/genksyms ")
 _TAIL_RE = re.compile(r";\s*(?:printf '%s\\n' 'cmd_|scripts/basic/fixdep )")
 
 
@@ -93,6 +94,9 @@ def parse_dry_run(text: str) -> list[Step]:
             elif unlabelled and unlabelled.endswith((".mod", "modules.order")):
                 tag = "MOD" if unlabelled.endswith(".mod") else "MODORDER"
                 target, cmd = unlabelled, line[len("set -e;"):]
+            elif unlabelled and unlabelled.endswith(".o") and _GENKSYMS_RE.match(line[len("set -e;"):]):
+                # CONFIG_MODVERSIONS' gen_symversions after X.o's compile (symversions.py)
+                tag, target, cmd = "GENKSYMS", unlabelled, line[len("set -e;"):]
             else:
                 continue
         cmd = _TAIL_RE.split(cmd, maxsplit=1)[0].strip().rstrip(";").strip()

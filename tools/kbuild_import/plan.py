@@ -56,6 +56,12 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 2:
                       same recipe (e.g. objtool); normalized, empty on arm64. For an LTO
                       single-object module the `ld -r; mv` and what follows them are not
                       here (see modules.list[].link and post).
+      symversions     dict (only with CONFIG_MODVERSIONS, on objects Kbuild runs
+                      gen_symversions after): {"kind": "c"} (genksyms over `$(CC) -E
+                      -D__GENKSYMS__ <flags> src`) or {"kind": "asm", "c_flags": [...]}
+                      (cmd_gensymtypes_S: the .S exports as EXPORT_SYMBOL lines after
+                      <asm/asm-prototypes.h>, preprocessed with c_flags); both only when
+                      `$(NM) out` shows __ksymtab (see symversions.py).
       module          str|null: the .ko this object is part of ("lib/test_module.ko"), or
                       null. Module parts are compiled as Kbuild's `CC [M]` (-DMODULE,
                       the module's KBUILD_MODNAME) and are in no archive or link.order.
@@ -134,6 +140,7 @@ from tools.kbuild_import.config import kallsyms_args, lto_mode, parse_config, to
 from tools.kbuild_import.deps import Deps
 from tools.kbuild_import.dryrun import Compile, norm_rel, flatten, head_first, lto_kind, shell_split
 from tools.kbuild_import.modules import ModFinal, check_modules, module_plan
+from tools.kbuild_import.symversions import GENKSYMS, SymVersions, parse_symversions, symversions_entry
 from tools.kbuild_import.placeholders import (
     Roots, normalize_cmd, normalize_flags, placeholder_path, split_placeholder,
 )
@@ -175,11 +182,14 @@ def archive_plan(analysis: Analysis, libs: Sequence[str], head_list_text: str) -
 
 def object_entry(c: Compile, deps: Deps, incbins: Sequence[str], archive: str | None,
                  roots: Roots, tools: Mapping[str, str], module: str | None = None,
-                 post: Sequence[str] | None = None) -> dict:
+                 post: Sequence[str] | None = None, symversions: SymVersions | None = None) -> dict:
     src_root, src = split_placeholder(placeholder_path(c.src, roots))
     if src_root not in ("srctree", "objtree"):
         raise KbuildImportError(f"{c.out}: source {c.src} is in neither tree")
     flags = normalize_flags(c.flags, roots, where=c.out)
+    extra = {}
+    if symversions is not None:
+        extra["symversions"] = symversions_entry(symversions, lambda f: normalize_flags(f, roots, where=c.out))
     return {
         "out": c.out,
         "src": src,
@@ -195,6 +205,7 @@ def object_entry(c: Compile, deps: Deps, incbins: Sequence[str], archive: str | 
         "archive": archive,
         "post": list(post) if post is not None else [normalize_cmd(p, tools, roots) for p in c.post],
         "module": module,
+        **extra,
     }
 
 
@@ -256,8 +267,10 @@ def build_plan(
             continue  # compiled by the dry run but linked through none of the archives
         if out not in deps:
             raise KbuildImportError(f"{out}: no dependency information")
+        sv = analysis.symversions.get(out)
         objects.append(object_entry(c, deps[out], incbins.get(out, ()), archive, roots, tools,
-                                    module=part_of.get(out), post=object_post.get(out)))
+                                    module=part_of.get(out), post=object_post.get(out),
+                                    symversions=parse_symversions(sv, c, tools) if sv else None))
     order = []
     for name in ["vmlinux.a", *libs]:
         order.extend(archives[name]["members"])
@@ -281,7 +294,7 @@ def build_plan(
     if vmlinux_o is None:
         raise KbuildImportError("the dry run has no `LD vmlinux.o` step")
     host_programs = sorted(p for p, v in generated_prepare.items() if v["kind"] == "host_program"
-                           and p in ("scripts/kallsyms", "scripts/sorttable", "scripts/mod/modpost"))
+                           and p in ("scripts/kallsyms", "scripts/sorttable", "scripts/mod/modpost", GENKSYMS))
     placeholders = {SRCTREE: "the kernel source tree (read-only)",
                     OBJTREE: "the object tree: Kbuild's working directory",
                     RESOURCE_DIR: "the compiler's resource directory (clang -print-resource-dir)"}

@@ -1,0 +1,113 @@
+"""Tests for tools/kbuild_import/symversions.py: CONFIG_MODVERSIONS' gen_symversions steps
+(testdata/symversions_dry_run.txt: real `make -n` lines of Linux 6.1 x86_64, see its header)."""
+
+import dataclasses
+
+from absl.testing import absltest
+
+from tools.kbuild_import.analysis import analyze
+from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.dryrun import parse_compile, parse_dry_run
+from tools.kbuild_import.placeholders import normalize_flags
+from tools.kbuild_import.symversions import (
+    GENKSYMS_TAG, is_symversions_cmd, parse_symvers_lines, parse_symversions, symversions_entry,
+)
+from tools.kbuild_import.test_util import BIN, LDS, ROOTS, SRC, TOOLS, dry_run_steps, read_testdata
+
+_CC = f"{BIN}/clang"
+
+
+def _steps():
+    return parse_dry_run(read_testdata("symversions_dry_run.txt"))
+
+
+def _pair(target):
+    steps = [s for s in _steps() if s.target == target]
+    compile_step = next(s for s in steps if s.tag in ("CC", "AS"))
+    gen = next(s for s in steps if s.tag == GENKSYMS_TAG)
+    return parse_compile(compile_step, _CC), gen
+
+
+class ParseTest(absltest.TestCase):
+    def test_dry_run_tags_the_gen_symversions_lines(self):
+        got = [(s.tag, s.target) for s in _steps()]
+        self.assertEqual(got, [("AS", "arch/x86/lib/memcpy_64.o"), (GENKSYMS_TAG, "arch/x86/lib/memcpy_64.o"),
+                               ("CC", "lib/string.o"), (GENKSYMS_TAG, "lib/string.o")])
+        for s in _steps():
+            self.assertEqual(is_symversions_cmd(s.cmd), s.tag == GENKSYMS_TAG, s.target)
+
+    def test_c_object(self):
+        c, gen = _pair("lib/string.o")
+        sv = parse_symversions(gen, c, TOOLS)
+        self.assertEqual((sv.obj, sv.kind), ("lib/string.o", "c"))
+        self.assertEqual(sv.c_flags, c.flags)
+        self.assertEqual(symversions_entry(sv, lambda f: normalize_flags(f, ROOTS)), {"kind": "c"})
+
+    def test_asm_object_keeps_the_c_flags_of_the_second_cpp(self):
+        c, gen = _pair("arch/x86/lib/memcpy_64.o")
+        sv = parse_symversions(gen, c, TOOLS)
+        self.assertEqual(sv.kind, "asm")
+        self.assertNotEqual(sv.c_flags, c.flags)  # c_flags, not the compile's a_flags
+        self.assertIn("-DKBUILD_MODNAME=\"memcpy_64\"", sv.c_flags)
+        self.assertNotIn("-D__ASSEMBLY__", sv.c_flags)
+        self.assertFalse(any(f.startswith("-Wp,-MMD") for f in sv.c_flags))
+        e = symversions_entry(sv, lambda f: normalize_flags(f, ROOTS))
+        self.assertEqual(e["kind"], "asm")
+        self.assertFalse(any(SRC in f for f in e["c_flags"]), e["c_flags"])
+
+    def test_analysis_collects_them(self):
+        base = dry_run_steps()  # arm64's snippets (test_util): they have a vmlinux.a
+        a = analyze(base + _steps(), TOOLS, LDS)
+        self.assertEqual(sorted(a.symversions), ["arch/x86/lib/memcpy_64.o", "lib/string.o"])
+        self.assertEqual(analyze(base, TOOLS, LDS).symversions, {})
+        orphan = [s for s in _steps() if s.tag == GENKSYMS_TAG]
+        with self.assertRaisesRegex(KbuildImportError, "^GENKSYMS arch/x86/lib/memcpy_64.o: follows no compile"):
+            analyze(base + orphan, TOOLS, LDS)
+
+
+class RefusalTest(absltest.TestCase):
+    """Each way the printed step can differ from Kbuild 6.1's is one line, not a wrong plan."""
+
+    def _fails(self, target, old, new, msg):
+        c, gen = _pair(target)
+        self.assertIn(old, gen.cmd)
+        gen = dataclasses.replace(gen, cmd=gen.cmd.replace(old, new, 1))
+        with self.assertRaisesRegex(KbuildImportError, msg):
+            parse_symversions(gen, c, TOOLS)
+
+    def test_symtypes_and_preserve(self):
+        self._fails("lib/string.o", "genksyms   -r", "genksyms -T lib/string.symtypes -r", "only `-r /dev/null`")
+        self._fails("lib/string.o", "genksyms   -r", "genksyms -p -r", "KBUILD_PRESERVE")
+        self._fails("lib/string.o", "-r /dev/null", "-r lib/string.symref", "symref")
+
+    def test_other_nm_object_or_cmd_file(self):
+        self._fails("lib/string.o", f"{BIN}/llvm-nm", "/usr/bin/nm", "not the nm tool")
+        self._fails("lib/string.o", "llvm-nm lib/string.o", "llvm-nm lib/other.o", "checks lib/other.o")
+        self._fails("lib/string.o", ">> lib/.string.o.cmd", ">> lib/.other.o.cmd", "expected lib/.string.o.cmd")
+
+    def test_flags_or_source_differ(self):
+        self._fails("lib/string.o", "-D__GENKSYMS__ ", "", "expected `.*-D__GENKSYMS__")
+        self._fails("lib/string.o", "-nostdinc", "-nostdinc -DEXTRA", "not the compile's")
+        self._fails("lib/string.o", f"{SRC}/lib/string.c |", f"{SRC}/lib/other.c |", "not the source")
+        self._fails("arch/x86/lib/memcpy_64.o", "EXPORT_SYMBOL(\\1);", "X(\\1);", "unrecognized asm|sed script")
+        self._fails("arch/x86/lib/memcpy_64.o", "-xc -", "-xc /dev/null", "stdin")
+
+    def test_not_a_gen_symversions_line(self):
+        self._fails("lib/string.o", "grep -q __ksymtab", "grep -q __other", "unrecognized gen_symversions")
+
+
+class SymversLinesTest(absltest.TestCase):
+    def test_genksyms_output(self):
+        self.assertEqual(parse_symvers_lines("#SYMVER memcpy 0x0b1bed18\n#SYMVER strlen 0x98765432\n", "x"),
+                         [("memcpy", 0x0B1BED18), ("strlen", 0x98765432)])
+        self.assertEqual(parse_symvers_lines("", "x"), [])
+
+    def test_bad_lines(self):
+        for bad in ["#SYMVER memcpy 0xb1bed18", "#SYMVER memcpy 0x0B1BED18", "memcpy 0x0b1bed18",
+                    "#SYMVER  memcpy 0x0b1bed18", "#SYMVER 1x 0x0b1bed18", "#SYMVER a 0x0b1bed18 extra"]:
+            with self.assertRaisesRegex(KbuildImportError, "^lib/.string.o.cmd:1: not a `#SYMVER"):
+                parse_symvers_lines(bad + "\n", "lib/.string.o.cmd")
+
+
+if __name__ == "__main__":
+    absltest.main()
