@@ -34,18 +34,20 @@ def _load(path, arch):
         symtab = elf.get_section_by_name(".symtab")
         if not isinstance(symtab, SymbolTableSection):
             raise lib.KcfiError(f"{path}: no .symtab (a stripped kernel?); give the unstripped vmlinux")
-        funcs = [lib.Func(s.name, s["st_value"], s["st_size"]) for s in symtab.iter_symbols()
+        syms = list(symtab.iter_symbols())
+        funcs = [lib.Func(s.name, s["st_value"], s["st_size"]) for s in syms
                  if s["st_info"]["type"] == "STT_FUNC" and not s.name.startswith("__cfi_")]
+        data_marks = [s["st_value"] for s in syms if s.name == "$d" or s.name.startswith("$d.")]
         traps = elf.get_section_by_name(".kcfi_traps")
         traps = (traps["sh_addr"], traps.data()) if traps is not None else None
-    return secs, funcs, traps
+    return secs, funcs, data_marks, traps
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
-        secs, funcs, traps_sec = _load(_VMLINUX.value, _ARCH.value)
+        secs, funcs, data_marks, traps_sec = _load(_VMLINUX.value, _ARCH.value)
     except (OSError, ELFError) as e:
         sys.exit(f"kcfi_facts: {_VMLINUX.value}: cannot read as ELF: {e}")
     except lib.KcfiError as e:
@@ -58,7 +60,7 @@ def main(argv):
         return None
 
     try:
-        prefixes = lib.prefix_hashes(_ARCH.value, funcs, read)
+        prefixes = lib.prefix_hashes(_ARCH.value, funcs, read, data_marks)
         if _ARCH.value == "arm64":
             traps = lib.arm64_traps(funcs, read)
         else:

@@ -4,8 +4,10 @@ With CONFIG_CFI_CLANG (clang -fsanitize=kcfi) every address-taken function carri
 type hash in the 4 bytes before its entry, and every indirect call checks it and traps on
 a mismatch:
 
-    arm64   `.word <hash>` before the function (outside every function symbol); a failed
-            check is `brk #0x8xxx` (KCFI_BRK_IMM_BASE 0x8000, arch/arm64/kernel/traps.c).
+    arm64   `.word <hash>` before the function, marked as data by a `$d` mapping symbol
+            (the word before a function without one may be code: under LTO, READ_ONCE's
+            `ldapr` alternative lands after the previous function, outside its symbol); a
+            failed check is `brk #0x8xxx` (KCFI_BRK_IMM_BASE 0x8000, arch/arm64/kernel/traps.c).
     x86_64  `__cfi_<fn>: nop...; movl $<hash>, %eax` before the function (`b8 <hash>`); a
             failed check is a `ud2` listed in the `.kcfi_traps` section (s32 self-relative
             entries, kernel/cfi.c `trap_address`).
@@ -26,7 +28,6 @@ import struct
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 ARCHES = ("arm64", "x86_64")
-_ARM64_NOP = 0xD503201F
 
 
 class KcfiError(Exception):
@@ -76,21 +77,21 @@ class _Cover:
 Reader = Callable[[int, int], Optional[bytes]]  # (addr, n) -> the n bytes there, or None.
 
 
-def prefix_hashes(arch: str, funcs: Sequence[Func], read: Reader) -> List[tuple]:
-    """(name, hash) of each function with a kCFI type hash before it."""
+def prefix_hashes(arch: str, funcs: Sequence[Func], read: Reader, data_marks: Iterable[int] = ()) -> List[tuple]:
+    """(name, hash) of each function with a kCFI type hash before it.
+
+    data_marks: arm64, the addresses of `$d` mapping symbols (data in code)."""
     cover = _Cover(funcs)
+    data_marks = frozenset(data_marks)
     out = []
     for f in funcs:
         if f.size == 0 or cover.covered(f.addr - 4):
             continue
         if arch == "arm64":
             b = read(f.addr - 4, 4)
-            if b is None:
+            if b is None or f.addr - 4 not in data_marks:
                 continue
-            (word,) = struct.unpack("<I", b)
-            if word in (0, _ARM64_NOP):  # alignment padding
-                continue
-            out.append((f.name, word))
+            out.append((f.name, struct.unpack("<I", b)[0]))
         else:
             b = read(f.addr - 5, 5)
             if b is None or b[0] != 0xB8 or cover.covered(f.addr - 5):

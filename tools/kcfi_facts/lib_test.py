@@ -6,7 +6,6 @@ from absl.testing import absltest
 
 from tools.kcfi_facts import lib
 
-_NOP = struct.pack("<I", 0xD503201F)
 _RET = struct.pack("<I", 0xD65F03C0)
 
 
@@ -23,15 +22,21 @@ def _reader(base, data):
 
 
 class Arm64Test(absltest.TestCase):
-    # 0x1000: a (ret) | 0x1004: .word 0x12345678 | 0x1008: b (ldur..brk #0x8228; ret)
-    # 0x1010: nop padding | 0x1014: c (ret), right after the padding; 0x1018: d, adjacent to c.
-    DATA = (_RET + struct.pack("<I", 0x12345678) + _brk(0x8228) + _RET + _NOP + _RET + _brk(0x1) + _RET)
+    # 0x1000: a (ret) | 0x1004 ($d): .word 0x12345678 | 0x1008: b (brk #0x8228; ret)
+    # 0x1010: code outside b's symbol (an alternative's ldapr) | 0x1014: c (ret);
+    # 0x1018: d, adjacent to c.
+    DATA = (_RET + struct.pack("<I", 0x12345678) + _brk(0x8228) + _RET + struct.pack("<I", 0xB8BFC108)
+            + _RET + _brk(0x1) + _RET)
     FUNCS = [lib.Func("a", 0x1000, 4), lib.Func("b", 0x1008, 8), lib.Func("c", 0x1014, 4),
              lib.Func("d", 0x1018, 8)]
 
     def test_prefix(self):
         read = _reader(0x1000, self.DATA)
-        self.assertEqual(lib.prefix_hashes("arm64", self.FUNCS, read), [("b", 0x12345678)])
+        self.assertEqual(lib.prefix_hashes("arm64", self.FUNCS, read, [0x1004]), [("b", 0x12345678)])
+        # Without a $d mark, the word before a function is code: no hash (c, and b too).
+        self.assertEqual(lib.prefix_hashes("arm64", self.FUNCS, read), [])
+        # A $d mark inside a function (a literal) is not a prefix of the next one.
+        self.assertEqual(lib.prefix_hashes("arm64", self.FUNCS, read, [0x1004, 0x101c]), [("b", 0x12345678)])
 
     def test_traps(self):
         read = _reader(0x1000, self.DATA)
