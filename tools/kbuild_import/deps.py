@@ -2,10 +2,21 @@
 
 import dataclasses
 import re
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
 
 from tools.kbuild_import.common import KbuildImportError
 from tools.kbuild_import.placeholders import Roots, placeholder_path, split_placeholder
+
+
+def missing_sources(compiles: Sequence, exists: Callable[[str], bool]) -> list[str]:
+    """One line naming the first compile whose source does not exist (and how many), or
+    []. Run before the header scan: clang-scan-deps reports a missing source only after
+    scanning everything (arm64 defconfig: 15 min)."""
+    missing = [c for c in compiles if not exists(c.src)]
+    if not missing:
+        return []
+    return [f"{missing[0].out}: its source {missing[0].src} does not exist after the import's make: no step "
+            f"of the dry run made it ({len(missing)} such sources)"]
 
 
 def parse_make_deps(text: str) -> dict[str, list[str]]:

@@ -3,7 +3,8 @@
 from absl.testing import absltest
 
 from tools.kbuild_import.common import KbuildImportError
-from tools.kbuild_import.deps import Deps, classify_deps, find_incbins, parse_make_deps
+from tools.kbuild_import.deps import Deps, classify_deps, find_incbins, missing_sources, parse_make_deps
+from tools.kbuild_import.dryrun import Compile
 from tools.kbuild_import.test_util import ROOTS, SRC, read_testdata
 
 
@@ -27,6 +28,14 @@ class DepsTest(absltest.TestCase):
     def test_unknown_objtree_file(self):
         with self.assertRaisesRegex(KbuildImportError, "neither prepare nor a build step"):
             classify_deps("x.o", ["include/generated/nope.h"], ROOTS, set(), set())
+
+    def test_missing_sources(self):
+        cs = [Compile("a.o", "/s/a.c", "c", (), ()), Compile("net/wireless/shipped-certs.o",
+              "net/wireless/shipped-certs.c", "c", (), ()), Compile("b.o", "b.c", "c", (), ())]
+        self.assertEqual(missing_sources(cs, lambda p: True), [])
+        self.assertEqual(missing_sources(cs, lambda p: p == "/s/a.c"), [
+            "net/wireless/shipped-certs.o: its source net/wireless/shipped-certs.c does not exist after the "
+            "import's make: no step of the dry run made it (2 such sources)"])
 
     def test_incbin(self):
         # The comment above the directive also says ".incbin was introduced".

@@ -35,12 +35,17 @@ class Step:
 
 
 _TRAP_RE = re.compile(r"\s*trap '[^']*' [A-Z]+;")
-_LABEL_RE = re.compile(r"^set -e;\s*echo '  ([A-Z0-9_]+(?: \[M\])?)\s+([^']*?)';\s*(.*)$")
+# Tags may hold a dot (`ASN.1`).
+_LABEL_RE = re.compile(r"^set -e;\s*echo '  ([A-Z0-9_.]+(?: \[M\])?)\s+([^']*?)';\s*(.*)$")
 _FILECHK_RE = re.compile(r'^set -e; mkdir -p \S*; trap "rm -f (\S*?)\.([^/\s]+)\.tmp" EXIT; (.*)$')
 _SUBMAKE_RE = re.compile(r"^(?:\S*/)?g?make -f (\S+)(?: obj=(\S+))?")
 # if_changed commands without a quiet label (cmd_mod, cmd_modules_order): the target is
 # the one the first trap removes.
 _UNLABELLED_RE = re.compile(r"^set -e;\s+trap 'rm -f (\S+); trap - HUP;")
+_TRAP_TARGET_RE = re.compile(r"trap 'rm -f (\S+); trap - HUP;")
+# `@$(kecho) "  GEN     x"` and then a plain recipe, not if_changed (net/wireless/Makefile's
+# shipped-certs.c): make -n prints the echo and the recipe as two lines.
+_KECHO_RE = re.compile(r'^echo "  ([A-Z0-9_.]+)\s+(\S+)"$')
 _GENKSYMS_RE = re.compile(r"^\s*if \S+ \S+ 2>/dev/null \| grep -q __ksymtab; then .* scripts/genksyms/genksyms ")
 _TAIL_RE = re.compile(r";\s*(?:printf '%s\\n' 'cmd_|scripts/basic/fixdep )")
 
@@ -64,12 +69,29 @@ def parse_dry_run(text: str) -> list[Step]:
     """The labelled and filechk recipe lines of `make -n` output, in order.
 
     Lines that are neither (sub-make invocations, `:`, check-local-export, the
-    source-tree check, make's own messages) only move the obj/phase context.
+    source-tree check, make's own messages) only move the obj/phase context. A label
+    naming several files (`ASN.1 x.asn1.[ch]`, `GEN flask.h av_permissions.h`) stands
+    for the file the recipe's trap removes; an `echo "  TAG  x"` line makes the next
+    line the recipe of x, which must write x (`> x`).
     """
     steps = []
     objs = ["."]  # obj= of every sub-make, in order
     phase = "build"
+    kecho = None  # (tag, target) of the `echo "  TAG  target"` line just read
     for line in _logical_lines(text):
+        if kecho is not None:
+            tag, target = kecho
+            kecho = None
+            cmd = line.strip()
+            if not re.search(r">\s*" + re.escape(target) + "$", cmd):
+                raise KbuildImportError(f"{tag} {target}: the line after its echo does not write it "
+                                        f"(not a recipe ending in '> {target}'): {cmd[:80]!r}")
+            steps.append(Step(len(steps), phase, tag, target, _obj_of(target, objs), cmd))
+            continue
+        m = _KECHO_RE.match(line)
+        if m:
+            kecho = (m.group(1), m.group(2))
+            continue
         m = _SUBMAKE_RE.match(line)
         if m:
             objs.append(m.group(2) or ".")
@@ -83,10 +105,14 @@ def parse_dry_run(text: str) -> list[Step]:
             continue
         m = _UNLABELLED_RE.match(line)
         unlabelled = m.group(1) if m else None
+        m = _TRAP_TARGET_RE.search(line)
+        trapped = m.group(1) if m else None
         line = _TRAP_RE.sub("", line)
         m = _LABEL_RE.match(line)
         if m:
             tag, target, cmd = m.group(1), m.group(2).strip(), m.group(3)
+            if trapped and (" " in target or "[" in target):
+                target = trapped
         else:
             m = _FILECHK_RE.match(line)
             if m:
@@ -102,6 +128,37 @@ def parse_dry_run(text: str) -> list[Step]:
         cmd = _TAIL_RE.split(cmd, maxsplit=1)[0].strip().rstrip(";").strip()
         steps.append(Step(len(steps), phase, tag, target, _obj_of(target, objs), cmd))
     return steps
+
+
+_CMD_FILE_RE = re.compile(r"^(?:saved)?cmd_(\S+) := (.*)$")
+
+
+def parse_cmd_file(text: str) -> tuple[str, str] | None:
+    """(target, command) of a Kbuild `.X.cmd` file: its first line `cmd_X := ...`, where
+    make wrote `$$` for `$` and `$(pound)` for `#`. None for another format (tools/ builds)."""
+    m = _CMD_FILE_RE.match(text.split("\n", 1)[0])
+    if not m:
+        return None
+    return m.group(1), re.sub(r"\$\$|\$\(pound\)", lambda t: "$" if t.group(0) == "$$" else "#", m.group(2))
+
+
+def cmd_mismatches(steps: Sequence[Step], made: Mapping[str, str]) -> list[str]:
+    """Commands a real make ran (made: target -> the command of its .cmd file) that are
+    not the dry run's for the same target, one line each (e.g. a sub-make run on its own
+    misses its parent's subdir-ccflags-y, docs/defconfig-steps.md 7.2). Words are
+    compared, not spacing; a target the dry run has no step for is not compared."""
+    dry: dict[str, list[list[str]]] = {}
+    for s in steps:
+        dry.setdefault(s.target, []).append(s.cmd.split())
+    problems = []
+    for target, cmd in sorted(made.items()):
+        got = cmd.split()
+        if target in dry and got not in dry[target]:
+            want = dry[target][0]
+            i = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+            problems.append(f"{target}: the import's make ran another command than the dry run's (word {i}: "
+                            f"{(got[i] if i < len(got) else 'end')!r}, dry run {(want[i] if i < len(want) else 'end')!r})")
+    return problems
 
 
 def shell_split(cmd: str) -> list[list[str]]:

@@ -5,10 +5,33 @@ from absl.testing import absltest
 from tools.kbuild_import.analysis import analyze, parse_objcopy
 from tools.kbuild_import.common import KbuildImportError
 from tools.kbuild_import.dryrun import (
-    Step, flatten, head_first, lto_kind, parse_archive, parse_compile, parse_dry_run,
-    parse_vmlinux_a, shell_split,
+    Step, cmd_mismatches, flatten, head_first, lto_kind, parse_archive, parse_cmd_file, parse_compile,
+    parse_dry_run, parse_vmlinux_a, shell_split,
 )
 from tools.kbuild_import.test_util import BIN, LDS, SRC, TOOLS, dry_run_steps, find_step
+
+
+# Lines of Linux 6.1 x86_64 defconfig's `make -n` (docs/defconfig-steps.md 7.1; traps cut
+# to two signals, paths shortened).
+_ASN1 = ("set -e;  echo '  ASN.1   crypto/asymmetric_keys/x509.asn1.[ch]';    "
+         "trap 'rm -f crypto/asymmetric_keys/x509.asn1.c; trap - HUP; kill -s HUP $$' HUP;  "
+         "trap 'rm -f crypto/asymmetric_keys/x509.asn1.c; trap - INT; kill -s INT $$' INT; "
+         f"./scripts/asn1_compiler {SRC}/crypto/asymmetric_keys/x509.asn1 crypto/asymmetric_keys/x509.asn1.c "
+         "crypto/asymmetric_keys/x509.asn1.h; printf '%s\\n' 'cmd_crypto/asymmetric_keys/x509.asn1.c := ...' "
+         "> crypto/asymmetric_keys/.x509.asn1.c.cmd\n")
+_FLASK = ("set -e;  echo '  GEN     security/selinux/flask.h security/selinux/av_permissions.h';    "
+          "trap 'rm -f security/selinux/flask.h; trap - HUP; kill -s HUP $$' HUP; "
+          "security/selinux/genheaders security/selinux/flask.h security/selinux/av_permissions.h; "
+          "printf '%s\\n' 'cmd_security/selinux/flask.h := ...' > security/selinux/.flask.h.cmd\n")
+_KECHO = ('echo "  GEN     net/wireless/shipped-certs.c"\n'
+          "(echo '#include \"reg.h\"'; \\\n"
+          "  echo 'const u8 shipped_regdb_certs[] = {'; \\\n"
+          f"  echo | cat - {SRC}/net/wireless/certs/debian.hex {SRC}/net/wireless/certs/wens.hex ; \\\n"
+          "  echo '};'; \\\n"
+          " ) > net/wireless/shipped-certs.c\n"
+          "set -e;  echo '  CC      net/wireless/shipped-certs.o';    "
+          "trap 'rm -f net/wireless/shipped-certs.o; trap - HUP; kill -s HUP $$' HUP; clang -c -o "
+          "net/wireless/shipped-certs.o net/wireless/shipped-certs.c\n")
 
 
 class ParseDryRunTest(absltest.TestCase):
@@ -39,6 +62,25 @@ class ParseDryRunTest(absltest.TestCase):
         self.assertTrue(cmd.endswith(f"-c -o init/calibrate.o {SRC}/init/calibrate.c"))
         for junk in ("trap", "fixdep", "printf"):
             self.assertNotIn(junk, cmd)
+
+    def test_tag_with_a_dot_and_a_label_naming_several_files(self):
+        steps = parse_dry_run(_ASN1 + _FLASK)
+        self.assertEqual([(s.tag, s.target) for s in steps], [
+            ("ASN.1", "crypto/asymmetric_keys/x509.asn1.c"), ("GEN", "security/selinux/flask.h")])
+        self.assertTrue(steps[0].cmd.startswith("./scripts/asn1_compiler "))
+        self.assertTrue(steps[1].cmd.endswith(" security/selinux/av_permissions.h"))
+
+    def test_echo_line_then_a_plain_recipe(self):
+        steps = parse_dry_run(_KECHO)
+        self.assertEqual([(s.tag, s.target) for s in steps], [
+            ("GEN", "net/wireless/shipped-certs.c"), ("CC", "net/wireless/shipped-certs.o")])
+        self.assertTrue(steps[0].cmd.startswith("(echo '#include \"reg.h\"';"))
+        self.assertTrue(steps[0].cmd.endswith(") > net/wireless/shipped-certs.c"))
+
+    def test_echo_line_then_a_line_that_does_not_write_it(self):
+        with self.assertRaisesRegex(KbuildImportError,
+                                    r"^GEN net/wireless/shipped-certs.c: the line after its echo does not write it"):
+            parse_dry_run(_KECHO.replace(") > net/wireless/shipped-certs.c", ") > /dev/null"))
 
     def test_obj_dir_of_a_step(self):
         steps = dry_run_steps()
@@ -168,6 +210,33 @@ class ShellTest(absltest.TestCase):
     def test_unbalanced_quote(self):
         with self.assertRaises(KbuildImportError):
             shell_split("a 'b")
+
+
+class CmdFileTest(absltest.TestCase):
+    """The guard that the import's real make ran the dry run's commands (7.2)."""
+
+    def test_parse_cmd_file(self):
+        self.assertEqual(parse_cmd_file("cmd_a/b.o := clang -DX='$(pound)$$$$(pound)' -c a/b.c\n\nsource_a/b.o := a/b.c\n"),
+                         ("a/b.o", "clang -DX='#$$(pound)' -c a/b.c"))
+        self.assertIsNone(parse_cmd_file("a := b\n"))
+
+    def test_cmd_mismatches(self):
+        steps = [Step(0, "build", "CC", "a/b.o", "a", "clang  -O2 -c -o a/b.o a/b.c"),
+                 Step(1, "build", "GEN", "a/x.h", "a", "gen > a/x.h")]
+        self.assertEqual(cmd_mismatches(steps, {"a/b.o": "clang -O2 -c -o a/b.o a/b.c ", "c/d.o": "other"}), [])
+        self.assertEqual(cmd_mismatches(steps, {"a/b.o": "clang -O2 -I inc -c -o a/b.o a/b.c"}), [
+            "a/b.o: the import's make ran another command than the dry run's (word 2: '-I', dry run '-c')"])
+        self.assertEqual(cmd_mismatches(steps, {"a/x.h": "gen"}), [
+            "a/x.h: the import's make ran another command than the dry run's (word 1: 'end', dry run '>')"])
+
+    def test_real_vdso_compile_without_a_parent_flag(self):
+        # A real compile line of the snippets, as a sub-make run on its own would write it
+        # without an -I its parent directory's subdir-ccflags-y adds.
+        step = find_step(dry_run_steps(), "init/calibrate.o")
+        made = step.cmd.replace(" -I./include ", " ", 1)
+        self.assertNotEqual(made, step.cmd)
+        self.assertRegex(cmd_mismatches([step], {"init/calibrate.o": made})[0],
+                         r"^init/calibrate.o: the import's make ran another command .*dry run '-I./include'")
 
 
 if __name__ == "__main__":

@@ -177,7 +177,10 @@ def module_plan(analysis: Analysis, modfinal: ModFinal, *, config: Mapping[str, 
         for p in parts:
             if p not in analysis.module_objs:
                 raise KbuildImportError(f"{ko}: part {p} is not compiled as a module object (CC [M])")
-            if f'-DKBUILD_MODNAME="{modname}"' not in analysis.compiles[p].flags:
+            # Kbuild passes KBUILD_MODNAME in c_flags only (Makefile.lib modname_flags): an
+            # asm part (arm64 `AS [M]` crypto cores) has none.
+            c = analysis.compiles[p]
+            if c.lang == "c" and f'-DKBUILD_MODNAME="{modname}"' not in c.flags:
                 raise KbuildImportError(f"{p}: compiled without -DKBUILD_MODNAME='\"{modname}\"' of {ko}")
             if p in part_of:
                 raise KbuildImportError(f"{p}: part of both {part_of[p]} and {ko}")

@@ -141,6 +141,22 @@ class ModulesParseTest(absltest.TestCase):
         self.assertEqual(section["modpost"][-1], "vmlinux.o")
         self.assertIsNone(section["extmod"])
 
+    def test_only_c_parts_need_kbuild_modname(self):
+        # Makefile.lib puts modname_flags in c_flags only: arm64 defconfig's 8 `AS [M]` parts
+        # (arch/arm64/crypto/sha512-ce-core.o of sha512-ce.ko) have no -DKBUILD_MODNAME.
+        a = _lib_only(_mod_analysis())
+        c = a.compiles["lib/test_module.o"]
+        without = tuple(f for f in c.flags if not f.startswith("-DKBUILD_MODNAME="))
+        self.assertNotEqual(without, c.flags)
+        a.compiles["lib/test_module.o"] = dataclasses.replace(c, lang="asm", flags=without)
+        section, part_of, _ = self._plan(a=a)
+        self.assertEqual(part_of["lib/test_module.o"], "lib/test_module.ko")
+        a.compiles["lib/test_module.o"] = dataclasses.replace(c, flags=without)
+        with self.assertRaisesRegex(KbuildImportError,
+                                    "^lib/test_module.o: compiled without -DKBUILD_MODNAME='\"test_module\"' of "
+                                    "lib/test_module.ko$"):
+            self._plan(a=a)
+
     def test_module_plan_refuses_unsupported_config(self):
         with self.assertRaisesRegex(KbuildImportError, "CONFIG_MODVERSIONS=y: symbol versions"):
             self._plan(config={"CONFIG_MODULES": "y", "CONFIG_MODVERSIONS": "y"})

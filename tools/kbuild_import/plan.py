@@ -231,7 +231,9 @@ def build_plan(
     config = parse_config(config_text)
     if (config.get("CONFIG_MODULES") == "y") != (modfinal is not None):
         raise KbuildImportError("CONFIG_MODULES=y needs the Makefile.modfinal pass (and only then)")
-    libs = _split_words(make_vars["KBUILD_VMLINUX_LIBS"])
+    # Normalized as archive names are (arm64: $(objtree)/drivers/firmware/efi/libstub/lib.a
+    # is `./drivers/...`).
+    libs = [norm_rel(p) for p in _split_words(make_vars["KBUILD_VMLINUX_LIBS"])]
     vmlinux_objs = tuple(norm_rel(p) for p in _split_words(make_vars["KBUILD_VMLINUX_OBJS"]))
     if vmlinux_objs != analysis.archives["vmlinux.a"].members:
         raise KbuildImportError(f"vmlinux.a is made of {' '.join(analysis.archives['vmlinux.a'].members)}, "

@@ -15,7 +15,7 @@ from tools.kbuild_import.plan import SCHEMA, build_plan, dump_plan, file_kind, l
 from tools.kbuild_import.test_util import BIN, CONFIG, LDS, ROOTS, SRC, TOOLS, dry_run_steps, read_testdata
 
 
-def _mini_plan(shuffle=None):
+def _mini_plan(shuffle=None, make_vars=None):
     steps = dry_run_steps("mini_dry_run.txt")
     a = analyze(steps, TOOLS, LDS)
     prepare = {"include/generated/autoconf.h": {"sha256": "00", "kind": "header"},
@@ -41,7 +41,7 @@ def _mini_plan(shuffle=None):
         shuffle.shuffle(items)
         a.compiles = dict(items)
     return build_plan(
-        arch="arm64", config_text=CONFIG, make_vars=parse_vars(read_testdata("vars.txt")), analysis=a,
+        arch="arm64", config_text=CONFIG, make_vars=make_vars or parse_vars(read_testdata("vars.txt")), analysis=a,
         head_list_text="arch/x86/kernel/head_64.o\n", deps=deps, incbins=incbins, generated_prepare=prepare,
         generated_build=build, roots=ROOTS, tools=TOOLS)
 
@@ -97,6 +97,16 @@ class PlanTest(absltest.TestCase):
         self.assertTrue(text.endswith("}\n"))
         keys = list(json.loads(text))
         self.assertEqual(keys, sorted(keys))
+
+    def test_vmlinux_libs_are_normalized(self):
+        # arm64 defconfig: KBUILD_VMLINUX_LIBS names $(objtree)/drivers/firmware/efi/libstub/lib.a
+        # as ./drivers/...; the archive steps name it drivers/... .
+        vars_text = read_testdata("vars.txt").replace("KBUILD_VMLINUX_LIBS=arch/arm64/lib/lib.a lib/lib.a",
+                                                       "KBUILD_VMLINUX_LIBS=./arch/arm64/lib/lib.a lib/lib.a")
+        self.assertIn("=./arch/arm64/lib/lib.a", vars_text)
+        plan = _mini_plan(make_vars=parse_vars(vars_text))
+        self.assertEqual(plan["link"]["libs"], ["arch/arm64/lib/lib.a", "lib/lib.a"])
+        self.assertEqual(plan, _mini_plan())
 
     def test_archived_object_never_compiled(self):
         steps = [s for s in dry_run_steps("mini_dry_run.txt") if s.target != "lib/ctype.o"]

@@ -12,12 +12,13 @@ import dataclasses
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 import stat
 import subprocess
 import tempfile
 import time
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from tools.kbuild_import import fragments as fragments_lib
 from tools.kbuild_import import paths
@@ -27,8 +28,8 @@ from tools.kbuild_import.common import (
     KbuildImportError, RESOURCE_DIR, SRCTREE, TOOL_VARS,
 )
 from tools.kbuild_import.config import LTO_CHOICE, LTO_FRAGMENT, lto_mode, parse_config
-from tools.kbuild_import.deps import classify_deps, find_incbins, parse_make_deps
-from tools.kbuild_import.dryrun import Compile, parse_dry_run
+from tools.kbuild_import.deps import classify_deps, find_incbins, missing_sources, parse_make_deps
+from tools.kbuild_import.dryrun import Compile, Step, cmd_mismatches, parse_cmd_file, parse_dry_run
 from tools.kbuild_import.makefile import helper_makefile, ko_helper_makefile, parse_vars
 from tools.kbuild_import.modules import (
     EXTMOD_DIR, EXTMOD_FILES, EXTMOD_MARK, EXTMOD_ORDER, EXTMOD_STAND_INS, MOD_C_HEADER,
@@ -291,6 +292,20 @@ def generate(opts: Options, targets: Sequence[tuple[str, Sequence[str]]]) -> Non
         write_helper(opts)
 
 
+def check_generated_cmds(opts: Options, steps: Sequence[Step], built: Iterable[str]) -> None:
+    """Fails if a command `generate`'s real make ran (a .cmd file it wrote) is not the dry
+    run's command for that target: its outputs would not be what Kbuild builds."""
+    made = {}
+    for rel in built:
+        if posixpath.basename(rel).startswith(".") and rel.endswith(".cmd"):
+            parsed = parse_cmd_file(read_text(os.path.join(opts.objtree, rel)))
+            if parsed is not None:
+                made[parsed[0]] = parsed[1]
+    problems = cmd_mismatches(steps, made)
+    if problems:
+        raise KbuildImportError(f"{problems[0]} ({len(problems)} such)")
+
+
 def walk(objtree: str) -> dict[str, bool]:
     """Every regular file under objtree -> is it executable. Symlinks are skipped."""
     out = {}
@@ -495,7 +510,8 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     libs = make_vars["KBUILD_VMLINUX_LIBS"].split()
     modules = parse_config(config_text).get("CONFIG_MODULES") == "y"
     text = timer.run("dry_run", dry_run, opts, ["vmlinux.a", *libs], modules=modules)
-    analysis = timer.run("parse", lambda: analyze(parse_dry_run(text), opts.tools, make_vars["KBUILD_LDS"]))
+    steps = timer.run("parse", parse_dry_run, text)
+    analysis = timer.run("parse", analyze, steps, opts.tools, make_vars["KBUILD_LDS"])
     modfinal = None
     if modules:
         order = modules_order(analysis.orders)
@@ -505,6 +521,7 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
 
     timer.run("generate", generate, opts, gen_targets(analysis, prepared))
     built = {k: v for k, v in walk(opts.objtree).items() if k not in prepared}
+    timer.run("generate", check_generated_cmds, opts, steps, built)
     relativize_tree(opts, [*prepared, *built])
 
     roots = Roots(opts.src, opts.objtree, ((resource_dir(opts.tools["clang"]), RESOURCE_DIR),))
@@ -519,6 +536,9 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         probe = [Compile(MOD_C_PROBE_OUT, MOD_C_PROBE, "c", first.flags, ())]
         if analysis.module_lds is not None:
             extra.append(analysis.module_lds)
+    missing = missing_sources(compiles + extra, lambda src: os.path.exists(_src_key(opts, src)))
+    if missing:
+        raise KbuildImportError(missing[0])
     probe_path = os.path.join(opts.objtree, MOD_C_PROBE)
     if probe:
         with open(probe_path, "w") as f:
