@@ -9,6 +9,7 @@ stale plan never compiles, so it never links (vmlinux, Image, System.map, module
 """
 
 load("//rules/private/actions:plan_check.bzl", "plan_check_actions")
+load("//rules/private/actions:symversions.bzl", "symversions_actions")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:providers.bzl", "KernelObjectsInfo")
@@ -104,6 +105,15 @@ def _kernel_objects_impl(ctx):
     gen_nodes = _node_depsets(interned["gen_inputs"], obj, "generated file", ctx.label)
     flag_sets = [[_substitute(f, roots) for f in fs] for fs in interned["flags"]]
 
+    # CONFIG_MODVERSIONS: genksyms after the compile of each object the plan marks.
+    genksyms = obj.get("scripts/genksyms/genksyms")
+    sv_asm = plan.get("symversions_asm")
+    sv_asm_inputs = depset(
+        [_lookup(src, h, "header", "<asm/asm-prototypes.h>") for h in sv_asm["hdrs"]] +
+        [_lookup(obj, h, "generated file", "<asm/asm-prototypes.h>") for h in sv_asm["gen_inputs"]],
+    ) if sv_asm else None
+    symversions = {}
+
     objects = {}
     bitcode = {}
     asm_inputs = []
@@ -141,6 +151,26 @@ def _kernel_objects_impl(ctx):
             mnemonic = "KernelCompile",
             progress_message = "Compiling {} ({}{})".format(o["out"], "linker script" if is_lds else o["lto"], ", objtool" if post else ""),
         )
+        sv = o.get("symversions")
+        if sv:
+            if not genksyms:
+                fail("{}: the plan runs genksyms on {} but the import built none (scripts/genksyms/genksyms); re-import".format(ctx.label, o["out"]))
+            if sv["kind"] == "asm" and not sv_asm_inputs:
+                fail("{}: {} exports from assembly (CONFIG_ASM_MODVERSIONS) but the plan has no symversions_asm headers; re-import".format(ctx.label, o["out"]))
+            symversions[o["out"]] = ctx.actions.declare_file("{}/{}.symversions".format(ctx.label.name, o["out"]))
+            symversions_actions.emit(
+                ctx,
+                tc = tc,
+                genksyms = genksyms,
+                path = o["out"],
+                obj = out,
+                source = source,
+                entry = sv,
+                flags = _entry_flags(flag_sets, o, roots),
+                roots = roots,
+                inputs = depset(inputs, transitive = shared + ([sv_asm_inputs] if sv["kind"] == "asm" else [])),
+                out = symversions[o["out"]],
+            )
         if o.get("lang") == "asm":
             asm_inputs += inputs[2:]
             asm_transitive += shared
@@ -169,7 +199,8 @@ def _kernel_objects_impl(ctx):
     return [
         DefaultInfo(files = depset(objects.values())),
         # `bazel build @linux_<arch>_<lto>//:objects --output_groups=plan_check`: the check alone.
-        OutputGroupInfo(plan_check = depset([stamp])),
+        # --output_groups=symversions: the `#SYMVER` lines of every object (MODVERSIONS).
+        OutputGroupInfo(plan_check = depset([stamp]), symversions = depset(symversions.values())),
         KernelObjectsInfo(
             arch = plan["arch"],
             lto = plan["lto"],
@@ -189,6 +220,7 @@ def _kernel_objects_impl(ctx):
             mod_c_inputs = depset(mod_c_inputs),
             roots = roots,
             objtree_headers = depset([f for p, f in obj.items() if _is_generated_header(p)]),
+            symversions = symversions,
         ),
     ]
 

@@ -30,6 +30,7 @@ KernelObjectsInfo = provider(
         "mod_c_inputs": "depset[File]: the headers every *.mod.c compile reads.",
         "roots": "dict[string, string]: plan placeholder ($(srctree), $(objtree), $(CC_RESOURCE_DIR)) -> exec path.",
         "objtree_headers": "depset[File]: the import's generated headers (the object tree's include/ and arch/*/include/ .h files), for out-of-tree modules.",
+        "symversions": "dict[string, File]: CONFIG_MODVERSIONS: object Kbuild path -> its genksyms `#SYMVER` lines (KernelSymversions; empty if it exports nothing). Empty without MODVERSIONS.",
     },
 )
 
