@@ -10,7 +10,7 @@
 
 Configures and prepares OBJ with `make O=OBJ` (SRC is never written), dry-runs the
 vmlinux.o build, runs the few build-time generators, scans every object's header
-dependencies and writes the plan (schema: lib.py). OBJ keeps the configured and
+dependencies and writes the plan (schema: plan.py). OBJ keeps the configured and
 prepared object tree (generated headers, host programs, generated sources) for the
 next step; the plan lists those files with their sha256.
 
@@ -29,6 +29,7 @@ import sys
 
 from absl import app, flags
 
+from tools.common import lib as common
 from tools.kbuild_import import paths, run
 from tools.kbuild_import.common import KbuildImportError
 from tools.kbuild_import.plan import dump_plan
@@ -134,11 +135,11 @@ def main(argv):
                 tools=run.tool_identity(opts), repo=_REPO.value, source=_SOURCE_KIND.value)
             run.write_atomically(_SOURCES.value, plan_check.dump(record))
         run.write_atomically(_PLAN.value, dump_plan(plan))
-    except (KbuildImportError, OSError) as e:
+    except KbuildImportError as e:  # an OSError is one line from common.run, naming its file
         sys.exit(f"kbuild_import: {e}")
     if _TIMINGS.value:
         run.write_atomically(_TIMINGS.value, json.dumps(timer.times, sort_keys=True, indent=1) + "\n")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    common.run(main, "kbuild_import")
