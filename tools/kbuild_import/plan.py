@@ -96,6 +96,9 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 2:
     generated         dict: files Kbuild wrote in the object tree, {path: {sha256,
                       kind: header|host_program|data}}, in two groups: prepare (make
                       prepare and configuration) and build (the build_steps).
+    symversions_asm   dict (only if an .S object has symversions): {hdrs, gen_inputs,
+                      toolchain_hdrs} that cmd_gensymtypes_S's dummy C file reads
+                      (<linux/kernel.h>, <asm/asm-prototypes.h>; one scanned stand-in).
     modules           dict|null: null without CONFIG_MODULES, else:
       order           list[str]: modules.order (objtree-relative .ko paths), Kbuild's order.
       list            dict: .ko path -> {
@@ -140,7 +143,9 @@ from tools.kbuild_import.config import kallsyms_args, lto_mode, parse_config, to
 from tools.kbuild_import.deps import Deps
 from tools.kbuild_import.dryrun import Compile, norm_rel, flatten, head_first, lto_kind, shell_split
 from tools.kbuild_import.modules import ModFinal, check_modules, module_plan
-from tools.kbuild_import.symversions import GENKSYMS, SymVersions, parse_symversions, symversions_entry
+from tools.kbuild_import.symversions import (
+    GENKSYMS, SymVersions, parse_symversions, symversions_asm_section, symversions_entry,
+)
 from tools.kbuild_import.placeholders import (
     Roots, normalize_cmd, normalize_flags, placeholder_path, split_placeholder,
 )
@@ -306,6 +311,7 @@ def build_plan(
         problems = check_modules(modules, {o["out"]: o for o in objects}, order)
         if problems:
             raise KbuildImportError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    sv_asm = symversions_asm_section(objects, deps)
     return {
         "schema": SCHEMA,
         "arch": arch,
@@ -343,6 +349,7 @@ def build_plan(
         "generated": {"prepare": {k: dict(v) for k, v in generated_prepare.items()},
                       "build": {k: dict(v) for k, v in generated_build.items()}},
         "modules": modules,
+        **({"symversions_asm": sv_asm} if sv_asm is not None else {}),
     }
 
 

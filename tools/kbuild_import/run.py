@@ -36,6 +36,9 @@ from tools.kbuild_import.modules import (
     MOD_C_PROBE, MOD_C_PROBE_OUT, extmod_plan, parse_modfinal, unsupported_module_config,
 )
 from tools.kbuild_import.placeholders import Roots, placeholder_path, split_placeholder
+from tools.kbuild_import.symversions import (
+    SYMVERSIONS_ASM_HEADER, SYMVERSIONS_ASM_PROBE, symversions_asm_probe,
+)
 from tools.kbuild_import.plan import build_plan, dump_plan, file_kind, gen_targets, listed_file
 from tools.plan_check import lib as plan_check
 
@@ -539,15 +542,19 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     missing = missing_sources(compiles + extra, lambda src: os.path.exists(_src_key(opts, src)))
     if missing:
         raise KbuildImportError(missing[0])
-    probe_path = os.path.join(opts.objtree, MOD_C_PROBE)
-    if probe:
-        with open(probe_path, "w") as f:
-            f.write(MOD_C_HEADER)
+    probe_files = {MOD_C_PROBE: MOD_C_HEADER} if probe else {}
+    sv_asm = symversions_asm_probe(analysis, opts.tools)
+    if sv_asm is not None:  # CONFIG_ASM_MODVERSIONS: what cmd_gensymtypes_S's dummy C file reads
+        probe.append(sv_asm)
+        probe_files[SYMVERSIONS_ASM_PROBE] = SYMVERSIONS_ASM_HEADER
+    for name, text in probe_files.items():
+        with open(os.path.join(opts.objtree, name), "w") as f:
+            f.write(text)
     try:
         raw = timer.run("deps", scan_deps, opts, compiles + probe, preprocess_only=extra)
     finally:
-        if probe:
-            os.unlink(probe_path)
+        for name in probe_files:
+            os.unlink(os.path.join(opts.objtree, name))
 
     def classify():
         deps, incbins = {}, {}

@@ -133,3 +133,37 @@ def parse_symvers_lines(text: str, where: str) -> list[tuple[str, int]]:
             raise KbuildImportError(f"{where}:{n}: not a `#SYMVER <symbol> 0x<crc>` line: {line[:80]!r}")
         out.append((parts[1], int(parts[2], 16)))
     return out
+
+
+# cmd_gensymtypes_S preprocesses, for every .S object that exports, a C file made of these
+# two lines and the object's EXPORT_SYMBOL(x); lines (which include nothing). The import
+# scans one stand-in with the first such object's c_flags for the headers it reads (the
+# plan's "symversions_asm"); they resolve through the kernel's include path, which every
+# object's c_flags list first (its own -I directories come last).
+SYMVERSIONS_ASM_HEADER = "#include <linux/kernel.h>\n#include <asm/asm-prototypes.h>\n"
+SYMVERSIONS_ASM_PROBE = ".kbuild_import_probe.symversions.c"  # objtree-relative; removed after the scan
+SYMVERSIONS_ASM_PROBE_OUT = ".kbuild_import_probe.symversions.o"
+
+
+def symversions_asm_probe(analysis, tools: Mapping[str, str]) -> Compile | None:
+    """The stand-in compile to scan for .S objects' genksyms input, or None if no .S
+    object has a gen_symversions step."""
+    asm = sorted(o for o in analysis.symversions if analysis.compiles[o].lang == "asm")
+    if not asm:
+        return None
+    sv = parse_symversions(analysis.symversions[asm[0]], analysis.compiles[asm[0]], tools)
+    return Compile(SYMVERSIONS_ASM_PROBE_OUT, SYMVERSIONS_ASM_PROBE, "c", sv.c_flags, ())
+
+
+def symversions_asm_section(objects, deps) -> dict | None:
+    """The plan's "symversions_asm" ({hdrs, gen_inputs, toolchain_hdrs} of the stand-in),
+    if a plan object is an .S one with symversions; deps: out -> Deps."""
+    if not any(o.get("symversions", {}).get("kind") == "asm" for o in objects):
+        return None
+    d = deps.get(SYMVERSIONS_ASM_PROBE_OUT)
+    if d is None:
+        raise KbuildImportError("an .S object exports with CONFIG_ASM_MODVERSIONS, but <asm/asm-prototypes.h> "
+                                "was not scanned")
+    if d.build_inputs:
+        raise KbuildImportError(f"<asm/asm-prototypes.h>: reads {d.build_inputs[0]}, made by a build step")
+    return {"hdrs": list(d.hdrs), "gen_inputs": list(d.gen_inputs), "toolchain_hdrs": list(d.toolchain_hdrs)}

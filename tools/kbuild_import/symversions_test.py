@@ -9,8 +9,10 @@ from tools.kbuild_import.analysis import analyze
 from tools.kbuild_import.common import KbuildImportError
 from tools.kbuild_import.dryrun import parse_compile, parse_dry_run
 from tools.kbuild_import.placeholders import normalize_flags
+from tools.kbuild_import.deps import Deps
 from tools.kbuild_import.symversions import (
-    GENKSYMS_TAG, is_symversions_cmd, parse_symvers_lines, parse_symversions, symversions_entry,
+    GENKSYMS_TAG, SYMVERSIONS_ASM_PROBE, SYMVERSIONS_ASM_PROBE_OUT, is_symversions_cmd, parse_symvers_lines,
+    parse_symversions, symversions_asm_probe, symversions_asm_section, symversions_entry,
 )
 from tools.kbuild_import.test_util import BIN, LDS, ROOTS, SRC, TOOLS, dry_run_steps, read_testdata
 
@@ -94,6 +96,31 @@ class RefusalTest(absltest.TestCase):
 
     def test_not_a_gen_symversions_line(self):
         self._fails("lib/string.o", "grep -q __ksymtab", "grep -q __other", "unrecognized gen_symversions")
+
+
+class AsmProbeTest(absltest.TestCase):
+    """The headers of cmd_gensymtypes_S's dummy C file: one stand-in scanned at import."""
+
+    def test_probe_has_the_first_asm_objects_c_flags(self):
+        a = analyze(dry_run_steps() + _steps(), TOOLS, LDS)
+        c = symversions_asm_probe(a, TOOLS)
+        self.assertEqual((c.out, c.src, c.lang), (SYMVERSIONS_ASM_PROBE_OUT, SYMVERSIONS_ASM_PROBE, "c"))
+        compile_, gen = _pair("arch/x86/lib/memcpy_64.o")
+        self.assertEqual(c.flags, parse_symversions(gen, compile_, TOOLS).c_flags)
+        only_c = [s for s in _steps() if s.target == "lib/string.o"]
+        self.assertIsNone(symversions_asm_probe(analyze(dry_run_steps() + only_c, TOOLS, LDS), TOOLS))
+
+    def test_section(self):
+        d = Deps(("include/linux/kernel.h", "arch/x86/include/asm/asm-prototypes.h"),
+                 ("include/generated/autoconf.h",), (), ())
+        asm = [{"out": "a.o", "symversions": {"kind": "asm", "c_flags": []}}, {"out": "b.o"}]
+        self.assertEqual(symversions_asm_section(asm, {SYMVERSIONS_ASM_PROBE_OUT: d}),
+                         {"hdrs": list(d.hdrs), "gen_inputs": list(d.gen_inputs), "toolchain_hdrs": []})
+        self.assertIsNone(symversions_asm_section([{"out": "c.o", "symversions": {"kind": "c"}}], {}))
+        with self.assertRaisesRegex(KbuildImportError, "was not scanned"):
+            symversions_asm_section(asm, {})
+        with self.assertRaisesRegex(KbuildImportError, "made by a build step"):
+            symversions_asm_section(asm, {SYMVERSIONS_ASM_PROBE_OUT: Deps((), (), ("lib/x.h",), ())})
 
 
 class SymversLinesTest(absltest.TestCase):
