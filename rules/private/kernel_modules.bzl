@@ -49,6 +49,18 @@ def _kernel_modules_impl(ctx):
         module_objects[m["name"] + ".o"] = made.obj
         if made.lto:
             lto.append(made.lto)
+    crcs = None
+    if "-m" in plan["modpost"]:
+        # CONFIG_MODVERSIONS: modpost reads each object's `#SYMVER` lines from its .cmd file,
+        # the objects from .vmlinux.objs (vmlinux) and M.mod (modules).
+        mods = [(plan["list"][ko]["name"], plan["list"][ko]["objects"]) for ko in plan["order"]]
+        vmlinux_objs = info.vmlinux_members + info.lib_members
+        objs = vmlinux_objs + [p for _, ps in mods for p in ps]
+        crcs = struct(
+            mods = mods,
+            symversions = [(p, info.symversions[p]) for p in objs if p in info.symversions],
+            vmlinux_objs = vmlinux_objs,
+        )
     mp = modules_actions.emit_modpost(
         ctx,
         ctx.attr._modpost[DefaultInfo].files_to_run,
@@ -59,6 +71,7 @@ def _kernel_modules_impl(ctx):
         [],
         prefix,
         [plan["list"][ko]["mod_o"]["src"] for ko in plan["order"]],
+        crcs = crcs,
     )
     kos = {}
     for ko in plan["order"]:

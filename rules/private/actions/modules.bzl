@@ -145,6 +145,10 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
 # Writes, for srcversion (sumversion.c), what Kbuild leaves in the object tree: M.mod (the
 # parts) and each part's .P.o.cmd with `source_` and the `deps_` list in the compiler's
 # -MMD order, from the part's depfile. Args: "--mod" M PARTS... "--" | "--cmd" P DEPFILE.
+# For modpost -m (CONFIG_MODVERSIONS): "--symvers" P FILE appends P's genksyms lines
+# (KernelSymversions) to .P.o.cmd after a newline (modpost looks for "\n#SYMVER "), for
+# vmlinux objects and module parts; "--vmlinux_objs" OBJS... "--" writes .vmlinux.objs
+# (Makefile.modpost: `$(AR) t` of vmlinux.a and the KBUILD_VMLINUX_LIBS archives).
 _SRCVERSION_STUBS = r"""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -159,12 +163,16 @@ while [ $# -gt 0 ]; do
         echo "$words" | tail -n +2 | sed -e 's/^/  /' -e 's/$/ \\/'
         echo
       } > "$(dirname "$part")/.$(basename "$part").cmd" ;;
+    --symvers) part="$2"; mkdir -p "$(dirname "$part")"
+      { echo; cat "$root/$3"; } >> "$(dirname "$part")/.$(basename "$part").cmd"; shift 3 ;;
+    --vmlinux_objs) shift; : > .vmlinux.objs
+      while [ "$1" != -- ]; do echo "$1" >> .vmlinux.objs; shift; done; shift ;;
     *) break ;;
   esac
 done
 """
 
-def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers_in, out_prefix, mod_c_paths, srcversion = None):
+def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers_in, out_prefix, mod_c_paths, srcversion = None, crcs = None):
     """KernelModpost: tools/modpost in `out_prefix` (Kbuild's object tree for the modules).
 
     Args:
@@ -182,6 +190,10 @@ def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers
         depfiles), mods = list[(M, list[part path])], parts = list[(part path, depfile)]):
         writes M.mod and .P.o.cmd stubs first, so that modules with MODULE_VERSION get
         their srcversion as Kbuild computes it.
+      crcs: None, or (modpost -m) struct(mods = list[(M, list[part path])], symversions =
+        list[(object path, File)] (KernelSymversions outputs of vmlinux objects and module
+        parts), vmlinux_objs = list[string] (None for out-of-tree runs)): writes M.mod,
+        .vmlinux.objs and the `#SYMVER` lines into each object's .P.o.cmd first.
 
     Returns:
       struct(symvers = File, mod_c = dict[string, File], order = File).
@@ -214,6 +226,18 @@ def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers
             stubs += ["--mod", m] + parts + ["--"]
         for p, depfile in srcversion.parts:
             stubs += ["--cmd", p, depfile.path]
+    if crcs:
+        if "-m" not in argv:
+            fail("{}: symbol CRCs given, but the plan's modpost command has no -m; re-import".format(ctx.label))
+        for m, parts in crcs.mods:
+            stubs += ["--mod", m] + parts + ["--"]
+        for p, f in crcs.symversions:
+            stubs += ["--symvers", p, f.path]
+            inputs.append(f)
+        if crcs.vmlinux_objs != None:
+            stubs += ["--vmlinux_objs"] + crcs.vmlinux_objs + ["--"]
+    elif "-m" in argv:
+        fail("{}: the plan's modpost runs with -m (CONFIG_MODVERSIONS) but no symbol CRCs were given".format(ctx.label))
     ctx.actions.run_shell(
         command = """set -e
 root="$PWD"; tool="$PWD/$1"; dir="$2"; shift 2
