@@ -44,10 +44,10 @@ def _lookup(files, path, what, obj):
 def _node_depsets(table, files, what, label):
     """One depset per node of an interned list table (tools/kbuild_import/intern.py): a
     node's files and its ancestors', shared by every object whose list ends there."""
-    paths = table["paths"]
+    table_files = [_lookup(files, p, what, label) for p in table["paths"]]
     nodes = []
     for parent, indices in table["nodes"]:
-        direct = [_lookup(files, paths[i], what, label) for i in indices]
+        direct = [table_files[i] for i in indices]
         nodes.append(depset(direct, transitive = [nodes[parent]] if parent >= 0 else []))
     return nodes
 
