@@ -43,6 +43,7 @@ HELPER_LINK = "kbuild-import-link"
 HELPER_GEN = "kbuild-import-gen"
 HELPER_MODULES = "kbuild-import-modules"
 HELPER_MODFINAL = "kbuild-import-modfinal"
+HELPER_EXPORT = "kbuild-import-export"  # Makefile.vmlinux's .vmlinux.export.o (MODVERSIONS)
 KO_MARK = "KBUILD_IMPORT_KO"
 # Goals of the dry run, in order: objects and archives, the vmlinux.o stage, then what
 # scripts/link-vmlinux.sh builds (it runs `make -f Makefile.build obj=init

@@ -4,7 +4,7 @@ import posixpath
 from typing import Sequence
 
 from tools.kbuild_import.common import (
-    HELPER_GEN, HELPER_LINK, HELPER_MODFINAL, HELPER_MODULES, HELPER_VARS, KO_MARK,
+    HELPER_EXPORT, HELPER_GEN, HELPER_LINK, HELPER_MODFINAL, HELPER_MODULES, HELPER_VARS, KO_MARK,
     KbuildImportError, LINK_OBJECTS, MAKE_VARS, PHASE_MARK, VAR_MARK,
 )
 
@@ -18,7 +18,8 @@ def helper_makefile(gen_targets: Sequence[tuple[str, Sequence[str]]] = (), ko_he
     each (obj, targets) of gen_targets; kbuild-import-modules prints the `modules`
     phase mark; kbuild-import-modfinal runs what `make modules` runs after
     modules_check (Makefile.modpost, then Makefile.modfinal with ko_helper, the
-    makefile ko_helper_makefile() writes, read after it).
+    makefile ko_helper_makefile() writes, read after it); kbuild-import-export builds
+    .vmlinux.export.o as Makefile.vmlinux does (from a stand-in .vmlinux.export.c).
     """
     lines = ["# Written by tools/kbuild_import; read after the kernel's Makefile.", ""]
     lines.append(f"{HELPER_VARS}:")
@@ -33,6 +34,8 @@ def helper_makefile(gen_targets: Sequence[tuple[str, Sequence[str]]] = (), ko_he
     for obj, targets in gen_targets:
         lines.append(f"\t$(Q)$(MAKE) $(build)={obj} {' '.join(targets)}")
     lines.append("\t@:")
+    lines.append(f"{HELPER_EXPORT}:")
+    lines.append("\t$(Q)$(MAKE) -f $(srctree)/scripts/Makefile.vmlinux .vmlinux.export.o")
     lines.append(f"{HELPER_MODULES}:")
     lines.append(f"\t$(info {PHASE_MARK} modules)")
     lines.append("\t@:")
@@ -42,7 +45,7 @@ def helper_makefile(gen_targets: Sequence[tuple[str, Sequence[str]]] = (), ko_he
         lines.append(f"\t$(info {PHASE_MARK} modfinal)")
         lines.append("\t$(Q)$(MAKE) KBUILD_MODULES=1 -f $(srctree)/scripts/Makefile.modpost")
         lines.append(f"\t$(Q)$(MAKE) -f $(srctree)/scripts/Makefile.modfinal -f {ko_helper}")
-    lines.append(f".PHONY: {HELPER_VARS} {HELPER_LINK} {HELPER_GEN} {HELPER_MODULES} {HELPER_MODFINAL}")
+    lines.append(f".PHONY: {HELPER_VARS} {HELPER_LINK} {HELPER_GEN} {HELPER_MODULES} {HELPER_MODFINAL} {HELPER_EXPORT}")
     return "\n".join(lines) + "\n"
 
 

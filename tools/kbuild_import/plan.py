@@ -89,6 +89,9 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 2:
       steps           list[dict]: {tag, target, cmd} of the vmlinux.o stage as Kbuild
                       prints them (GEN .tmp_initcalls.lds, LD vmlinux.o, ...).
       host_programs   list[str]: host programs the link uses that prepare built.
+      export_o        dict (only with CONFIG_MODVERSIONS): .vmlinux.export.o, compiled
+                      from the .vmlinux.export.c modpost -m writes and linked after
+                      vmlinux.o: {out, src, flags, hdrs, gen_inputs, toolchain_hdrs}.
     build_steps       list[dict]: the generators that run between prepare and the
                       link, in Kbuild's order: {tag, target, obj, cmd} (cmd normalized),
                       e.g. GEN lib/crc32table.h. The import ran them (`$(MAKE)
@@ -144,7 +147,8 @@ from tools.kbuild_import.deps import Deps
 from tools.kbuild_import.dryrun import Compile, norm_rel, flatten, head_first, lto_kind, shell_split
 from tools.kbuild_import.modules import ModFinal, check_modules, module_plan
 from tools.kbuild_import.symversions import (
-    GENKSYMS, SymVersions, parse_symversions, symversions_asm_section, symversions_entry,
+    EXPORT_O, GENKSYMS, SymVersions, export_o_entry, parse_symversions, symversions_asm_section,
+    symversions_entry,
 )
 from tools.kbuild_import.placeholders import (
     Roots, normalize_cmd, normalize_flags, placeholder_path, split_placeholder,
@@ -229,6 +233,7 @@ def build_plan(
     tools: Mapping[str, str],
     modfinal: ModFinal | None = None,
     extmod: dict | None = None,
+    export_o: Compile | None = None,
 ) -> dict:
     """Assembles the plan (see the module docstring). deps/incbins are keyed by object
     out, and by the linker script's out for the lds entry (and with modules, by
@@ -341,6 +346,9 @@ def build_plan(
             "sorttable": config.get("CONFIG_BUILDTIME_TABLE_SORT") == "y",
             "steps": vo_steps,
             "host_programs": host_programs,
+            **({"export_o": export_o_entry(export_o, deps[EXPORT_O],
+                                           lambda f: normalize_flags(f, roots, where=EXPORT_O))}
+               if export_o is not None else {}),
         },
         "build_steps": [{"tag": s.tag, "target": s.target, "obj": s.obj,
                          "cmd": normalize_cmd(s.cmd, tools, roots)}

@@ -25,7 +25,7 @@ from tools.kbuild_import import paths
 from tools.kbuild_import.analysis import MODULE_LDS, analyze, modules_order
 from tools.kbuild_import.common import (
     DRY_RUN_GOALS, DRY_RUN_GOALS_MODULES, HELPER_GEN, HELPER_MODFINAL, HELPER_VARS,
-    KbuildImportError, RESOURCE_DIR, SRCTREE, TOOL_VARS,
+    HELPER_EXPORT, KbuildImportError, RESOURCE_DIR, SRCTREE, TOOL_VARS,
 )
 from tools.kbuild_import.config import LTO_CHOICE, LTO_FRAGMENT, lto_mode, parse_config
 from tools.kbuild_import.deps import classify_deps, find_incbins, missing_sources, parse_make_deps
@@ -37,7 +37,8 @@ from tools.kbuild_import.modules import (
 )
 from tools.kbuild_import.placeholders import Roots, placeholder_path, split_placeholder
 from tools.kbuild_import.symversions import (
-    SYMVERSIONS_ASM_HEADER, SYMVERSIONS_ASM_PROBE, symversions_asm_probe,
+    EXPORT_C, EXPORT_C_STAND_IN, EXPORT_O, SYMVERSIONS_ASM_HEADER, SYMVERSIONS_ASM_PROBE, parse_export_o,
+    symversions_asm_probe,
 )
 from tools.kbuild_import.plan import build_plan, dump_plan, file_kind, gen_targets, listed_file
 from tools.plan_check import lib as plan_check
@@ -242,6 +243,13 @@ def _modfinal_make(opts: Options, files: Mapping[str, str], goals: Sequence[str]
     finally:
         write_helper(opts)
         os.unlink(ko_helper)
+
+
+def export_o_dry_run(opts: Options) -> str:
+    """`make -n kbuild-import-export` with a stand-in .vmlinux.export.c (removed after):
+    Makefile.vmlinux's compile of .vmlinux.export.o (CONFIG_MODVERSIONS)."""
+    return _with_stand_ins(opts, {EXPORT_C: EXPORT_C_STAND_IN},
+                           lambda: run_make(opts, [HELPER_EXPORT], dry_run=True, what="-n .vmlinux.export.o"))
 
 
 def extmod_dry_runs(opts: Options) -> tuple[str, str, str]:
@@ -543,6 +551,11 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     if missing:
         raise KbuildImportError(missing[0])
     probe_files = {MOD_C_PROBE: MOD_C_HEADER} if probe else {}
+    export_o = None
+    if parse_config(config_text).get("CONFIG_MODVERSIONS") == "y":  # modpost -m's CRCs, linked into vmlinux
+        export_o = parse_export_o(timer.run("export_o", export_o_dry_run, opts), opts.tools["clang"])
+        probe.append(Compile(EXPORT_O, EXPORT_C, "c", export_o.flags, ()))
+        probe_files[EXPORT_C] = EXPORT_C_STAND_IN
     sv_asm = symversions_asm_probe(analysis, opts.tools)
     if sv_asm is not None:  # CONFIG_ASM_MODVERSIONS: what cmd_gensymtypes_S's dummy C file reads
         probe.append(sv_asm)
@@ -581,7 +594,7 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         head_list_text=head_list_text, deps=deps, incbins=incbins,
         generated_prepare=listing(opts.objtree, prepared),
         generated_build=listing(opts.objtree, built), roots=roots, tools=opts.tools, modfinal=modfinal,
-        extmod=extmod))
+        extmod=extmod, export_o=export_o))
     timer.run("path_check", check_path_free, opts, [*prepared, *built], dump_plan(plan))
     return plan
 

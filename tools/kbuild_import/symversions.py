@@ -27,7 +27,7 @@ import shlex
 from typing import Mapping
 
 from tools.kbuild_import.common import KbuildImportError
-from tools.kbuild_import.dryrun import Compile, Step, norm_rel
+from tools.kbuild_import.dryrun import Compile, Step, norm_rel, parse_compile, parse_dry_run
 
 GENKSYMS = "scripts/genksyms/genksyms"
 GENKSYMS_TAG = "GENKSYMS"
@@ -167,3 +167,44 @@ def symversions_asm_section(objects, deps) -> dict | None:
     if d.build_inputs:
         raise KbuildImportError(f"<asm/asm-prototypes.h>: reads {d.build_inputs[0]}, made by a build step")
     return {"hdrs": list(d.hdrs), "gen_inputs": list(d.gen_inputs), "toolchain_hdrs": list(d.toolchain_hdrs)}
+
+
+# Makefile.vmlinux (CONFIG_MODULES): `$(CC) $(c_flags) -c -o .vmlinux.export.o
+# .vmlinux.export.c`, the file modpost writes (with -m: one SYMBOL_CRC per vmlinux export),
+# linked into vmlinux by link-vmlinux.sh. The import dry-runs it with a stand-in source
+# (modpost's fixed first line) and scans the stand-in for the headers.
+EXPORT_C = ".vmlinux.export.c"
+EXPORT_O = ".vmlinux.export.o"
+EXPORT_C_STAND_IN = "#include <linux/export-internal.h>\n"
+_EXPORT_MODFILE = '-DKBUILD_MODFILE="/.vmlinux.export"'
+
+
+def parse_export_o(text: str, cc: str) -> Compile:
+    """The dry run of kbuild-import-export -> the .vmlinux.export.o compile (checked)."""
+    found = [s for s in parse_dry_run(text) if s.target in (EXPORT_O, "./" + EXPORT_O)]
+    if len(found) != 1 or found[0].tag != "CC":
+        raise KbuildImportError(f"{EXPORT_O}: expected one `CC {EXPORT_O}` step in Makefile.vmlinux's dry run, "
+                                f"got {[s.tag for s in found]}")
+    c = parse_compile(found[0], cc)
+    if norm_rel(c.src) != EXPORT_C or c.post:
+        raise KbuildImportError(f"{EXPORT_O}: compiles {c.src}{' and runs ' + c.post[0] if c.post else ''}, "
+                                f"expected only {EXPORT_C}")
+    return Compile(EXPORT_O, EXPORT_C, c.lang, c.flags, ())
+
+
+def export_o_entry(c: Compile, deps, normalize) -> dict:
+    """The plan's link.export_o: {out, src (objtree-relative, written by modpost), flags,
+    hdrs, gen_inputs, toolchain_hdrs}."""
+    if deps.build_inputs:
+        raise KbuildImportError(f"{EXPORT_C}: reads {deps.build_inputs[0]}, made by a build step")
+    # Makefile.vmlinux has no $(obj): Kbuild's modfile flag reads as an absolute path but
+    # names no file; kept as is (the normalizer refuses absolute paths).
+    flags = list(c.flags)
+    at = flags.index(_EXPORT_MODFILE) if _EXPORT_MODFILE in flags else None
+    if at is not None:
+        del flags[at]
+    flags = normalize(flags)
+    if at is not None:
+        flags.insert(at, _EXPORT_MODFILE)
+    return {"out": EXPORT_O, "src": EXPORT_C, "flags": flags, "hdrs": list(deps.hdrs),
+            "gen_inputs": list(deps.gen_inputs), "toolchain_hdrs": list(deps.toolchain_hdrs)}

@@ -11,6 +11,7 @@ from tools.kbuild_import.dryrun import parse_compile, parse_dry_run
 from tools.kbuild_import.placeholders import normalize_flags
 from tools.kbuild_import.deps import Deps
 from tools.kbuild_import.symversions import (
+    EXPORT_C, EXPORT_O, export_o_entry, parse_export_o,
     GENKSYMS_TAG, SYMVERSIONS_ASM_PROBE, SYMVERSIONS_ASM_PROBE_OUT, is_symversions_cmd, parse_symvers_lines,
     parse_symversions, symversions_asm_probe, symversions_asm_section, symversions_entry,
 )
@@ -121,6 +122,33 @@ class AsmProbeTest(absltest.TestCase):
             symversions_asm_section(asm, {})
         with self.assertRaisesRegex(KbuildImportError, "made by a build step"):
             symversions_asm_section(asm, {SYMVERSIONS_ASM_PROBE_OUT: Deps((), (), ("lib/x.h",), ())})
+
+
+class ExportOTest(absltest.TestCase):
+    """.vmlinux.export.o: Makefile.vmlinux's compile, from the import's dry run."""
+
+    def test_parse(self):
+        c = parse_export_o(read_testdata("export_o_dry_run.txt"), _CC)
+        self.assertEqual((c.out, c.src, c.lang, c.post), (EXPORT_O, EXPORT_C, "c", ()))
+        self.assertIn("-DKBUILD_BASENAME=\".vmlinux.export\"", c.flags)
+        self.assertFalse(any(f.startswith("-Wp,-MMD") for f in c.flags))
+        e = export_o_entry(c, Deps(("include/linux/export-internal.h",), ("include/generated/autoconf.h",), (), ()),
+                           lambda f: normalize_flags(f, ROOTS))
+        self.assertEqual((e["out"], e["src"], e["hdrs"]), (EXPORT_O, EXPORT_C, ["include/linux/export-internal.h"]))
+        self.assertFalse(any(SRC in f for f in e["flags"]), e["flags"])
+        self.assertEqual(e["flags"].index('-DKBUILD_MODFILE="/.vmlinux.export"'),
+                         list(c.flags).index('-DKBUILD_MODFILE="/.vmlinux.export"'))  # kept, in place
+        with self.assertRaisesRegex(KbuildImportError, "made by a build step"):
+            export_o_entry(c, Deps((), (), ("lib/x.h",), ()), lambda f: f)
+
+    def test_refused(self):
+        text = read_testdata("export_o_dry_run.txt")
+        with self.assertRaisesRegex(KbuildImportError, "expected one `CC .vmlinux.export.o`"):
+            parse_export_o("", _CC)
+        with self.assertRaisesRegex(KbuildImportError, "expected one `CC .vmlinux.export.o`"):
+            parse_export_o(text + text, _CC)
+        with self.assertRaisesRegex(KbuildImportError, "expected only .vmlinux.export.c"):
+            parse_export_o(text.replace(" .vmlinux.export.c;", " other.c;", 1), _CC)
 
 
 class SymversLinesTest(absltest.TestCase):
