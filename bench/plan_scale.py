@@ -7,14 +7,19 @@
 
 Each --saved is NAME=DIR:ARCH:LTO, DIR a saved import (a kernel_kbuild_repository's
 directory, or any directory with plan.json, plan_sources.json and obj/; plan_sources.json
-may be `{"built_from": []}` when only analysis is measured). The script writes a scratch
+may be `{"built_from": []}` when only analysis is measured; a partial import's obj/ may
+lack files the plan names: analysis then fails naming one, and an empty file in a copy of
+obj/ is enough to measure analysis, e.g. certs/signing_key.x509 and
+certs/x509_certificate_list for the x86_64 defconfig plan of docs/defconfig-steps.md
+section 9). The script writes a scratch
 workspace that loads this checkout as @rules_kernel_lto and declares one
 kernel_saved_plan_repository per plan (rules/private/kbuild_import.bzl: the same
 plan.bzl/BUILD.bazel generation as the import, without running the import), then for each
 plan, with its own fresh Bazel server:
 
-  cold      `bazel build --nobuild @NAME//:objects` (+ its link and module targets with
-            --all_targets): wall time and the profile's "Load and analyze dependencies" phase
+  cold      `bazel build --nobuild @NAME//:objects`: wall time, the profile's "Load and
+            analyze dependencies" phase and the server's CPU seconds (user + system: less
+            sensitive than wall time to other work on the machine)
   heap      `bazel info used-heap-size-after-gc` and the server's peak RSS (VmHWM) after it
   null      the same build again (no change): wall time and analysis phase
   sizes     plan.json, plan.bzl, BUILD.bazel as generated
@@ -140,13 +145,27 @@ def _bazel(ws, args, **kw):
     return subprocess.run(["nice", "bazel"] + args, cwd=ws, text=True, capture_output=True, **kw)
 
 
+def _cpu_seconds(pid):
+    """user + system CPU seconds of a process so far (/proc/PID/stat)."""
+    with open("/proc/{}/stat".format(pid)) as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pid(ws):
+    return int(_bazel(ws, ["info", "server_pid"]).stdout.strip())
+
+
 def _timed_build(ws, flags, targets, profile):
+    """(wall s, analysis phase s, server CPU s) of `bazel build --nobuild TARGETS`."""
+    pid = _server_pid(ws)
+    cpu = _cpu_seconds(pid)
     t = time.monotonic()
     res = _bazel(ws, ["build", "--nobuild", "--profile=" + profile] + flags + targets)
     wall = time.monotonic() - t
     if res.returncode != 0:
         raise SystemExit("bazel build --nobuild {} failed:\n{}".format(" ".join(targets), res.stderr[-3000:]))
-    return wall, phase_seconds(profile)
+    return round(wall, 2), phase_seconds(profile), round(_cpu_seconds(pid) - cpu, 2)
 
 
 def measure(ws, name, arch, lto, keys):
@@ -163,7 +182,7 @@ def measure(ws, name, arch, lto, keys):
     for f in ["plan.json", "plan.bzl", "BUILD.bazel"]:
         out[f] = os.path.getsize(os.path.join(ext, f))
     prof = os.path.join(ws, "profile.json")
-    out["cold_wall_s"], out["cold_analysis_s"] = _timed_build(ws, flags, targets, prof)
+    out["cold_wall_s"], out["cold_analysis_s"], out["cold_server_cpu_s"] = _timed_build(ws, flags, targets, prof)
     info = _bazel(ws, ["info", "used-heap-size-after-gc", "server_pid"]).stdout
     m = re.search(r"used-heap-size-after-gc: (\S+)", info)
     out["heap_after_gc"] = m.group(1) if m else None
@@ -172,7 +191,7 @@ def measure(ws, name, arch, lto, keys):
         with open("/proc/{}/status".format(m.group(1))) as f:
             hwm = re.search(r"VmHWM:\s+(\d+) kB", f.read())
         out["server_peak_rss_mb"] = int(hwm.group(1)) // 1024 if hwm else None
-    out["null_wall_s"], out["null_analysis_s"] = _timed_build(ws, flags, targets, prof)
+    out["null_wall_s"], out["null_analysis_s"], out["null_server_cpu_s"] = _timed_build(ws, flags, targets, prof)
     if keys:
         res = _bazel(ws, ["aquery", "--output=jsonproto"] + flags + ["mnemonic(KernelCompile, {})".format(targets[0])])
         if res.returncode != 0:
