@@ -73,6 +73,16 @@ def rules_kernel_lto_dependencies(
                     fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in [arch, arch + "_cfi"] + extra],
                     lto = lto,
                 )
+    # The EFI stub variant (tests/efi, issue 9): tiny arm64 + configs/arm64_efi.config; its
+    # vmlinux links libstub's lib.a (28 kinds of Kbuild STUBCPY/OBJCOPY objects in defconfig).
+    if not native.existing_rule("linux_arm64_efi"):
+        kernel_config(
+            name = "linux_arm64_efi",
+            arch = "arm64",
+            defconfig_target = "tinyconfig",
+            fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["arm64", "arm64_efi"]],
+            lto = ["none", "thin"],
+        )
     _maybe(
         kernel_llvm_repository,
         "kernel_llvm",

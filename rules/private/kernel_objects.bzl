@@ -8,6 +8,7 @@ source tree's Makefiles, Kconfig files, ... no longer match what the import reco
 stale plan never compiles, so it never links (vmlinux, Image, System.map, modules).
 """
 
+load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
 load("//rules/private/actions:plan_check.bzl", "plan_check_actions")
 load("//rules/private/actions:symversions.bzl", "symversions_actions")
 load("//rules/private:platform_transition.bzl", "own_platform")
@@ -181,6 +182,25 @@ def _kernel_objects_impl(ctx):
         else:
             objects[o["out"]] = out
             bitcode[o["out"]] = o["lto"] == "bitcode"
+    # Objects Kbuild derives from compiled ones (EFI stub, arm64 pi/): native, as their sources.
+    for name, d in sorted(plan.get("derived", {}).items()):
+        if d["src"] not in objects:
+            fail("{}: {} is made from {}, which the plan does not compile; re-import".format(ctx.label, name, d["src"]))
+        if bitcode[d["src"]]:
+            fail("{}: {} is made from {}, which is LLVM bitcode; Kbuild's objcopy needs a native object (filter out CC_FLAGS_LTO in its Makefile)".format(ctx.label, name, d["src"]))
+        out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, name))
+        objcopy_actions.emit(
+            ctx,
+            tc = tc,
+            stubcopy = ctx.attr._stubcopy[DefaultInfo].files_to_run,
+            name = name,
+            entry = d,
+            src = objects[d["src"]],
+            out = out,
+            roots = roots,
+        )
+        objects[name] = out
+        bitcode[name] = False
     libs = []
     for a in plan["link"]["libs"]:
         libs += plan["archives"][a]["members"]
@@ -236,6 +256,7 @@ kernel_objects = rule(
         "built_from": attr.label_list(allow_files = True, doc = "Other source-tree files the import's own builds read (from its record)."),
         "config_inputs": attr.label_list(allow_files = True, doc = "The import's .config and fragments, in its order."),
         "_plan_check": attr.label(default = "//tools/plan_check", executable = True, cfg = "exec"),
+        "_stubcopy": attr.label(default = "//tools/stubcopy", executable = True, cfg = "exec"),
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },

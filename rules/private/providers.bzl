@@ -14,7 +14,7 @@ KernelObjectsInfo = provider(
     fields = {
         "arch": "string: kernel ARCH.",
         "lto": "string: the config's LTO setting: \"none\", \"thin\" or \"full\".",
-        "objects": "dict[string, File]: every compiled object, by its Kbuild path (e.g. \"init/main.o\").",
+        "objects": "dict[string, File]: every compiled object and every object derived from one (KernelObjcopy), by its Kbuild path (e.g. \"init/main.o\").",
         "bitcode": "dict[string, bool]: Kbuild path -> whether that object is LLVM bitcode.",
         "vmlinux_members": "list[string]: members of vmlinux.a, in link order (head objects first).",
         "lib_members": "list[string]: members of KBUILD_VMLINUX_LIBS archives (lazy), in order.",

@@ -12,12 +12,17 @@ from tools.kbuild_import.dryrun import (
 
 @dataclasses.dataclass(frozen=True)
 class Derived:
-    """An object made from another by `$(OBJCOPY) FLAGS IN OUT` (arm64 KASLR's
-    arch/arm64/kernel/pi/*.pi.o, whose symbols get a __pi_ prefix)."""
+    """An object made from a compiled one. kind "objcopy": `$(OBJCOPY) FLAGS IN OUT`
+    (arm64 KASLR's arch/arm64/kernel/pi/*.pi.o, whose symbols get a __pi_ prefix; arm64's
+    efi-entry.stub.o). kind "stubcopy": Kbuild 6.1's cmd_stubcopy (EFI libstub X.stub.o,
+    see parse_stubcopy): the same objcopy after a relocation check of a stripped copy."""
 
     out: str
     src: str
     flags: tuple[str, ...]
+    kind: str = "objcopy"
+    strip_flags: tuple[str, ...] = ()  # stubcopy: $(STRIP) flags of the checked copy
+    reject_reloc: str | None = None  # stubcopy: STUBCOPY_RELOC-y, what `grep` must not find
 
 
 def parse_objcopy(step: Step, objcopy: str) -> Derived:
@@ -29,6 +34,38 @@ def parse_objcopy(step: Step, objcopy: str) -> Derived:
     if norm_rel(out) != norm_rel(step.target) or src.startswith("-"):
         raise KbuildImportError(f"OBJCOPY {step.target}: expected `objcopy FLAGS IN OUT`, got {step.cmd[:120]!r}")
     return Derived(norm_rel(out), norm_rel(src), tuple(argv[1:-2]))
+
+
+# cmd_stubcopy of drivers/firmware/efi/libstub/Makefile (Linux 6.1), whitespace collapsed:
+#   $(STRIP) --strip-debug -o $@ $<; if $(OBJDUMP) -r $@ | grep $(STUBCOPY_RELOC-y); then
+#   echo "$@: absolute symbol references not allowed in the EFI stub" >&2; /bin/false; fi;
+#   $(OBJCOPY) $(STUBCOPY_FLAGS-y) $< $@
+_STUBCOPY_RE = re.compile(
+    r"^(?P<strip>\S+)(?P<strip_flags>(?: -\S+)*?) -o (?P<out1>\S+) (?P<src1>\S+); "
+    r"if (?P<objdump>\S+) -r (?P<out2>\S+) \| grep (?P<reloc>[A-Za-z0-9_]+); "
+    r'then echo "(?P<out3>\S+): absolute symbol references not allowed in the EFI stub" >&2; /bin/false; fi; '
+    r"(?P<objcopy>\S+)(?P<flags>(?: -\S+)*) (?P<src2>\S+) (?P<out4>\S+)$")
+
+
+def parse_stubcopy(step: Step, tools: Mapping[str, str]) -> Derived:
+    """STUBCPY X.stub.o: exactly Kbuild 6.1's three-command cmd_stubcopy with the import's
+    strip, objdump and objcopy, one target and one source; anything else is an error."""
+    cmd = " ".join(step.cmd.split())
+    m = _STUBCOPY_RE.match(cmd)
+    problem = None
+    if not m:
+        problem = "not Kbuild 6.1's cmd_stubcopy (strip -o; objdump -r | grep; objcopy)"
+    elif (m["strip"], m["objdump"], m["objcopy"]) != (tools["strip"], tools["objdump"], tools["objcopy"]):
+        problem = "its strip/objdump/objcopy are not the import's --strip/--objdump/--objcopy"
+    elif len({norm_rel(m[f"out{i}"]) for i in range(1, 5)} | {norm_rel(step.target)}) != 1:
+        problem = "it does not name one output, the step's target, throughout"
+    elif m["src1"] != m["src2"] or norm_rel(m["src1"]) == norm_rel(step.target):
+        problem = "strip and objcopy read different objects"
+    if problem:
+        raise KbuildImportError(f"STUBCPY {step.target}: objects made by STUBCPY are not supported: {problem}; "
+                                f"got {step.cmd[:160]!r}")
+    return Derived(norm_rel(step.target), norm_rel(m["src1"]), tuple(m["flags"].split()), kind="stubcopy",
+                   strip_flags=tuple(m["strip_flags"].split()), reject_reloc=m["reloc"])
 
 
 @dataclasses.dataclass
@@ -164,6 +201,9 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
             continue  # host programs: built by make when a generator needs them
         elif s.tag == "OBJCOPY" and s.target.endswith(".o"):
             d = parse_objcopy(s, tools["objcopy"])
+            derived[d.out] = d
+        elif s.tag == "STUBCPY" and s.target.endswith(".o"):
+            d = parse_stubcopy(s, tools)
             derived[d.out] = d
         elif s.target.endswith(".o"):
             # An object made some other way (e.g. `ld -r` of several): not understood

@@ -1,8 +1,10 @@
 """Tests for tools/kbuild_import: `make -n` parsing: steps, compiles, archives, shell words (testdata: see test_util.py)"""
 
+import dataclasses
+
 from absl.testing import absltest
 
-from tools.kbuild_import.analysis import analyze, parse_objcopy
+from tools.kbuild_import.analysis import Derived, analyze, parse_objcopy, parse_stubcopy
 from tools.kbuild_import.common import KbuildImportError
 from tools.kbuild_import.dryrun import (
     Step, cmd_mismatches, flatten, head_first, lto_kind, parse_archive, parse_cmd_file, parse_compile,
@@ -154,6 +156,56 @@ class CompileTest(absltest.TestCase):
                 f"  {TOOLS['ld']} -r -o foo/bar.o foo/a.o foo/b.o\n")
         with self.assertRaisesRegex(KbuildImportError, "LD foo/bar.o"):
             analyze(parse_dry_run(text), TOOLS, LDS)
+
+
+class StubcopyTest(absltest.TestCase):
+    """cmd_stubcopy of drivers/firmware/efi/libstub (testdata/stubcopy_dry_run.txt)."""
+
+    def setUp(self):
+        super().setUp()
+        self.steps = dry_run_steps("stubcopy_dry_run.txt")
+
+    def test_x86_64(self):
+        s = find_step(self.steps, "drivers/firmware/efi/libstub/alignedmem.stub.o")
+        self.assertEqual(s.tag, "STUBCPY")
+        d = parse_stubcopy(s, TOOLS)
+        self.assertEqual(d, Derived("drivers/firmware/efi/libstub/alignedmem.stub.o",
+                                    "drivers/firmware/efi/libstub/alignedmem.o",
+                                    ("--remove-section=.note.gnu.property",), kind="stubcopy",
+                                    strip_flags=("--strip-debug",), reject_reloc="R_X86_64_64"))
+
+    def test_arm64(self):
+        d = parse_stubcopy(find_step(self.steps, "drivers/firmware/efi/libstub/arm64-stub.stub.o"), TOOLS)
+        self.assertEqual((d.src, d.flags, d.strip_flags, d.reject_reloc),
+                         ("drivers/firmware/efi/libstub/arm64-stub.o",
+                          ("--remove-section=.note.gnu.property", "--prefix-alloc-sections=.init",
+                           "--prefix-symbols=__efistub_"), ("--strip-debug",), "R_AARCH64_ABS"))
+
+    def test_analyze_makes_it_derived_from_its_compile(self):
+        a = analyze(self.steps + dry_run_steps("mini_dry_run.txt"), TOOLS, LDS)
+        self.assertEqual(a.derived["drivers/firmware/efi/libstub/arm64-stub.stub.o"].kind, "stubcopy")
+        self.assertIn("drivers/firmware/efi/libstub/arm64-stub.o", a.compiles)
+
+    def _bad(self, old, new, message):
+        s = find_step(self.steps, "drivers/firmware/efi/libstub/alignedmem.stub.o")
+        self.assertIn(old, s.cmd)
+        bad = dataclasses.replace(s, cmd=s.cmd.replace(old, new))
+        with self.assertRaisesRegex(KbuildImportError, "^STUBCPY drivers/firmware/efi/libstub/alignedmem.stub.o: "
+                                                       "objects made by STUBCPY are not supported: " + message):
+            parse_stubcopy(bad, TOOLS)
+        # analyze says the same (one line, naming the step)
+        with self.assertRaisesRegex(KbuildImportError, "objects made by STUBCPY are not supported: " + message):
+            analyze([bad] + dry_run_steps("mini_dry_run.txt"), TOOLS, LDS)
+
+    def test_other_shapes_are_errors(self):
+        self._bad("/bin/false; fi;", "true; fi;", "not Kbuild 6.1's cmd_stubcopy")
+        self._bad("| grep R_X86_64_64;", "| grep -v R_X86_64_64;", "not Kbuild 6.1's cmd_stubcopy")
+        self._bad("alignedmem.o drivers/firmware/efi/libstub/alignedmem.stub.o",
+                  "alignedmem.o drivers/firmware/efi/libstub/alignedmem.stub.o; rm -f x", "not Kbuild 6.1's cmd_stubcopy")
+        self._bad(f"{BIN}/llvm-strip", "/usr/bin/strip", "its strip/objdump/objcopy are not the import's")
+        self._bad("-r drivers/firmware/efi/libstub/alignedmem.stub.o", "-r other.stub.o", "it does not name one output")
+        self._bad("--remove-section=.note.gnu.property drivers/firmware/efi/libstub/alignedmem.o",
+                  "--remove-section=.note.gnu.property drivers/firmware/efi/libstub/other.o", "strip and objcopy read different")
 
 
 class ArchiveTest(absltest.TestCase):

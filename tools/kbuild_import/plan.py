@@ -49,9 +49,10 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 2:
                       the assembler, i.e. by a ThinLTO backend for bitcode objects);
                       each also appears in gen_inputs or build_inputs.
       toolchain_hdrs  list[str]: `$(CC_RESOURCE_DIR)/...` headers (from the compiler).
-      archive         str|null: vmlinux.a, a KBUILD_VMLINUX_LIBS archive (directly, or
-                      through the derived object made from it), or null for a link-time
-                      object (init/version-timestamp.o) and for module parts.
+      archive         str|null: vmlinux.a, a KBUILD_VMLINUX_LIBS archive or an
+                      unlinked_archives one (directly, or through the derived object made
+                      from it), or null for a link-time object (init/version-timestamp.o)
+                      and for module parts.
       post            list[str]: shell commands Kbuild runs after the compile in the
                       same recipe (e.g. objtool); normalized, empty on arm64. For an LTO
                       single-object module the `ld -r; mv` and what follows them are not
@@ -69,9 +70,17 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 2:
                       flags: llvm-ar flags, thin: bool}. vmlinux.a is flattened (its
                       members are objects, as `llvm-ar t` prints them) and has
                       head_objects (moved first, scripts/head-object-list.txt).
-    derived           dict: out -> {src, tool, flags}: archive members made from a
-                      compiled object by `tool flags src out` (tool: $(OBJCOPY)), e.g.
-                      arm64 KASLR's arch/arm64/kernel/pi/kaslr_early.pi.o.
+    unlinked_archives list[str]: archives the vmlinux_o build makes that vmlinux does not
+                      link (no other archive and not KBUILD_VMLINUX_LIBS names them; x86_64:
+                      drivers/firmware/efi/libstub/lib.a, which only the bzImage's
+                      compressed vmlinux links), sorted; each is in archives.
+    derived           dict: out -> {kind, src, tool, flags[, check]}: archive members made
+                      from a compiled (native) object. kind "objcopy": `tool flags src out`
+                      (tool: $(OBJCOPY)), e.g. arm64 KASLR's arch/arm64/kernel/pi/kaslr_early.pi.o.
+                      kind "stubcopy": Kbuild's cmd_stubcopy (EFI libstub X.stub.o), check =
+                      {strip: $(STRIP) flags, reject_reloc: STUBCOPY_RELOC-y}: the debug-stripped
+                      copy must have no relocation matching reject_reloc (Kbuild's grep), then
+                      the same `tool flags src out`.
     link              dict:
       ldflags         list[str]: KBUILD_LDFLAGS.
       ldflags_vmlinux list[str]: LDFLAGS_vmlinux (final link only).
@@ -138,7 +147,7 @@ import json
 import posixpath
 from typing import Iterable, Mapping, Sequence
 
-from tools.kbuild_import.analysis import Analysis
+from tools.kbuild_import.analysis import Analysis, Derived
 from tools.kbuild_import.common import (
     KbuildImportError, LINK_OBJECTS, OBJTREE, RESOURCE_DIR, SRCTREE, TOOL_VARS,
 )
@@ -176,8 +185,16 @@ def _split_words(s: str) -> list[str]:
     return s.split()
 
 
+def unlinked_archives(analysis: Analysis, libs: Sequence[str]) -> list[str]:
+    """Archives the dry run builds that vmlinux does not link: in no other archive, neither
+    vmlinux.a nor a KBUILD_VMLINUX_LIBS one (x86_64: libstub's lib.a, for the bzImage)."""
+    nested = {m for a in analysis.archives.values() for m in a.members}
+    return sorted(n for n in analysis.archives if n not in nested and n != "vmlinux.a" and n not in libs)
+
+
 def archive_plan(analysis: Analysis, libs: Sequence[str], head_list_text: str) -> dict:
-    """The plan's archives: vmlinux.a flattened with heads first, and each lib."""
+    """The plan's archives: vmlinux.a flattened with heads first, and each lib (the
+    KBUILD_VMLINUX_LIBS ones, then the unlinked ones)."""
     members, heads = head_first(flatten(analysis.archives, "vmlinux.a"), head_list_text)
     out = {"vmlinux.a": {"members": members, "flags": analysis.archives["vmlinux.a"].flags,
                          "thin": True, "head_objects": heads}}
@@ -187,6 +204,14 @@ def archive_plan(analysis: Analysis, libs: Sequence[str], head_list_text: str) -
         a = analysis.archives[name]
         out[name] = {"members": flatten(analysis.archives, name), "flags": a.flags, "thin": "T" in a.flags}
     return out
+
+
+def derived_entry(d: Derived, roots: Roots) -> dict:
+    """The plan's entry for a derived object (see the module docstring)."""
+    e = {"kind": d.kind, "src": d.src, "tool": "$(OBJCOPY)", "flags": normalize_flags(d.flags, roots, where=d.out)}
+    if d.kind == "stubcopy":
+        e["check"] = {"strip": list(d.strip_flags), "reject_reloc": d.reject_reloc}
+    return e
 
 
 def object_entry(c: Compile, deps: Deps, incbins: Sequence[str], archive: str | None,
@@ -248,9 +273,10 @@ def build_plan(
     if vmlinux_objs != analysis.archives["vmlinux.a"].members:
         raise KbuildImportError(f"vmlinux.a is made of {' '.join(analysis.archives['vmlinux.a'].members)}, "
                                 f"not KBUILD_VMLINUX_OBJS ({' '.join(vmlinux_objs)})")
-    archives = archive_plan(analysis, libs, head_list_text)
+    unlinked = unlinked_archives(analysis, libs)
+    archives = archive_plan(analysis, libs + unlinked, head_list_text)
     where: dict[str, str] = {}
-    for name in ["vmlinux.a", *libs]:
+    for name in ["vmlinux.a", *libs, *unlinked]:
         for m in archives[name]["members"]:
             where.setdefault(m, name)
     for d in analysis.derived.values():
@@ -330,9 +356,8 @@ def build_plan(
         "placeholders": placeholders,
         "objects": objects,
         "archives": archives,
-        "derived": {d.out: {"src": d.src, "tool": "$(OBJCOPY)",
-                            "flags": normalize_flags(d.flags, roots, where=d.out)}
-                    for d in sorted(analysis.derived.values(), key=lambda d: d.out)},
+        "unlinked_archives": unlinked,
+        "derived": {d.out: derived_entry(d, roots) for d in sorted(analysis.derived.values(), key=lambda d: d.out)},
         "link": {
             "ldflags": _split_words(make_vars["KBUILD_LDFLAGS"]),
             "ldflags_vmlinux": _split_words(make_vars["LDFLAGS_vmlinux"]),

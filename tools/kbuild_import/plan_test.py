@@ -6,17 +6,18 @@ import random
 
 from absl.testing import absltest
 
-from tools.kbuild_import.analysis import analyze
+from tools.kbuild_import.analysis import Derived, analyze
 from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.dryrun import Step
 from tools.kbuild_import.deps import classify_deps
 from tools.kbuild_import.makefile import parse_vars
 from tools.kbuild_import.placeholders import placeholder_path
-from tools.kbuild_import.plan import SCHEMA, build_plan, dump_plan, file_kind, listed_file
+from tools.kbuild_import.plan import SCHEMA, build_plan, derived_entry, dump_plan, file_kind, listed_file
 from tools.kbuild_import.test_util import BIN, CONFIG, LDS, ROOTS, SRC, TOOLS, dry_run_steps, read_testdata
 
 
-def _mini_plan(shuffle=None, make_vars=None):
-    steps = dry_run_steps("mini_dry_run.txt")
+def _mini_plan(shuffle=None, make_vars=None, extra_steps=()):
+    steps = dry_run_steps("mini_dry_run.txt") + list(extra_steps)
     a = analyze(steps, TOOLS, LDS)
     prepare = {"include/generated/autoconf.h": {"sha256": "00", "kind": "header"},
                "scripts/kallsyms": {"sha256": "11", "kind": "host_program"},
@@ -67,7 +68,7 @@ class PlanTest(absltest.TestCase):
                           ["include/generated/autoconf.h"], ["usr/initramfs_inc_data"], ["usr/initramfs_inc_data"]))
         self.assertEqual(objs["init/version-timestamp.o"]["build_inputs"], ["include/generated/utsversion.h"])
         self.assertEqual(p["derived"], {"arch/arm64/kernel/pi/kaslr_early.pi.o": {
-            "src": "arch/arm64/kernel/pi/kaslr_early.o", "tool": "$(OBJCOPY)",
+            "kind": "objcopy", "src": "arch/arm64/kernel/pi/kaslr_early.o", "tool": "$(OBJCOPY)",
             "flags": ["--prefix-symbols=__pi_", "--remove-section=.note.gnu.property",
                       "--prefix-alloc-sections=.init"]}})
         self.assertEqual(p["archives"]["vmlinux.a"]["members"], [
@@ -107,6 +108,32 @@ class PlanTest(absltest.TestCase):
         plan = _mini_plan(make_vars=parse_vars(vars_text))
         self.assertEqual(plan["link"]["libs"], ["arch/arm64/lib/lib.a", "lib/lib.a"])
         self.assertEqual(plan, _mini_plan())
+
+    def test_stubcopy_entry(self):
+        d = Derived("drivers/firmware/efi/libstub/alignedmem.stub.o", "drivers/firmware/efi/libstub/alignedmem.o",
+                    ("--remove-section=.note.gnu.property",), kind="stubcopy", strip_flags=("--strip-debug",),
+                    reject_reloc="R_X86_64_64")
+        self.assertEqual(derived_entry(d, ROOTS), {
+            "kind": "stubcopy", "src": "drivers/firmware/efi/libstub/alignedmem.o", "tool": "$(OBJCOPY)",
+            "flags": ["--remove-section=.note.gnu.property"],
+            "check": {"strip": ["--strip-debug"], "reject_reloc": "R_X86_64_64"}})
+
+    def test_unlinked_archive(self):
+        # x86_64: libstub's lib.a is built by vmlinux_o but linked only into the bzImage.
+        stub = [s for s in dry_run_steps("stubcopy_dry_run.txt") if "alignedmem" in s.target]
+        ar = Step(0, "build", "AR", "drivers/firmware/efi/libstub/lib.a", "drivers/firmware/efi/libstub",
+                  "rm -f drivers/firmware/efi/libstub/lib.a; "
+                  f"{BIN}/llvm-ar cDPrsT drivers/firmware/efi/libstub/lib.a drivers/firmware/efi/libstub/alignedmem.stub.o")
+        p = _mini_plan(extra_steps=stub + [ar])
+        self.assertEqual(p["unlinked_archives"], ["drivers/firmware/efi/libstub/lib.a"])
+        self.assertEqual(p["archives"]["drivers/firmware/efi/libstub/lib.a"],
+                         {"members": ["drivers/firmware/efi/libstub/alignedmem.stub.o"], "flags": "cDPrsT", "thin": True})
+        objs = {o["out"]: o for o in p["objects"]}
+        self.assertEqual(objs["drivers/firmware/efi/libstub/alignedmem.o"]["archive"], "drivers/firmware/efi/libstub/lib.a")
+        self.assertEqual(objs["drivers/firmware/efi/libstub/alignedmem.o"]["lto"], "native")
+        self.assertEqual(p["derived"]["drivers/firmware/efi/libstub/alignedmem.stub.o"]["kind"], "stubcopy")
+        self.assertNotIn("drivers/firmware/efi/libstub/alignedmem.stub.o", p["link"]["order"])
+        self.assertEqual(_mini_plan()["unlinked_archives"], [])
 
     def test_archived_object_never_compiled(self):
         steps = [s for s in dry_run_steps("mini_dry_run.txt") if s.target != "lib/ctype.o"]
