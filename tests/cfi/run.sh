@@ -29,7 +29,11 @@ output() {
   rel="$(grep -oE "bazel-out/[^ ]*/$1\$" "$2" | tail -1)"
   [ -n "$rel" ] && echo "$execroot/$rel"
 }
-text_size() { readelf -SW "$1" | awk '$2 == ".text" { print strtonum("0x" $6) }'; }
+text_size() {
+  local h
+  h="$(readelf -SW "$1" | sed -n 's/.*\] \.text *PROGBITS *[0-9a-f]* [0-9a-f]* \([0-9a-f]*\) .*/\1/p')"
+  [ -n "$h" ] && printf '%d\n' "0x$h"
+}
 
 execroot="$("$bazel" info execution_root 2>/dev/null)"
 testlogs="$("$bazel" info bazel-testlogs 2>/dev/null)"
@@ -49,7 +53,7 @@ for c in "${cases[@]}"; do
     fi
   fi
   s=$SECONDS
-  built=no boots=- trap=- initcalls=- facts=-
+  built=no boots=- trap=- initcalls=- facts=- size=
   if nice "$bazel" build "@linux_${arch}_cfi//:vmlinux" --platforms="//platforms:$arch" --//:lto="$mode" \
       >"$tmp/build_${arch}_$mode.log" 2>&1; then
     built=yes
