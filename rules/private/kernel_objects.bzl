@@ -216,6 +216,11 @@ def _kernel_objects_impl(ctx):
         mod_c_inputs = [_lookup(src, h, "header", "*.mod.c") for h in mod_c["hdrs"]]
         mod_c_inputs += [_lookup(obj, h, "generated file", "*.mod.c") for h in mod_c["gen_inputs"]]
     hosts = {p: _lookup(obj, p, "host program", "link") for p in plan["link"]["host_programs"] if p != "scripts/mod/modpost"}
+    export_o = plan["link"].get("export_o")
+    export_o_inputs = []
+    if export_o:  # CONFIG_MODVERSIONS: .vmlinux.export.o's headers
+        export_o_inputs = [_lookup(src, h, "header", export_o["out"]) for h in export_o["hdrs"]]
+        export_o_inputs += [_lookup(obj, h, "generated file", export_o["out"]) for h in export_o["gen_inputs"]]
     return [
         DefaultInfo(files = depset(objects.values())),
         # `bazel build @linux_<arch>_<lto>//:objects --output_groups=plan_check`: the check alone.
@@ -241,6 +246,7 @@ def _kernel_objects_impl(ctx):
             roots = roots,
             objtree_headers = depset([f for p, f in obj.items() if _is_generated_header(p)]),
             symversions = symversions,
+            export_o_inputs = depset(export_o_inputs),
         ),
     ]
 

@@ -11,6 +11,7 @@ load("//rules/private:objtool.bzl", "objtool_flags")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelLtoInfo", "KernelObjectsInfo")
 load("//rules/private/actions:lto.bzl", "lto_actions")
+load("//rules/private/actions:modules.bzl", "modules_actions")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 
@@ -84,7 +85,7 @@ def _kernel_vmlinux_impl(ctx):
         objtool = info.objtool,
         objtool_flags = objtool_flags(post, "vmlinux.o", ctx.label) if post else None,
     )
-    outs = _link_vmlinux(ctx, tc, info, vmlinux_o)
+    outs = _link_vmlinux(ctx, tc, info, vmlinux_o, _export_o(ctx, tc, info, vmlinux_o))
     return [
         DefaultInfo(files = depset(outs.values())),
         OutputGroupInfo(vmlinux_o = depset([vmlinux_o]), **{k: depset([v]) for k, v in outs.items()}),
@@ -102,7 +103,26 @@ def _vmlinux_o_post(ctx, info):
         fail("{}: the plan runs objtool on vmlinux.o but the import built none; re-import".format(ctx.label))
     return post[0] if post else None
 
-def _link_vmlinux(ctx, tc, info, vmlinux_o):
+def _export_o(ctx, tc, info, vmlinux_o):
+    """CONFIG_MODVERSIONS: .vmlinux.export.o (the CRCs of vmlinux's exports), which
+    link-vmlinux.sh links after vmlinux.o; None without it (plan link.export_o)."""
+    ex = info.link.get("export_o")
+    if not ex:
+        return None
+    members = info.vmlinux_members + info.lib_members
+    export_c = modules_actions.emit_vmlinux_export_c(
+        ctx,
+        ctx.attr._modpost[DefaultInfo].files_to_run,
+        vmlinux_o,
+        struct(
+            symversions = [(p, info.symversions[p]) for p in members if p in info.symversions],
+            vmlinux_objs = members,
+        ),
+        ctx.label.name + "/export",
+    )
+    return modules_actions.emit_mod_o(ctx, tc, ex["out"], export_c, ex["flags"], info.roots, info.export_o_inputs, ctx.label.name + "/export")
+
+def _link_vmlinux(ctx, tc, info, vmlinux_o, export_o = None):
     """KernelVmlinux: link-vmlinux.sh after vmlinux.o (kallsyms passes, System.map, sorttable, Image)."""
     outs = {
         "vmlinux": ctx.actions.declare_file(ctx.label.name + "/vmlinux"),
@@ -130,7 +150,9 @@ def _link_vmlinux(ctx, tc, info, vmlinux_o):
     args.add_all(link["ldflags_vmlinux"], format_each = "--ldflag_vmlinux=%s")
     args.add_all(info.asflags, format_each = "--asflag=%s")
     args.add("--lds", info.lds)
-    args.add_all([vmlinux_o] + info.link_objects, format_each = "--object=%s")
+    # link-vmlinux.sh: vmlinux.o, then .vmlinux.export.o (MODVERSIONS), then version-timestamp.o.
+    extra = [export_o] if export_o else []
+    args.add_all([vmlinux_o] + extra + info.link_objects, format_each = "--object=%s")
     args.add("--out_vmlinux", outs["vmlinux"])
     args.add("--out_system_map", outs["system_map"])
     if "image" in outs:
@@ -138,7 +160,7 @@ def _link_vmlinux(ctx, tc, info, vmlinux_o):
     ctx.actions.run(
         executable = ctx.attr._link_vmlinux[DefaultInfo].files_to_run,
         arguments = [args],
-        inputs = depset([vmlinux_o, info.lds] + info.link_objects + host, transitive = [info.asm_inputs, tc.all_files]),
+        inputs = depset([vmlinux_o, info.lds] + extra + info.link_objects + host, transitive = [info.asm_inputs, tc.all_files]),
         outputs = outs.values(),
         mnemonic = "KernelVmlinux",
         progress_message = "Linking vmlinux of {} (kallsyms, System.map{})".format(ctx.label, ", Image" if "image" in outs else ""),
@@ -159,6 +181,7 @@ kernel_vmlinux = rule(
         "_thinlto": attr.label(default = "//tools/thinlto", executable = True, cfg = "exec"),
         "_initcall_order": attr.label(default = "//tools/initcall_order", executable = True, cfg = "exec"),
         "_link_vmlinux": attr.label(default = "//tools/link_vmlinux", executable = True, cfg = "exec"),
+        "_modpost": attr.label(default = "//tools/modpost", executable = True, cfg = "exec"),
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },

@@ -29,7 +29,14 @@ def _subject_impl(ctx):
         ["drivers/m.mod.c"],
         crcs = crcs,
     )
-    return [DefaultInfo(files = depset([mp.symvers]))]
+    export_c = modules_actions.emit_vmlinux_export_c(
+        ctx,
+        ctx.attr._modpost[DefaultInfo].files_to_run,
+        vmlinux_o,
+        struct(symversions = [("lib/a.o", sv["lib/a.o"])], vmlinux_objs = ["lib/a.o", "lib/b.o"]),
+        prefix + "/export",
+    ) if ctx.attr.crcs else None
+    return [DefaultInfo(files = depset([mp.symvers] + ([export_c] if export_c else [])))]
 
 modpost_crcs_subject = rule(
     implementation = _subject_impl,
@@ -42,8 +49,9 @@ modpost_crcs_subject = rule(
 
 def _staging_impl(ctx):
     env = analysistest.begin(ctx)
-    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "KernelModpost"]
-    asserts.equals(env, 1, len(actions), "one KernelModpost")
+    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "KernelModpost" and
+               [f for f in a.outputs.to_list() if f.basename == "Module.symvers"]]
+    asserts.equals(env, 1, len(actions), "one KernelModpost writing Module.symvers")
     argv = actions[0].argv
     inputs = [f.path for f in actions[0].inputs.to_list()]
     staged = {argv[i + 1]: argv[i + 2] for i in range(len(argv)) if argv[i] == "--symvers"}
@@ -61,6 +69,26 @@ def _staging_impl(ctx):
     return analysistest.end(env)
 
 modpost_crcs_staging_test = analysistest.make(_staging_impl)
+
+def _export_c_impl(ctx):
+    env = analysistest.begin(ctx)
+    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "KernelModpost" and
+               [f for f in a.outputs.to_list() if f.basename == ".vmlinux.export.c"]]
+    asserts.equals(env, 1, len(actions), "one KernelModpost writing .vmlinux.export.c")
+    a = actions[0]
+    asserts.equals(env, [".vmlinux.export.c"], [f.basename for f in a.outputs.to_list()])
+    argv = a.argv
+    inputs = [f.path for f in a.inputs.to_list()]
+    i = argv.index("--symvers")
+    asserts.equals(env, "lib/a.o", argv[i + 1])
+    asserts.true(env, argv[i + 2] in inputs, "does not read the #SYMVER lines of lib/a.o")
+    i = argv.index("--vmlinux_objs")
+    asserts.equals(env, ["lib/a.o", "lib/b.o", "--"], argv[i + 1:i + 4])
+    asserts.true(env, '-m -T - vmlinux.o' in argv[2], "modpost -m over vmlinux.o alone")
+    asserts.true(env, [p for p in inputs if p.endswith("/export/vmlinux.o")], "vmlinux.o staged beside it")
+    return analysistest.end(env)
+
+modpost_export_c_test = analysistest.make(_export_c_impl)
 
 def _fails_impl(ctx):
     env = analysistest.begin(ctx)

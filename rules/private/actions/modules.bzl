@@ -254,6 +254,47 @@ sed 's/ko$/o/' modules.order | "$tool" "$@"
     )
     return struct(symvers = symvers, mod_c = mod_c, order = order_file, vmlinux_o = staged_vmlinux)
 
+def emit_vmlinux_export_c(ctx, modpost, vmlinux_o, crcs, out_prefix):
+    """KernelModpost for vmlinux alone (modpost -m): .vmlinux.export.c, the SYMBOL_CRC line of
+    every vmlinux export, before the final vmlinux link (CONFIG_MODVERSIONS). Its bytes
+    depend only on vmlinux's exports and CRCs, so they are those of Kbuild's one modpost
+    run over vmlinux and the modules (tests/modules/modversions_diff.sh).
+
+    Args:
+      ctx: rule context.
+      modpost: FilesToRunProvider of //tools/modpost.
+      vmlinux_o: File, staged as out_prefix/vmlinux.o.
+      crcs: struct(symversions = list[(object path, File)], vmlinux_objs = list[string]),
+        as emit_modpost's (its mods unused).
+      out_prefix: directory of the output, relative to the package.
+
+    Returns:
+      File: out_prefix/.vmlinux.export.c.
+    """
+    staged = ctx.actions.declare_file(out_prefix + "/vmlinux.o")
+    ctx.actions.symlink(output = staged, target_file = vmlinux_o)
+    out = ctx.actions.declare_file(out_prefix + "/.vmlinux.export.c")
+    stubs = ["--vmlinux_objs"] + crcs.vmlinux_objs + ["--"]
+    inputs = [staged]
+    for p, f in crcs.symversions:
+        stubs += ["--symvers", p, f.path]
+        inputs.append(f)
+    ctx.actions.run_shell(
+        command = """set -e
+root="$PWD"; tool="$PWD/$1"; dir="$2"; shift 2
+cd "$dir"
+""" + _SRCVERSION_STUBS + """
+"$tool" -m -T - vmlinux.o < /dev/null
+""",
+        arguments = [modpost.executable.path, staged.dirname] + stubs,
+        inputs = inputs,
+        tools = [modpost],
+        outputs = [out],
+        mnemonic = "KernelModpost",
+        progress_message = "modpost -m: .vmlinux.export.c of {}".format(ctx.label),
+    )
+    return out
+
 def emit_builtin(ctx, tc, commands, vmlinux_o, out_prefix):
     """KernelModulesBuiltin: modules.builtin.modinfo and modules.builtin from vmlinux.o.
 
@@ -308,6 +349,7 @@ def emit_ko(ctx, tc, path, argv, files, roots, out_prefix):
 modules_actions = struct(
     emit_builtin = emit_builtin,
     emit_ko = emit_ko,
+    emit_vmlinux_export_c = emit_vmlinux_export_c,
     emit_mod_o = emit_mod_o,
     emit_modpost = emit_modpost,
     emit_module_object = emit_module_object,
