@@ -114,6 +114,11 @@ def parse_modfinal(text: str, cc: str, extmod: bool = False) -> ModFinal:
         elif s.tag == "CC [M]" and s.target.endswith(".mod.o"):
             c = parse_compile(s, cc)
             mod_o[norm_rel(c.out)[:-len(".mod.o")] + ".ko"] = c
+        elif s.tag == "GEN" and s.target == ".vmlinux.objs":
+            # CONFIG_MODVERSIONS (Makefile.modpost cmd_vmlinux_objs): `$(AR) t` of vmlinux.a
+            # and the libs; the rules list the same members (kernel_modules.bzl).
+            if "t ${f}" not in s.cmd or not s.cmd.rstrip().endswith("> .vmlinux.objs"):
+                raise KbuildImportError(f"GEN .vmlinux.objs: unrecognized command {s.cmd[:160]!r}")
         elif s.tag != "FILECHK":
             raise KbuildImportError(f"{s.tag} {s.target}: unexpected step in Makefile.modpost/modfinal")
     for line in text.splitlines():

@@ -278,13 +278,15 @@ def extmod_dry_runs(opts: Options) -> tuple[str, str, str]:
         shutil.rmtree(probe)
 
 
-def modfinal_dry_run(opts: Options, order: Sequence[str]) -> str:
+def modfinal_dry_run(opts: Options, order: Sequence[str], archives: Sequence[str] = ()) -> str:
     """Pass 2 (docs/modules-design.md 1.8): what `make modules` runs after modules_check,
     under `make -n`: Makefile.modpost and Makefile.modfinal, the latter with the .ko
     recipe replaced by one that prints it. Stand-ins (removed after): modules.order (pass
     1's), empty M.o, M.mod.c, vmlinux.o (so modpost reads it, as in a full build) and
-    scripts/module.lds. Returns make's stdout."""
+    scripts/module.lds; with CONFIG_MODVERSIONS also the archives (vmlinux.a and
+    KBUILD_VMLINUX_LIBS), which .vmlinux.objs lists. Returns make's stdout."""
     files = {"modules.order": "".join(ko + "\n" for ko in order), "vmlinux.o": ""}
+    files.update({a: "" for a in archives})
     for ko in order:
         files[ko[:-len(".ko")] + ".o"] = ""
         files[ko[:-len(".ko")] + ".mod.c"] = ""
@@ -526,7 +528,8 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     modfinal = None
     if modules:
         order = modules_order(analysis.orders)
-        text2 = timer.run("modfinal", modfinal_dry_run, opts, order)
+        modversions = parse_config(config_text).get("CONFIG_MODVERSIONS") == "y"
+        text2 = timer.run("modfinal", modfinal_dry_run, opts, order, ["vmlinux.a", *libs] if modversions else ())
         modfinal = parse_modfinal(text2, opts.tools["clang"])
         ext1, ext2, probe_dir = timer.run("extmod", extmod_dry_runs, opts)
 

@@ -8,6 +8,7 @@ from absl.testing import absltest
 from tools.kbuild_import.analysis import analyze
 from tools.kbuild_import.common import KbuildImportError
 from tools.kbuild_import.dryrun import parse_compile, parse_dry_run
+from tools.kbuild_import.modules import parse_modfinal
 from tools.kbuild_import.placeholders import normalize_flags
 from tools.kbuild_import.deps import Deps
 from tools.kbuild_import.symversions import (
@@ -149,6 +150,24 @@ class ExportOTest(absltest.TestCase):
             parse_export_o(text + text, _CC)
         with self.assertRaisesRegex(KbuildImportError, "expected only .vmlinux.export.c"):
             parse_export_o(text.replace(" .vmlinux.export.c;", " other.c;", 1), _CC)
+
+
+class VmlinuxObjsTest(absltest.TestCase):
+    """Pass 2 with MODVERSIONS has Makefile.modpost's `GEN .vmlinux.objs` step."""
+
+    _GEN = ("set -e;  echo '  GEN     .vmlinux.objs';    trap 'rm -f .vmlinux.objs; trap - HUP; kill -s HUP $$' HUP; "
+            "for f in vmlinux.a drivers/firmware/efi/libstub/lib.a; do case ${f} in *libgcc.a) ;; "
+            f"*) {BIN}/llvm-ar t ${{f}} ;; esac done > .vmlinux.objs; "
+            "printf '%s\\n' 'cmd_.vmlinux.objs := ...' > ./..vmlinux.objs.cmd\n")
+
+    def test_accepted(self):
+        text = read_testdata("modfinal_dry_run.txt")
+        self.assertEqual(parse_modfinal(self._GEN + text, "clang-19").modpost,
+                         parse_modfinal(text, "clang-19").modpost)
+
+    def test_other_command_refused(self):
+        with self.assertRaisesRegex(KbuildImportError, "GEN .vmlinux.objs: unrecognized command"):
+            parse_modfinal(self._GEN.replace(" t ${f}", " x ${f}") + read_testdata("modfinal_dry_run.txt"), "clang-19")
 
 
 class SymversLinesTest(absltest.TestCase):
