@@ -13,6 +13,7 @@ from tools.kbuild_import.deps import Deps
 from tools.kbuild_import.dryrun import (
     Compile, Step, norm_rel, pipelines, parse_compile, parse_dry_run, shell_split,
 )
+from tools.kbuild_import.symversions import parse_symversions
 from tools.kbuild_import.placeholders import (
     Roots, normalize_cmd, normalize_flags, placeholder_path, split_placeholder,
 )
@@ -312,7 +313,7 @@ def extmod_plan(pass1: str, pass2: str, probe_dir: str, *, tools: Mapping[str, s
     KBUILD_MODNAME, $(PART) a part's file name without .o, $(BASENAME) its KBUILD_BASENAME,
     $(PARTS) (link_multi) the parts, one argument each."""
     pass1, pass2 = pass1.replace(probe_dir, EXTMOD_MARK), pass2.replace(probe_dir, EXTMOD_MARK)
-    compiles, mods, links = {}, {}, {}
+    compiles, mods, links, gen = {}, {}, {}, {}
     for s in parse_dry_run(pass1):
         if s.tag == "CC [M]":
             c = parse_compile(s, tools["clang"])
@@ -322,6 +323,8 @@ def extmod_plan(pass1: str, pass2: str, probe_dir: str, *, tools: Mapping[str, s
             mods[out] = parts
         elif s.tag == "LD [M]":
             links[norm_rel(s.target)] = s
+        elif s.tag == "GENKSYMS":  # CONFIG_MODVERSIONS: checked against its compile below
+            gen[s.target] = s
         elif s.tag not in ("MODORDER", "FILECHK"):
             raise KbuildImportError(f"extmod probe: {s.tag} {s.target}: step not understood")
     d = EXTMOD_MARK
@@ -331,6 +334,13 @@ def extmod_plan(pass1: str, pass2: str, probe_dir: str, *, tools: Mapping[str, s
             or multi not in links:
         raise KbuildImportError(f"extmod probe: expected compiles of {single} and {parts} and a link of {multi}, "
                                 f"got {sorted(compiles)} and {sorted(links)}")
+
+    for o, s in gen.items():
+        if o not in compiles:
+            raise KbuildImportError(f"extmod probe: GENKSYMS {o}: follows no compile")
+        parse_symversions(s, compiles[o], tools)
+    if gen and sorted(gen) != sorted(compiles):
+        raise KbuildImportError(f"extmod probe: gen_symversions after {sorted(gen)} only, not every part")
 
     def flags(c):
         return normalize_flags(c.flags, roots, where=c.out)
@@ -370,6 +380,8 @@ def extmod_plan(pass1: str, pass2: str, probe_dir: str, *, tools: Mapping[str, s
         "mod_o_flags": _template(flags(mf.mod_o[ko]), _EXT_MULTI),
         "ko": _template(_ld_argv(cmds[0], tools, roots, ko), _EXT_MULTI),
         "modpost": _template(mf.modpost, _EXT_MULTI),
+        # CONFIG_MODVERSIONS: every part gets KernelSymversions with c_flags (kind c).
+        **({"symversions": True} if gen else {}),
     }
 
 
