@@ -115,6 +115,9 @@ def _srctree_labels(plan, repo):
         entries.append(modules["lds"])  # scripts/module.lds.S and its headers
         for h in modules["mod_c"]["hdrs"]:  # what every generated *.mod.c includes
             paths[h] = True
+    for step in plan.get("boot", {}).get("steps", []):  # x86_64 bzImage (tools/kbuild_import/boot.py)
+        for h in step["srcs"]:
+            paths[h] = True
     for o in entries:
         if o["src_root"] == "srctree":
             paths[o["src"]] = True

@@ -14,7 +14,7 @@ declares one Kbuild import repository per Kconfig LTO choice (`@my_kernel_thin`,
 whose front doors follow `--platforms` and `--@rules_kernel_lto//:lto`, as `//:vmlinux`:
 
     @my_kernel//:vmlinux      vmlinux, System.map and the boot image (arm64 Image)
-    @my_kernel//:image        the boot image (arm64 Image; x86_64: vmlinux, booted via PVH)
+    @my_kernel//:image        the boot image (arm64 Image; x86_64 bzImage)
     @my_kernel//:system_map   System.map
     @my_kernel//:vmlinux_o    vmlinux.o
     @my_kernel//:modules      every .ko, Module.symvers, modules.order, modules.builtin*

@@ -8,6 +8,7 @@ source tree's Makefiles, Kconfig files, ... no longer match what the import reco
 stale plan never compiles, so it never links (vmlinux, Image, System.map, modules).
 """
 
+load("//rules/private:kernel_bzimage.bzl", "bzimage_actions")
 load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
 load("//rules/private/actions:plan_check.bzl", "plan_check_actions")
 load("//rules/private/actions:symversions.bzl", "symversions_actions")
@@ -221,6 +222,8 @@ def _kernel_objects_impl(ctx):
     if export_o:  # CONFIG_MODVERSIONS: .vmlinux.export.o's headers
         export_o_inputs = [_lookup(src, h, "header", export_o["out"]) for h in export_o["hdrs"]]
         export_o_inputs += [_lookup(obj, h, "generated file", export_o["out"]) for h in export_o["gen_inputs"]]
+    # x86_64 bzImage: the boot steps that do not need vmlinux (kernel_bzimage.bzl).
+    boot = bzimage_actions.emit_before(ctx, tc, ctx.attr._boot_step[DefaultInfo].files_to_run, plan.get("boot"), src, obj, stamp, srctree)
     return [
         DefaultInfo(files = depset(objects.values())),
         # `bazel build @linux_<arch>_<lto>//:objects --output_groups=plan_check`: the check alone.
@@ -247,6 +250,7 @@ def _kernel_objects_impl(ctx):
             objtree_headers = depset([f for p, f in obj.items() if _is_generated_header(p)]),
             symversions = symversions,
             export_o_inputs = depset(export_o_inputs),
+            boot = boot,
         ),
     ]
 
@@ -263,6 +267,7 @@ kernel_objects = rule(
         "config_inputs": attr.label_list(allow_files = True, doc = "The import's .config and fragments, in its order."),
         "_plan_check": attr.label(default = "//tools/plan_check", executable = True, cfg = "exec"),
         "_stubcopy": attr.label(default = "//tools/stubcopy", executable = True, cfg = "exec"),
+        "_boot_step": attr.label(default = "//tools/boot_step", executable = True, cfg = "exec"),
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },

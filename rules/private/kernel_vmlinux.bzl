@@ -7,6 +7,7 @@ Link modes (the `mode` attribute; //:lto selects it):
   thin_dist  KernelThinLink, one KernelLtoBackend action per bitcode object, then ld.lld -r
 """
 
+load("//rules/private:kernel_bzimage.bzl", "bzimage_actions")
 load("//rules/private:objtool.bzl", "objtool_flags")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelLtoInfo", "KernelObjectsInfo")
@@ -86,6 +87,8 @@ def _kernel_vmlinux_impl(ctx):
         objtool_flags = objtool_flags(post, "vmlinux.o", ctx.label) if post else None,
     )
     outs = _link_vmlinux(ctx, tc, info, vmlinux_o, _export_o(ctx, tc, info, vmlinux_o))
+    if getattr(info, "boot", None):  # x86_64: bzImage from this vmlinux (kernel_bzimage.bzl)
+        outs["image"] = bzimage_actions.emit_after(ctx, tc, ctx.attr._boot_step[DefaultInfo].files_to_run, info.boot, outs["vmlinux"])
     return [
         DefaultInfo(files = depset(outs.values())),
         OutputGroupInfo(vmlinux_o = depset([vmlinux_o]), **{k: depset([v]) for k, v in outs.items()}),
@@ -182,6 +185,7 @@ kernel_vmlinux = rule(
         "_initcall_order": attr.label(default = "//tools/initcall_order", executable = True, cfg = "exec"),
         "_link_vmlinux": attr.label(default = "//tools/link_vmlinux", executable = True, cfg = "exec"),
         "_modpost": attr.label(default = "//tools/modpost", executable = True, cfg = "exec"),
+        "_boot_step": attr.label(default = "//tools/boot_step", executable = True, cfg = "exec"),
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },

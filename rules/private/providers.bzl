@@ -32,6 +32,7 @@ KernelObjectsInfo = provider(
         "objtree_headers": "depset[File]: the import's generated headers (the object tree's include/ and arch/*/include/ .h files), for out-of-tree modules.",
         "symversions": "dict[string, File]: CONFIG_MODVERSIONS: object Kbuild path -> its genksyms `#SYMVER` lines (KernelSymversions; empty if it exports nothing). Empty without MODVERSIONS.",
         "export_o_inputs": "depset[File]: the headers the .vmlinux.export.o compile reads (plan link.export_o; empty without CONFIG_MODVERSIONS).",
+        "boot": "struct or None: the x86_64 bzImage steps (kernel_bzimage.bzl: image, steps, made = outputs of the steps before vmlinux, srctree); None without a boot plan.",
     },
 )
 

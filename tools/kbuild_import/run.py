@@ -20,6 +20,7 @@ import tempfile
 import time
 from typing import Callable, Iterable, Mapping, Sequence
 
+from tools.kbuild_import import boot as boot_lib
 from tools.kbuild_import import fragments as fragments_lib
 from tools.kbuild_import import paths
 from tools.kbuild_import.analysis import MODULE_LDS, analyze, modules_order
@@ -29,7 +30,7 @@ from tools.kbuild_import.common import (
 )
 from tools.kbuild_import.config import LTO_CHOICE, LTO_FRAGMENT, lto_mode, parse_config
 from tools.kbuild_import.deps import classify_deps, find_incbins, missing_sources, parse_make_deps
-from tools.kbuild_import.dryrun import Compile, Step, cmd_mismatches, parse_cmd_file, parse_dry_run
+from tools.kbuild_import.dryrun import Compile, Step, cmd_mismatches, norm_rel, parse_cmd_file, parse_dry_run
 from tools.kbuild_import.makefile import helper_makefile, ko_helper_makefile, parse_vars
 from tools.kbuild_import.modules import (
     EXTMOD_DIR, EXTMOD_FILES, EXTMOD_MARK, EXTMOD_ORDER, EXTMOD_STAND_INS, MOD_C_HEADER,
@@ -294,6 +295,17 @@ def modfinal_dry_run(opts: Options, order: Sequence[str], archives: Sequence[str
     return _modfinal_make(opts, files, [HELPER_MODFINAL], "-n Makefile.modpost/Makefile.modfinal")
 
 
+def boot_dry_run(opts: Options, goal: tuple[str, Sequence[str]], files: Mapping[str, str]) -> str:
+    """The boot image's dry run (boot.py): `$(MAKE) $(build)=OBJ TARGET` under make -n, with
+    stand-ins (vmlinux) present. Returns make's stdout."""
+    write_helper(opts, [goal])
+    try:
+        return _with_stand_ins(opts, files, lambda: run_make(opts, [HELPER_GEN], dry_run=True,
+                                                             what=f"-n {' '.join(goal[1])}"))
+    finally:
+        write_helper(opts)
+
+
 def generate(opts: Options, targets: Sequence[tuple[str, Sequence[str]]]) -> None:
     """Runs the build-time generators (a real make of just those targets)."""
     if not targets:
@@ -533,7 +545,15 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         modfinal = parse_modfinal(text2, opts.tools["clang"])
         ext1, ext2, probe_dir = timer.run("extmod", extmod_dry_runs, opts)
 
-    timer.run("generate", generate, opts, gen_targets(analysis, prepared))
+    boot_goal = boot_lib.boot_goal(opts.arch)
+    boot_steps, boot_hosts = [], []
+    if boot_goal:
+        text3 = timer.run("boot", boot_dry_run, opts, boot_goal, boot_lib.stand_ins(parse_config(config_text)))
+        steps3 = timer.run("boot", parse_dry_run, text3)
+        boot_hosts = boot_lib.host_programs(steps3)
+        boot_steps, boot_compiles = boot_lib.split_steps(steps3, opts.tools["clang"])
+
+    timer.run("generate", generate, opts, gen_targets(analysis, prepared) + boot_hosts)
     built = {k: v for k, v in walk(opts.objtree).items() if k not in prepared}
     timer.run("generate", check_generated_cmds, opts, steps, built)
     relativize_tree(opts, [*prepared, *built])
@@ -586,6 +606,10 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         return deps, incbins
 
     deps, incbins = timer.run("classify", classify)
+    boot = None
+    if boot_goal:
+        boot = timer.run("boot", _boot_plan, opts, roots, boot_steps, boot_compiles, prepared, built,
+                         {"ARCH": opts.arch, "SRCARCH": make_vars["SRCARCH"]})
     # The file vmlinux.a's command greps (Linux 6.1: $(srctree)/scripts/head-object-list.txt).
     head_list = placeholder_path(analysis.head_list, roots)
     if not head_list.startswith(SRCTREE + "/"):
@@ -598,8 +622,31 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         generated_prepare=listing(opts.objtree, prepared),
         generated_build=listing(opts.objtree, built), roots=roots, tools=opts.tools, modfinal=modfinal,
         extmod=extmod, export_o=export_o))
+    if boot is not None:
+        plan["boot"] = boot
     timer.run("path_check", check_path_free, opts, [*prepared, *built], dump_plan(plan))
     return plan
+
+
+def _boot_plan(opts: Options, roots: Roots, steps: Sequence[Step], compiles: Mapping[str, Compile],
+               prepared: Mapping[str, bool], built: Mapping[str, bool], env: Mapping[str, str]) -> dict:
+    """The boot section (boot.py): the boot compiles' headers scanned with empty stand-ins
+    for what boot steps generate (voffset.h, zoffset.h, cpustr.h, piggy.S)."""
+    made = {norm_rel(s.target) for s in steps}
+    stand = boot_lib.scan_stand_ins(steps, compiles)
+    raw = _with_stand_ins(opts, {p: "" for p in stand}, lambda: scan_deps(opts, list(compiles.values())))
+    deps, incbins = {}, {}
+    for c in compiles.values():
+        src = c.src if os.path.isabs(c.src) else os.path.join(opts.objtree, c.src)
+        text = "" if not os.path.isabs(c.src) and norm_rel(c.src) in made else read_text(src)
+        inc = find_incbins(c.out, text)
+        incbins[c.out] = [split_placeholder(placeholder_path(p, roots))[1] for p in inc]
+        deps[c.out] = classify_deps(c.out, raw[c.out] + inc, roots, prepared, set(built) | made,
+                                    skip=[placeholder_path(c.src, roots)])
+    hosts = [p for p, exe in {**prepared, **built}.items() if exe]
+    return boot_lib.boot_plan(steps, compiles, deps=deps, incbins=incbins, host=hosts, tools=opts.tools,
+                              roots=roots, is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)),
+                              env=env)
 
 
 # ---------------------------------------------------------------------------

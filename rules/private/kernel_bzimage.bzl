@@ -1,0 +1,125 @@
+"""x86_64 bzImage: the plan's `boot` steps (tools/kbuild_import/boot.py) as actions.
+
+Every step is Kbuild's own command, replayed by tools/boot_step in a directory holding
+exactly its declared inputs at their object-tree paths (the source tree by a relative
+path): compiles (KernelBootCompile: the setup and compressed-kernel objects, their
+sources and the headers the import's scan found), and the other steps (KernelBootStep:
+voffset.h, vmlinux.bin, its compression, piggy.S, the links, zoffset.h, setup.bin,
+tools/build -> bzImage).
+
+kernel_objects emits the steps that do not depend on vmlinux once per config (the boot
+objects are native in every LTO mode); kernel_vmlinux emits the rest after KernelVmlinux,
+per mode (voffset.h is nm of vmlinux; misc.o, piggy.o, the compressed vmlinux and
+header.o follow from it).
+"""
+
+_VMLINUX = "vmlinux"
+
+def _tools(tc):
+    return {
+        "CC": tc.clang,
+        "LD": tc.ld_lld,
+        "AR": tc.llvm_ar,
+        "NM": tc.llvm_nm,
+        "OBJCOPY": tc.llvm_objcopy,
+        "OBJDUMP": tc.llvm_objdump,
+        "READELF": tc.llvm_readelf,
+        "STRIP": tc.llvm_strip,
+    }
+
+def _resolve(plan, src, obj, stamp, label):
+    """The plan's boot steps with their source-tree and import-made files looked up.
+
+    Args:
+      plan: the plan's `boot` section, or None.
+      src: dict srctree-relative path -> File.
+      obj: dict objtree-relative path -> File (the import's object tree).
+      stamp: File: KernelPlanCheck's stamp (every step reads it: a stale plan builds nothing).
+      label: for errors.
+
+    Returns:
+      None, or struct(image, steps: list of struct(entry, srcs, objtree: dict rel -> File)).
+    """
+    if not plan:
+        return None
+    steps = []
+    for e in plan["steps"]:
+        srcs = [stamp]
+        for p in e["srcs"]:
+            f = src.get(p)
+            if not f:
+                fail("{}: {} reads {}, which is not in the source files; the plan is stale, re-import".format(label, e["out"], p))
+            srcs.append(f)
+        objtree = {}
+        for p in e["objtree"] + e["host"]:
+            f = obj.get(p)
+            if not f:
+                fail("{}: {} reads {}, which the import did not make; re-import".format(label, e["out"], p))
+            objtree[p] = f
+        steps.append(struct(entry = e, srcs = srcs, objtree = objtree))
+    return struct(image = plan["image"], steps = steps, dirs = plan.get("dirs", []), env = plan.get("env", {}))
+
+def _emit_step(ctx, tc, tool, srctree, dirs, env, step, made, prefix):
+    e = step.entry
+    out = ctx.actions.declare_file("{}/{}".format(prefix, e["out"]))
+    inputs = dict(step.objtree)
+    for p in e["inputs"]:
+        f = made.get(p)
+        if not f:
+            fail("{}: {} reads {}, which no earlier boot step made; re-import".format(ctx.label, e["out"], p))
+        inputs[p] = f
+    args = ctx.actions.args()
+    args.use_param_file("--flagfile=%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add("--cmd=" + e["cmd"])
+    args.add("--srctree=" + srctree)
+    for var, f in _tools(tc).items():
+        args.add("--tool={}={}".format(var, f.path))
+    for p in sorted(inputs):
+        args.add("--input={}={}".format(p, inputs[p].path))
+    for d in dirs:
+        args.add("--mkdir=" + d)
+    for k, v in sorted(env.items()):
+        args.add("--env={}={}".format(k, v))
+    for p in e.get("size_append", []):
+        args.add("--size_of=" + p)
+    args.add("--out_rel=" + e["out"])
+    args.add("--out", out)
+    compile = e["tag"] in ("CC", "AS", "LDS")
+    ctx.actions.run(
+        executable = tool,
+        arguments = [args],
+        inputs = depset(step.srcs + inputs.values(), transitive = [tc.all_files]),
+        outputs = [out],
+        mnemonic = "KernelBootCompile" if compile else "KernelBootStep",
+        progress_message = "{} {} (boot image{})".format(e["tag"], e["out"], "" if not e["after_vmlinux"] else ", " + ctx.label.name),
+    )
+    made[e["out"]] = out
+
+def _emit(ctx, tc, tool, srctree, boot, after, made):
+    for step in boot.steps:
+        if step.entry["after_vmlinux"] == after:
+            _emit_step(ctx, tc, tool, srctree, boot.dirs, boot.env, step, made, ctx.label.name)
+    return made
+
+def _emit_before(ctx, tc, tool, plan, src, obj, stamp, srctree):
+    """kernel_objects: the steps independent of vmlinux. Returns None or the provider's `boot` value."""
+    boot = _resolve(plan, src, obj, stamp, ctx.label)
+    if not boot:
+        return None
+    made = _emit(ctx, tc, tool, srctree, boot, False, {})
+    return struct(image = boot.image, steps = boot.steps, dirs = boot.dirs, env = boot.env, made = made, srctree = srctree)
+
+def _emit_after(ctx, tc, tool, boot, vmlinux):
+    """kernel_vmlinux: the steps after vmlinux, in this link mode. Returns the image File."""
+    made = dict(boot.made)
+    made[_VMLINUX] = vmlinux
+    made = _emit(ctx, tc, tool, boot.srctree, boot, True, made)
+    if boot.image not in made:
+        fail("{}: the boot plan does not build {}; re-import".format(ctx.label, boot.image))
+    return made[boot.image]
+
+bzimage_actions = struct(
+    emit_before = _emit_before,
+    emit_after = _emit_after,
+)

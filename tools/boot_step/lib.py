@@ -1,0 +1,117 @@
+"""One Kbuild boot-image step (arch/x86/boot), replayed in a small object tree.
+
+Kbuild runs each step in its object tree: paths in the command are objtree-relative
+(`arch/x86/boot/setup.elf`), the source tree is `$(srctree)`, tools are `$(CC)`, ...
+(tools/kbuild_import/boot.py normalizes them). run_step makes a fresh directory holding
+exactly the declared inputs, each at its objtree-relative path (a symlink to the file
+Bazel staged), replaces `$(srctree)` by the relative path from there to the staged
+source tree (so no absolute path reaches what the compiler records) and each `$(TOOL)`
+by its path (the compiler with DEBUG_DIR_FLAG), runs the command with `sh -c` in that directory and moves the one output
+out. The command sees nothing else of the object tree.
+"""
+
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+from typing import Mapping, Sequence
+
+DEBUG_DIR_FLAG = "-fdebug-compilation-dir=."
+# The compressors Linux 6.1's top Makefile exports to every recipe (scripts/xz_wrap.sh runs
+# `$XZ`; make itself expands the others in the commands).
+COMPRESSORS = {"KGZIP": "gzip", "KBZIP2": "bzip2", "KLZOP": "lzop", "LZMA": "lzma", "LZ4": "lz4c",
+               "XZ": "xz", "ZSTD": "zstd"}
+_PLACEHOLDER_RE = re.compile(r"\$\(([A-Za-z_]+)\)")
+
+
+class StepError(Exception):
+    """A bad flag value or a failed step; one line."""
+
+
+def parse_pairs(values: Sequence[str], what: str) -> dict[str, str]:
+    """`KEY=VALUE` flag values -> {KEY: VALUE}; a KEY given twice is an error."""
+    out = {}
+    for v in values:
+        k, eq, val = v.partition("=")
+        if not eq or not k or not val:
+            raise StepError(f"--{what}={v}: expected KEY=VALUE")
+        if k in out:
+            raise StepError(f"--{what}: {k} given twice")
+        out[k] = val
+    return out
+
+
+def check_rel(rel: str, what: str) -> str:
+    """An objtree-relative path, normalized; absolute or escaping paths are errors."""
+    p = posixpath.normpath(rel)
+    if posixpath.isabs(p) or p == ".." or p.startswith("../") or p == ".":
+        raise StepError(f"--{what}: {rel} is not a path inside the object tree")
+    return p
+
+
+def up_path(workdir: str, target: str) -> str:
+    """The relative path from workdir to target (both relative to the same cwd)."""
+    return posixpath.relpath(posixpath.normpath(target), posixpath.normpath(workdir))
+
+
+def substitute(cmd: str, values: Mapping[str, str]) -> str:
+    """`$(NAME)` -> values[NAME]; an unknown placeholder is an error (nothing unexpanded runs)."""
+    def repl(m):
+        if m.group(1) not in values:
+            raise StepError(f"the command uses $({m.group(1)}), which no --tool or --srctree gives")
+        return values[m.group(1)]
+    return _PLACEHOLDER_RE.sub(repl, cmd)
+
+
+def size_append(size: int) -> str:
+    """Kbuild's size_append for a total size: `printf \\ooo\\ooo\\ooo\\ooo`, the 32-bit
+    little-endian size as octal escapes (shell-quoted as make prints it)."""
+    if not 0 <= size < 1 << 32:
+        raise StepError(f"size_append: {size} bytes does not fit in 32 bits")
+    return "printf " + "".join("\\\\%03o" % b for b in size.to_bytes(4, "little"))
+
+
+def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mapping[str, str],
+             out_rel: str, out: str, workdir: str, path: str, dirs: Sequence[str] = (),
+             size_of: Sequence[str] = (), env: Mapping[str, str] = ()) -> None:
+    """Runs cmd in workdir (created, removed after) and writes its output out_rel to out.
+
+    srctree, tools, inputs' values and out are paths relative to the cwd (the execroot);
+    inputs' keys, out_rel and dirs (directories to create first) are objtree-relative;
+    size_of names inputs whose total size $(SIZE_APPEND) appends; env, variables Kbuild
+    exports to its recipes (SRCARCH, ...)."""
+    if os.path.exists(workdir):
+        shutil.rmtree(workdir)
+    os.makedirs(workdir)
+    try:
+        for rel, src in sorted(inputs.items()):
+            dst = os.path.join(workdir, check_rel(rel, "input"))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            os.symlink(os.path.abspath(src), dst)
+        for d in dirs:
+            os.makedirs(os.path.join(workdir, check_rel(d, "mkdir")), exist_ok=True)
+        out_rel = check_rel(out_rel, "out")
+        os.makedirs(os.path.join(workdir, os.path.dirname(out_rel)), exist_ok=True)
+        values = {k: os.path.abspath(v) for k, v in tools.items()}
+        if "CC" in values:
+            # DWARF's compilation directory would be this (sandbox) directory: "." keeps the
+            # objects the same on every machine (Kbuild's name its object tree; objcopy -O
+            # binary drops the debug info from what reaches bzImage either way).
+            values["CC"] += " " + DEBUG_DIR_FLAG
+        values["srctree"] = up_path(workdir, srctree)
+        if size_of:  # $(SIZE_APPEND): the total size of these inputs (tools/kbuild_import/boot.py)
+            values["SIZE_APPEND"] = size_append(sum(os.path.getsize(inputs[check_rel(p, "size_of")]) for p in size_of))
+        text = substitute(cmd, values)
+        proc = subprocess.run(["/bin/sh", "-c", "set -e; " + text], cwd=workdir, capture_output=True,
+                              text=True, errors="replace", env={**COMPRESSORS, **dict(env), "PATH": path, "LC_ALL": "C", "TZ": "UTC"},
+                              check=False)
+        if proc.returncode != 0:
+            err = [l for l in proc.stderr.splitlines() if l.strip()][-2:]
+            raise StepError(f"{out_rel}: the step failed (exit {proc.returncode}): {' | '.join(err) or 'no output'}")
+        made = os.path.join(workdir, out_rel)
+        if not os.path.isfile(made) or os.path.islink(made):
+            raise StepError(f"{out_rel}: the step exited 0 but did not write it")
+        os.replace(made, out)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
