@@ -17,7 +17,9 @@ failed=0
 # pair (tests/modules), booted in QEMU from a busybox initramfs that insmods them; the
 # built-in initcalls must equal Kbuild's golden. Every platform x mode:
 #   ./bazel test //tests/boot:boots //tests/boot:modules
-"$bazel" test //... //tests/boot:modules_arm64_thin_dist_test //tests/boot:modules_x86_64_none_test 2>&1 | tee "$log"
+# x86_64 none also boots from its bzImage (arch/x86/boot as actions; //tests/boot:bzimages: every mode).
+"$bazel" test //... //tests/boot:modules_arm64_thin_dist_test //tests/boot:modules_x86_64_none_test \
+  //tests/boot:bzimage_x86_64_none_test 2>&1 | tee "$log"
 bazel_status=${PIPESTATUS[0]}
 testlogs=$("$bazel" info bazel-testlogs 2>/dev/null)
 while read -r target result; do

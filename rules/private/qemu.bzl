@@ -11,7 +11,7 @@ load("//rules/private:platform_transition.bzl", "to_transit")
 def _kernel_file(ctx):
     groups = ctx.attr.kernel[0][OutputGroupInfo]
     arch = ctx.attr.arch
-    group = "image" if arch == "arm64" else "vmlinux"
+    group = ctx.attr.boot_file or ("image" if arch == "arm64" else "vmlinux")
     files = getattr(groups, group).to_list()
     if len(files) != 1:
         fail("{}: {} has no single {} output".format(ctx.label, ctx.attr.kernel[0].label, group))
@@ -43,6 +43,12 @@ _COMMON = {
     "kernel": attr.label(mandatory = True, cfg = to_transit, doc = "A kernel_vmlinux target; built for its own platform, in the same directory as //:vmlinux builds it."),
     "arch": attr.string(mandatory = True, values = ["arm64", "x86_64"], doc = "Guest architecture."),
     "timeout_secs": attr.int(default = 240, doc = "Boot time limit (TCG)."),
+    "boot_file": attr.string(
+        default = "",
+        values = ["", "image", "vmlinux"],
+        doc = "The kernel's output group QEMU boots with -kernel; default: image on arm64 (Image), " +
+              "vmlinux on x86_64 (PVH entry). \"image\" on x86_64 boots its bzImage.",
+    ),
     "_boot_test": attr.label(default = "//tools/boot_test", executable = True, cfg = "exec"),
     "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
 }
