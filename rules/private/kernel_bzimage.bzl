@@ -42,6 +42,8 @@ def _resolve(plan, src, obj, stamp, label):
     """
     if not plan:
         return None
+    if plan.get("unsupported"):
+        return struct(image = plan["image"], steps = [], dirs = [], env = {}, unsupported = plan["unsupported"])
     steps = []
     for e in plan["steps"]:
         srcs = [stamp]
@@ -57,7 +59,7 @@ def _resolve(plan, src, obj, stamp, label):
                 fail("{}: {} reads {}, which the import did not make; re-import".format(label, e["out"], p))
             objtree[p] = f
         steps.append(struct(entry = e, srcs = srcs, objtree = objtree))
-    return struct(image = plan["image"], steps = steps, dirs = plan.get("dirs", []), env = plan.get("env", {}))
+    return struct(image = plan["image"], steps = steps, dirs = plan.get("dirs", []), env = plan.get("env", {}), unsupported = None)
 
 def _emit_step(ctx, tc, tool, srctree, dirs, env, step, made, prefix):
     e = step.entry
@@ -108,10 +110,21 @@ def _emit_before(ctx, tc, tool, plan, src, obj, stamp, srctree):
     if not boot:
         return None
     made = _emit(ctx, tc, tool, srctree, boot, False, {})
-    return struct(image = boot.image, steps = boot.steps, dirs = boot.dirs, env = boot.env, made = made, srctree = srctree)
+    return struct(image = boot.image, steps = boot.steps, dirs = boot.dirs, env = boot.env, made = made, srctree = srctree, unsupported = boot.unsupported)
 
 def _emit_after(ctx, tc, tool, boot, vmlinux):
     """kernel_vmlinux: the steps after vmlinux, in this link mode. Returns the image File."""
+    if boot.unsupported:
+        # The import could not model this config's boot image: building it fails with that line
+        # (in execution, so vmlinux, System.map and modules still build).
+        out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, boot.image))
+        ctx.actions.run_shell(
+            outputs = [out],
+            command = "echo '{}: no {}: {}' >&2; exit 1".format(ctx.label, boot.image, boot.unsupported.replace("'", "'\\''")),
+            mnemonic = "KernelBootStep",
+            progress_message = "Refusing {} of {}".format(boot.image, ctx.label),
+        )
+        return out
     made = dict(boot.made)
     made[_VMLINUX] = vmlinux
     made = _emit(ctx, tc, tool, boot.srctree, boot, True, made)

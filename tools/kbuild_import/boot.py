@@ -61,6 +61,12 @@ def stand_ins(config: Mapping[str, str]) -> dict[str, str]:
     return {VMLINUX: ""}
 
 
+def unsupported(line: str) -> dict:
+    """The boot section of a config whose boot image the plan cannot model: the error line
+    (building the image fails with it; vmlinux and modules build as usual)."""
+    return {"image": BOOT_IMAGE, "unsupported": line}
+
+
 def host_programs(steps: Sequence[Step]) -> list[tuple[str, list[str]]]:
     """(obj, [targets]) groups of the HOSTCC steps (built by the import, not planned)."""
     groups: dict[str, list[str]] = {}

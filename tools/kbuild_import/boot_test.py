@@ -114,6 +114,10 @@ class BootTest(absltest.TestCase):
             boot.stand_ins({"CONFIG_EFI_STUB": "y"})
         self.assertEqual(boot.stand_ins({}), {"vmlinux": ""})
 
+    def test_unsupported(self):
+        self.assertEqual(boot.unsupported("X y: not supported"),
+                         {"image": "arch/x86/boot/bzImage", "unsupported": "X y: not supported"})
+
     def test_goal(self):
         self.assertEqual(boot.boot_goal("x86_64"), ("arch/x86/boot", ["arch/x86/boot/bzImage"]))
         self.assertIsNone(boot.boot_goal("arm64"))

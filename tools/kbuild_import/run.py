@@ -546,12 +546,17 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         ext1, ext2, probe_dir = timer.run("extmod", extmod_dry_runs, opts)
 
     boot_goal = boot_lib.boot_goal(opts.arch)
-    boot_steps, boot_hosts = [], []
+    boot_steps, boot_hosts, boot_unsupported = [], [], None
     if boot_goal:
-        text3 = timer.run("boot", boot_dry_run, opts, boot_goal, boot_lib.stand_ins(parse_config(config_text)))
-        steps3 = timer.run("boot", parse_dry_run, text3)
-        boot_hosts = boot_lib.host_programs(steps3)
-        boot_steps, boot_compiles = boot_lib.split_steps(steps3, opts.tools["clang"])
+        # A boot image the plan cannot model does not fail the import (vmlinux and modules do
+        # not need it): the plan records the one line, and building the image fails with it.
+        try:
+            text3 = timer.run("boot", boot_dry_run, opts, boot_goal, boot_lib.stand_ins(parse_config(config_text)))
+            steps3 = timer.run("boot", parse_dry_run, text3)
+            boot_hosts = boot_lib.host_programs(steps3)
+            boot_steps, boot_compiles = boot_lib.split_steps(steps3, opts.tools["clang"])
+        except KbuildImportError as e:
+            boot_unsupported, boot_hosts = paths.relativize(str(e).encode(), _trees(opts), opts.prefix_map).decode(), []
 
     timer.run("generate", generate, opts, gen_targets(analysis, prepared) + boot_hosts)
     built = {k: v for k, v in walk(opts.objtree).items() if k not in prepared}
@@ -607,7 +612,9 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
 
     deps, incbins = timer.run("classify", classify)
     boot = None
-    if boot_goal:
+    if boot_unsupported:
+        boot = boot_lib.unsupported(boot_unsupported)
+    elif boot_goal:
         boot = timer.run("boot", _boot_plan, opts, roots, boot_steps, boot_compiles, prepared, built,
                          {"ARCH": opts.arch, "SRCARCH": make_vars["SRCARCH"]})
     # The file vmlinux.a's command greps (Linux 6.1: $(srctree)/scripts/head-object-list.txt).
