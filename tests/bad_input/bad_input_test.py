@@ -46,6 +46,9 @@ TOOLS = {
     "boot_test": "tools/boot_test/boot_test.py",
     "deb_assemble": "tools/deb_assemble/assemble.py",
     "relock": "tools/relock/relock.py",
+    "stubcopy": "tools/stubcopy/stubcopy.py",
+    "boot_step": "tools/boot_step/boot_step.py",
+    "kcfi_facts": "tools/kcfi_facts/kcfi_facts.py",
 }
 
 # How a tool's error line starts (default: "<tool>: "). modpost prints what upstream's
@@ -244,6 +247,22 @@ CASES = [
     ("relock", "non-UTF-8 wheel pins", ["{non_utf8_in}"]),
     ("relock", "bad package name", ["{bad_packages}"]),
     ("relock", "directory list", ["{dir_packages}"]),
+    ("stubcopy", "no flags", []),
+    ("stubcopy", "missing --src", ["--strip={fake_ok}", "--objdump={fake_ok}", "--objcopy={fake_ok}",
+                                   "--src={missing}", "--out={out}", "--name=x.stub.o", "--reject_reloc=R_X86_64_64"]),
+    ("stubcopy", "random --src", ["--strip={fake_ok}", "--objdump={fake_ok}", "--objcopy={fake_ok}",
+                                  "--src={random}", "--out={out}", "--name=x.stub.o", "--reject_reloc=R_X86_64_64"]),
+    ("boot_step", "no flags", []),
+    ("boot_step", "absolute --out_rel", ["--cmd=true", "--srctree={adir}", "--out_rel=/etc/x", "--out={out}"]),
+    ("boot_step", "unknown placeholder", ["--cmd=$(CC) -o x", "--srctree={adir}", "--out_rel=x", "--out={out}"]),
+    ("boot_step", "command writes nothing", ["--cmd=true", "--srctree={adir}", "--out_rel=x", "--out={out}"]),
+    ("boot_step", "command fails", ["--cmd=false", "--srctree={adir}", "--out_rel=x", "--out={out}"]),
+    ("boot_step", "bad --input", ["--cmd=true", "--srctree={adir}", "--input=noequals", "--out_rel=x", "--out={out}"]),
+    ("kcfi_facts", "no flags", []),
+    ("kcfi_facts", "missing --vmlinux", ["--arch=arm64", "--vmlinux={missing}", "--out={out}"]),
+    ("kcfi_facts", "random --vmlinux", ["--arch=arm64", "--vmlinux={random}", "--out={out}"]),
+    ("kcfi_facts", "empty --vmlinux", ["--arch=arm64", "--vmlinux={empty}", "--out={out}"]),
+    ("kcfi_facts", "bitcode --vmlinux", ["--arch=arm64", "--vmlinux={bitcode}", "--out={out}"]),
 ]
 
 

@@ -57,6 +57,20 @@ def _run(name, argv):
     return p.stdout.decode(errors="replace")
 
 
+def check_object(path, what):
+    """Raises StubError unless PATH is an ELF relocatable object (what the stub is made of)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(18)
+    except OSError as e:
+        raise StubError(f"{what}: {common.one_line(common.os_error_message(e))}") from None
+    if len(head) < 18 or head[:4] != b"\x7fELF":
+        raise StubError(f"{what}: not an ELF object ({len(head)} bytes read)")
+    order = "little" if head[5] == 1 else "big"
+    if int.from_bytes(head[16:18], order) != 1:  # e_type ET_REL
+        raise StubError(f"{what}: an ELF file but not a relocatable object (.o)")
+
+
 def stubcopy(*, strip, objdump, objcopy, src, out, name, strip_flags, reject_reloc, objcopy_flags):
     """Kbuild's cmd_stubcopy: strip, check the stripped copy, objcopy SRC to OUT.
 
@@ -68,7 +82,10 @@ def stubcopy(*, strip, objdump, objcopy, src, out, name, strip_flags, reject_rel
       reject_reloc: STUBCOPY_RELOC-y (R_X86_64_64, R_AARCH64_ABS).
       objcopy_flags: STUBCOPY_FLAGS-y, in order.
     """
+    check_object(src, name)
     with common.atomic_path(out) as stripped:
         _run(name, [strip, *strip_flags, "-o", stripped, src])
+        check_object(stripped, f"{name}: {os.path.basename(strip)}'s output")
         check_relocations(name, _run(name, [objdump, "-r", stripped]), reject_reloc)
         _run(name, [objcopy, *objcopy_flags, src, stripped])
+        check_object(stripped, f"{name}: {os.path.basename(objcopy)}'s output")

@@ -62,6 +62,25 @@ _GOOD_C = "int stub_add(int a) { return a + 1; }\n"  # with -g: debug sections h
 _BAD_C = "int x;\nint *stub_ptr = &x;\n"  # an absolute pointer in .data
 
 
+class CheckObjectTest(absltest.TestCase):
+    def _file(self, data):
+        path = self.create_tempfile(content=data, mode="wb").full_path
+        return path
+
+    def test_relocatable_passes(self):
+        lib.check_object(self._file(b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x01\x00"), "x.o")
+
+    def test_not_elf_empty_and_executable_fail(self):
+        for data, msg in ((b"random bytes here!!", "not an ELF object"), (b"", "not an ELF object"),
+                          (b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x02\x00", "an ELF file but not a relocatable")):
+            with self.assertRaisesRegex(lib.StubError, "^x.o: " + msg):
+                lib.check_object(self._file(data), "x.o")
+
+    def test_missing_fails_naming_it(self):
+        with self.assertRaisesRegex(lib.StubError, "No such file"):
+            lib.check_object("/nonexistent/x.o", "x.o")
+
+
 class EndToEndTest(absltest.TestCase):
     def setUp(self):
         super().setUp()
@@ -127,10 +146,10 @@ class EndToEndTest(absltest.TestCase):
                 self.assertFalse(os.path.exists(out))  # no output for Bazel to mistake for a result
                 self.assertEqual(sorted(os.listdir(self.dir)), ["bad.c", "bad.o"])  # nor a temporary
 
-    def test_tool_failure_names_the_object(self):
+    def test_missing_source_names_the_object(self):
         p, out = self._stubcopy(os.path.join(self.dir, "missing.o"), "R_X86_64_64", [])
         self.assertEqual(p.returncode, 1)
-        self.assertRegex(p.stderr, rf"^stubcopy: {_NAME}: llvm-strip exited 1: .*missing\.o.*\n$")
+        self.assertRegex(p.stderr, rf"^stubcopy: {_NAME}: \S*missing\.o: No such file or directory\n$")
         self.assertFalse(os.path.exists(out))
 
 
