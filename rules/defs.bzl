@@ -1,19 +1,19 @@
 """rules_kernel_lto public API. Load everything from here; rules/private/ may change."""
 
-load("//rules/private:kernel_config.bzl", _kernel_config = "kernel_config")
-load("//rules/private:flags.bzl", _kernel_front_door = "kernel_front_door")
 load("//rules/private:dependencies.bzl", _register_kernel_toolchains = "register_kernel_toolchains", _rules_kernel_lto_dependencies = "rules_kernel_lto_dependencies")
-load("//rules/private:py_tool.bzl", _py_tool = "py_tool", _py_tool_test = "py_tool_test")
-load("//rules/private:thinlto_binary.bzl", _kernel_thinlto_binary = "kernel_thinlto_binary")
+load("//rules/private:flags.bzl", _kernel_front_door = "kernel_front_door")
+load("//rules/private:initramfs.bzl", _kernel_initramfs = "kernel_initramfs")
+load("//rules/private:kernel_config.bzl", _kernel_config = "kernel_config")
+load("//rules/private:kernel_module.bzl", _kernel_module = "kernel_module")
+load("//rules/private:kernel_modules.bzl", _kernel_modules = "kernel_modules")
 load("//rules/private:kernel_objects.bzl", _kernel_objects = "kernel_objects")
 load("//rules/private:kernel_vmlinux.bzl", _kernel_vmlinux = "kernel_vmlinux")
-load("//rules/private:kernel_modules.bzl", _kernel_modules = "kernel_modules")
-load("//rules/private:kernel_module.bzl", _kernel_module = "kernel_module")
-load("//rules/private:qemu.bzl", _kernel_boot_test = "kernel_boot_test", _kernel_initcalls = "kernel_initcalls")
-load("//rules/private:initramfs.bzl", _kernel_initramfs = "kernel_initramfs")
 load("//rules/private:platform_transition.bzl", _kernel_platform_files = "kernel_platform_files")
-load("//toolchains:toolchain.bzl", _KernelToolchainInfo = "KernelToolchainInfo")
 load("//rules/private:providers.bzl", _KernelLtoInfo = "KernelLtoInfo", _KernelModuleInfo = "KernelModuleInfo", _KernelModulesInfo = "KernelModulesInfo", _KernelObjectsInfo = "KernelObjectsInfo")
+load("//rules/private:py_tool.bzl", _py_tool = "py_tool", _py_tool_test = "py_tool_test")
+load("//rules/private:qemu.bzl", _kernel_boot_test = "kernel_boot_test", _kernel_initcalls = "kernel_initcalls")
+load("//rules/private:thinlto_binary.bzl", _kernel_thinlto_binary = "kernel_thinlto_binary")
+load("//toolchains:toolchain.bzl", _KernelToolchainInfo = "KernelToolchainInfo")
 
 # WORKSPACE macros.
 rules_kernel_lto_dependencies = _rules_kernel_lto_dependencies

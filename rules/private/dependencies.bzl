@@ -2,8 +2,8 @@
 
 load("//rules/private:kernel_config.bzl", "kernel_config")
 load("//rules/private:kernel_source.bzl", "kernel_source_repository")
-load("//toolchains/private:qemu_repository.bzl", "kernel_qemu_repository")
 load("//toolchains/private:busybox_repository.bzl", "kernel_busybox_repository")
+load("//toolchains/private:qemu_repository.bzl", "kernel_qemu_repository")
 load(
     "//toolchains/private:repositories.bzl",
     "debian_skylib_repository",
@@ -46,6 +46,7 @@ def rules_kernel_lto_dependencies(
     _maybe(kernel_qemu_repository, "kernel_qemu")
     for arch in ["arm64", "x86_64"]:
         _maybe(kernel_busybox_repository, "kernel_busybox_" + arch, arch = arch)
+
     # Our own two kernels (tinyconfig + configs/<arch>.config, every LTO choice): the
     # imports @linux_<arch>_<none|thin|full> behind //:vmlinux, and the hubs @linux_<arch>.
     for arch in ["arm64", "x86_64"]:
@@ -57,6 +58,7 @@ def rules_kernel_lto_dependencies(
                 fragments = ["@rules_kernel_lto//configs:{}.config".format(arch)],
                 lto = ["none", "thin", "full"],
             )
+
     # kCFI variants of them (tests/cfi, issue 11): + configs/<arch>_cfi.config (CFI_CLANG,
     # LKDTM, debugfs) in every LTO choice, and the same config without CFI
     # (+ configs/no_cfi.config), `none` only: the initcall reference of the CFI boots.
@@ -73,6 +75,7 @@ def rules_kernel_lto_dependencies(
                     fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in [arch, arch + "_cfi"] + extra],
                     lto = lto,
                 )
+
     # The EFI stub variant (tests/efi, issue 9): tiny arm64 + configs/arm64_efi.config; its
     # vmlinux links libstub's lib.a (28 kinds of Kbuild STUBCPY/OBJCOPY objects in defconfig).
     if not native.existing_rule("linux_arm64_efi"):

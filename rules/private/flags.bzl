@@ -80,6 +80,7 @@ def kernel_front_door(name, kernels, groups = ["image", "system_map", "vmlinux_o
             flag_values = {_LTO_FLAG: mode},
         )
         choices[":" + setting] = label
+
     # Manual: `bazel test //...` must not import and build every kernel; name them.
     _kernel_front(
         name = name,

@@ -167,6 +167,7 @@ def _kernel_kbuild_repository_impl(rctx):
     src = rctx.path(rctx.attr.srctree).dirname
     llvm = rctx.path(Label("@kernel_llvm//:bin/clang")).dirname
     sysroot = rctx.path(Label("@kernel_sysroot//:WORKSPACE")).dirname
+
     # Every absolute directory the import works in is mapped away in host programs and
     # generated text, and no file the plan lists may contain it (tools/kbuild_import/paths.py):
     # action keys must not depend on the output base or the checkout's path.
@@ -218,6 +219,7 @@ def _kernel_kbuild_repository_impl(rctx):
         fail("{}: give defconfig_target (e.g. \"defconfig\") or config (a defconfig file)".format(rctx.name))
     for fragment in rctx.attr.fragments:
         args.append("--fragment=" + str(rctx.path(fragment)))
+
     # What the plan is derived from: plan_sources.json (KernelPlanCheck compares it).
     args += [
         "--sources=" + str(rctx.path("plan_sources.json")),

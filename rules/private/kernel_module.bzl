@@ -19,9 +19,9 @@ absolute directory, so outputs do not depend on where the workspace is. Nothing 
 written into the kernel's outputs.
 """
 
+load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:providers.bzl", "KernelModuleInfo", "KernelModulesInfo")
 load("//rules/private/actions:modules.bzl", "modules_actions")
-load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 
@@ -104,6 +104,7 @@ def _kernel_module_impl(ctx):
     for p, _ in symvers_in[1:]:
         extra += ["-i", p]  # KBUILD_EXTRA_SYMBOLS: before -o, as Makefile.modpost orders them
     argv = argv[:at] + extra + argv[at:]
+
     # srcversion (MODULE_VERSION): modpost hashes each part's source and the headers in
     # its own directory, found through M.mod and .P.o.cmd; the sources are staged where
     # the depfiles name them, relative to modpost's directory.

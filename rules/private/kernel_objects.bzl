@@ -9,12 +9,12 @@ stale plan never compiles, so it never links (vmlinux, Image, System.map, module
 """
 
 load("//rules/private:kernel_bzimage.bzl", "bzimage_actions")
+load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
+load("//rules/private:platform_transition.bzl", "own_platform")
+load("//rules/private:providers.bzl", "KernelObjectsInfo")
 load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
 load("//rules/private/actions:plan_check.bzl", "plan_check_actions")
 load("//rules/private/actions:symversions.bzl", "symversions_actions")
-load("//rules/private:platform_transition.bzl", "own_platform")
-load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
-load("//rules/private:providers.bzl", "KernelObjectsInfo")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 
@@ -102,6 +102,7 @@ def _kernel_objects_impl(ctx):
     objtool = obj.get("tools/objtool/objtool")
     if not objtool and [o for o in plan["objects"] if o.get("post")]:
         fail("{}: the plan runs objtool but the import built none (tools/objtool/objtool); re-import".format(ctx.label))
+
     # Per-object lists are interned: a depset per header-list node, a flag list per set.
     hdr_nodes = _node_depsets(interned["hdrs"], src, "header", ctx.label)
     gen_nodes = _node_depsets(interned["gen_inputs"], obj, "generated file", ctx.label)
@@ -183,6 +184,7 @@ def _kernel_objects_impl(ctx):
         else:
             objects[o["out"]] = out
             bitcode[o["out"]] = o["lto"] == "bitcode"
+
     # Objects Kbuild derives from compiled ones (EFI stub, arm64 pi/): native, as their sources.
     for name, d in sorted(plan.get("derived", {}).items()):
         if d["src"] not in objects:
@@ -207,6 +209,7 @@ def _kernel_objects_impl(ctx):
         libs += plan["archives"][a]["members"]
     members = [m for m in plan["link"]["order"] if m not in libs]
     vt = [objects[p] for p in plan["link"]["link_objects"]]
+
     # kallsyms' generated .S is assembled with the kernel's asm flags: those of the
     # first assembly object of vmlinux.a.
     asm = [o for o in plan["objects"] if o["lang"] == "asm" and o["out"] in members]
@@ -222,6 +225,7 @@ def _kernel_objects_impl(ctx):
     if export_o:  # CONFIG_MODVERSIONS: .vmlinux.export.o's headers
         export_o_inputs = [_lookup(src, h, "header", export_o["out"]) for h in export_o["hdrs"]]
         export_o_inputs += [_lookup(obj, h, "generated file", export_o["out"]) for h in export_o["gen_inputs"]]
+
     # x86_64 bzImage: the boot steps that do not need vmlinux (kernel_bzimage.bzl).
     boot = bzimage_actions.emit_before(ctx, tc, ctx.attr._boot_step[DefaultInfo].files_to_run, plan.get("boot"), src, obj, stamp, srctree)
     return [

@@ -74,6 +74,7 @@ def _kernel_vmlinux_impl(ctx):
         members = [natives.get(f, f) for f in members]
         libs = [natives.get(f, f) for f in libs]
         lto_outputs = [KernelLtoInfo(bitcode = bitcode, indexes = trees, natives = natives.values())]
+
     # none: natives; thin/full: lld runs LTO in-process; thin_dist: the backends' natives.
     post = _vmlinux_o_post(ctx, info)
     lto_actions.emit_link(
@@ -153,6 +154,7 @@ def _link_vmlinux(ctx, tc, info, vmlinux_o, export_o = None):
     args.add_all(link["ldflags_vmlinux"], format_each = "--ldflag_vmlinux=%s")
     args.add_all(info.asflags, format_each = "--asflag=%s")
     args.add("--lds", info.lds)
+
     # link-vmlinux.sh: vmlinux.o, then .vmlinux.export.o (MODVERSIONS), then version-timestamp.o.
     extra = [export_o] if export_o else []
     args.add_all([vmlinux_o] + extra + info.link_objects, format_each = "--object=%s")

@@ -61,6 +61,7 @@ _QEMU_ATTRS = {
 def _with_qemu(attrs, arch):
     d = dict(attrs)
     d["_qemu"] = _QEMU_ATTRS[arch]
+
     # Everything the launcher execs and loads (binaries, libraries, firmware): declared, so
     # a boot is keyed on the exact QEMU and runs the same in a sandbox or remotely.
     d["_qemu_files"] = attr.label(default = "@kernel_qemu//:files", cfg = "exec")

@@ -50,7 +50,7 @@ modpost_crcs_subject = rule(
 def _staging_impl(ctx):
     env = analysistest.begin(ctx)
     actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "KernelModpost" and
-               [f for f in a.outputs.to_list() if f.basename == "Module.symvers"]]
+                                                              [f for f in a.outputs.to_list() if f.basename == "Module.symvers"]]
     asserts.equals(env, 1, len(actions), "one KernelModpost writing Module.symvers")
     argv = actions[0].argv
     inputs = [f.path for f in actions[0].inputs.to_list()]
@@ -73,7 +73,7 @@ modpost_crcs_staging_test = analysistest.make(_staging_impl)
 def _export_c_impl(ctx):
     env = analysistest.begin(ctx)
     actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "KernelModpost" and
-               [f for f in a.outputs.to_list() if f.basename == ".vmlinux.export.c"]]
+                                                              [f for f in a.outputs.to_list() if f.basename == ".vmlinux.export.c"]]
     asserts.equals(env, 1, len(actions), "one KernelModpost writing .vmlinux.export.c")
     a = actions[0]
     asserts.equals(env, [".vmlinux.export.c"], [f.basename for f in a.outputs.to_list()])
@@ -84,7 +84,7 @@ def _export_c_impl(ctx):
     asserts.true(env, argv[i + 2] in inputs, "does not read the #SYMVER lines of lib/a.o")
     i = argv.index("--vmlinux_objs")
     asserts.equals(env, ["lib/a.o", "lib/b.o", "--"], argv[i + 1:i + 4])
-    asserts.true(env, '-m -T - vmlinux.o' in argv[2], "modpost -m over vmlinux.o alone")
+    asserts.true(env, "-m -T - vmlinux.o" in argv[2], "modpost -m over vmlinux.o alone")
     asserts.true(env, [p for p in inputs if p.endswith("/export/vmlinux.o")], "vmlinux.o staged beside it")
     return analysistest.end(env)
 

@@ -119,6 +119,7 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
     if mode == "thin_dist":
         thinlto = ctx.attr._thinlto[DefaultInfo].files_to_run
         objs = [f for _, f in parts]
+
         # The thin-link sees the same flags as Kbuild's `ld -r` (its -r included).
         trees = lto_actions.emit_thin_link(ctx, tc, thinlto, objs, objs, link_flags(link, files, roots))
         natives = []
