@@ -150,7 +150,7 @@ def _link_vmlinux(ctx, tc, info, vmlinux_o, export_o = None):
     if link.get("sorttable") and "scripts/sorttable" in info.host_programs:
         host.append(info.host_programs["scripts/sorttable"])
         args.add("--sorttable", info.host_programs["scripts/sorttable"])
-    args.add_all(link["ldflags"], format_each = "--ldflag=%s")
+    args.add_all(lto_actions.LD_SAFE_FLAGS + link["ldflags"], format_each = "--ldflag=%s")
     args.add_all(link["ldflags_vmlinux"], format_each = "--ldflag_vmlinux=%s")
     args.add_all(info.asflags, format_each = "--asflag=%s")
     args.add("--lds", info.lds)

@@ -99,6 +99,13 @@ def emit_backend(ctx, tc, thinlto, obj, tree, out):
         progress_message = "ThinLTO backend {}".format(obj.short_path),
     )
 
+# ld.lld flags every link action here passes first. ld.lld mmaps its output file: on a full
+# disk the page faults of that mapping kill it with SIGBUS and LLVM's crash banner ("PLEASE
+# submit a bug report", a stack trace) instead of an error. Writing through a buffer makes
+# it "LLVM ERROR: IO failure on output stream: No space left on device", exit 1; the bytes
+# written are the same (tests/faults:full_disk_test).
+LD_SAFE_FLAGS = ["--no-mmap-output-file"]
+
 def emit_link(ctx, tc, objects, out, ldflags, order = None, objtool = None, objtool_flags = None, mnemonic = "KernelLink"):
     """One KernelLink action: ld.lld EMULATION LDFLAGS -o OUT ORDER (default ORDER: objects).
 
@@ -107,6 +114,7 @@ def emit_link(ctx, tc, objects, out, ldflags, order = None, objtool = None, objt
     """
     args = ctx.actions.args()
     args.use_param_file("@%s", use_always = True)
+    args.add_all(LD_SAFE_FLAGS)
     args.add_all(tc.ld_emulation)
     args.add_all(ldflags)
     args.add("-o", out)
@@ -132,6 +140,7 @@ def check_mode(label, info, mode):
         fail("{}: mode {} needs objects configured with LTO {}, these are {}".format(label, mode, _CONFIG_LTO[mode], info.lto))
 
 lto_actions = struct(
+    LD_SAFE_FLAGS = LD_SAFE_FLAGS,
     check_mode = check_mode,
     backend_flags = backend_flags,
     emit_backend = emit_backend,

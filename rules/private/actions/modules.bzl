@@ -41,6 +41,7 @@ def plan_args(ctx, argv, files, out, roots, where):
     if not argv or argv[0] != "$(LD)":
         fail("{}: expected an $(LD) command in the plan, got {}; re-import".format(where, argv[:3]))
     args = ctx.actions.args()
+    args.add_all(lto_actions.LD_SAFE_FLAGS)
     used = []
     after_o = False
     for word in argv[1:]:
