@@ -36,7 +36,10 @@ def main(objects_dir):
         per.append((n, size))
     counts = sorted(n for n, _ in per)
     sizes = sorted(s for _, s in per)
-    q = lambda xs, p: xs[min(len(xs) - 1, int(p * len(xs)))]
+
+    def q(xs, p):
+        return xs[min(len(xs) - 1, int(p * len(xs)))]
+
     print(f"backends: {total_n}; all bitcode: {total_n} objects, {total_bytes / 1e6:.1f} MB")
     print(f"bitcode objects per backend: median {statistics.median(counts):g}, p90 {q(counts, .9)}, max {counts[-1]}")
     print(f"bitcode bytes per backend:   median {statistics.median(sizes) / 1e3:.0f} kB "

@@ -122,6 +122,7 @@ def _kernel_objects_impl(ctx):
     asm_inputs = []
     asm_transitive = []
     modules = plan.get("modules")
+    lds = None
     module_lds = None
     lds_plans = [plan["link"]["lds"]] + ([modules["lds"]] if modules else [])
     for o in plan["objects"] + lds_plans:

@@ -29,7 +29,7 @@ to_platform = transition(
 # --//:lto too: Bazel 4 names the output directory after command-line build settings as
 # well, and a kernel target has its mode fixed (only the front door's select reads the
 # flag, before this transition). Both hops change it, so it is always "affected".
-def _transit_impl(settings, attr):
+def _transit_impl(settings, attr):  # buildifier: disable=unused-variable
     return {"//command_line_option:platforms": _TRANSIT, _LTO: "none"}
 
 to_transit = transition(
@@ -38,7 +38,7 @@ to_transit = transition(
     outputs = ["//command_line_option:platforms", _LTO],
 )
 
-def _own_platform_impl(settings, attr):
+def _own_platform_impl(settings, attr):  # buildifier: disable=unused-variable
     return {"//command_line_option:platforms": str(attr.platform), _LTO: "thin_dist"}
 
 # As an incoming transition of the kernel rules: their own `platform` attribute.

@@ -6,7 +6,7 @@ load("//rules:defs.bzl", "KernelLtoInfo")
 def _actions(env, mnemonic):
     return [a for a in analysistest.target_actions(env) if a.mnemonic == mnemonic]
 
-def _check(ctx, env, triple):
+def _check(env, triple):
     compiles = _actions(env, "KernelCompile")
     asserts.equals(env, 3, len(compiles), "one KernelCompile per source")
     for a in compiles:
@@ -30,12 +30,12 @@ def _check(ctx, env, triple):
 
 def _arm64_impl(ctx):
     env = analysistest.begin(ctx)
-    _check(ctx, env, "aarch64-linux-gnu")
+    _check(env, "aarch64-linux-gnu")
     return analysistest.end(env)
 
 def _x86_64_impl(ctx):
     env = analysistest.begin(ctx)
-    _check(ctx, env, "x86_64-linux-gnu")
+    _check(env, "x86_64-linux-gnu")
     return analysistest.end(env)
 
 resolves_arm64_test = analysistest.make(

@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import sys
 
 from absl import flags
 from absl.testing import absltest

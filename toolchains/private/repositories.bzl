@@ -19,14 +19,14 @@ LLVM_TOOLS = [
 _PYTHON_BIN = "usr/bin/python3.11"
 _PYTHON_LIB_DIRS = ["usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu"]
 
-def _python_env(rctx, python_repo_root):
+def _python_env(python_repo_root):
     return {"LD_LIBRARY_PATH": ":".join([str(python_repo_root) + "/" + d for d in _PYTHON_LIB_DIRS])}
 
 def _run_python(rctx, args, what):
     """Runs a stdlib-only script of ours with the pinned interpreter."""
     python = rctx.path(Label("@kernel_python//:" + _PYTHON_BIN))
     root = python.dirname.dirname.dirname
-    res = rctx.execute([python, "-S", "-s", "-B"] + args, environment = _python_env(rctx, root), quiet = True)
+    res = rctx.execute([python, "-S", "-s", "-B"] + args, environment = _python_env(root), quiet = True)
     if res.return_code != 0:
         fail("{}: {}".format(what, (res.stderr or res.stdout).strip()))
     return res.stdout
@@ -46,7 +46,7 @@ def _check_clang_version(rctx, clang):
 
 def _run_stdlib_python(rctx, args):
     """Runs a stdlib-only script with the interpreter being assembled (its stdlib unzipped)."""
-    res = rctx.execute([rctx.path(_PYTHON_BIN), "-S", "-s", "-B"] + args, environment = _python_env(rctx, rctx.path(".")), quiet = True)
+    res = rctx.execute([rctx.path(_PYTHON_BIN), "-S", "-s", "-B"] + args, environment = _python_env(rctx.path(".")), quiet = True)
     if res.return_code != 0:
         fail("{}: {}".format(rctx.name, (res.stderr or res.stdout).strip()))
 
@@ -203,7 +203,7 @@ def _kernel_python_repository_impl(rctx):
         rctx.delete(d)
     res = rctx.execute(
         [rctx.path(_PYTHON_BIN), "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        environment = _python_env(rctx, rctx.path(".")),
+        environment = _python_env(rctx.path(".")),
     )
     if res.return_code != 0 or res.stdout.strip() != "3.11":
         fail("{}: the pinned interpreter does not run or is not 3.11: {}".format(rctx.name, (res.stderr or res.stdout).strip()))
@@ -227,7 +227,7 @@ def _kernel_python_repository_impl(rctx):
     ])
     res = rctx.execute(
         [rctx.path(_PYTHON_BIN), "-S", "-s", "-B", "-c", "import json, zipfile, argparse, subprocess, xml.dom.minidom; print('ok')"],
-        environment = _python_env(rctx, rctx.path(".")),
+        environment = _python_env(rctx.path(".")),
     )
     if res.return_code != 0 or res.stdout.strip() != "ok":
         fail("{}: the pinned interpreter cannot import from its zipped standard library: {}".format(rctx.name, res.stderr.strip()))
@@ -275,7 +275,7 @@ def _kernel_py_wheels_repository_impl(rctx):
         "_wheels",
     ], quiet = True)
     if res.return_code != 0:
-        lines = [l for l in res.stderr.splitlines() if l.strip()]
+        lines = [line for line in res.stderr.splitlines() if line.strip()]
         fail("{}: pip could not fetch the wheels pinned in {} ({}); if a pin vanished, relock with `python3 tools/relock/relock.py`".format(
             rctx.name,
             rctx.attr.lock.name,

@@ -5,7 +5,6 @@
         --out_rel=arch/x86/boot/voffset.h --out=bazel-out/.../arch/x86/boot/voffset.h
 """
 
-import os
 import sys
 
 from absl import app, flags
@@ -30,7 +29,8 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
         lib.run_step(cmd=_CMD.value, srctree=_SRCTREE.value, tools=lib.parse_pairs(_TOOLS.value, "tool"),
-                     inputs=lib.parse_pairs(_INPUTS.value, "input"), out_rel=_OUT_REL.value, out=_OUT.value, dirs=_DIRS.value, size_of=_SIZE_OF.value, env=lib.parse_pairs(_ENV.value, "env"),
+                     inputs=lib.parse_pairs(_INPUTS.value, "input"), out_rel=_OUT_REL.value, out=_OUT.value, dirs=_DIRS.value,
+                     size_of=_SIZE_OF.value, env=lib.parse_pairs(_ENV.value, "env"),
                      workdir=_OUT.value + ".tree", path=_PATH.value)
     except lib.StepError as e:
         sys.exit(f"boot_step: {e}")

@@ -429,7 +429,8 @@ class CompileAndZipTest(absltest.TestCase):
             with open(zpath, "rb") as f:
                 zips.append((zpath, f.read()))
         self.assertEqual(zips[0][1], zips[1][1])
-        import importlib, zipfile
+        import importlib
+        import zipfile
         with zipfile.ZipFile(zips[0][0]) as z:
             self.assertIn("pkg/__init__.pyc", z.namelist())
         sys.path.insert(0, zips[0][0])

@@ -1,7 +1,6 @@
 """Tests of tools/initramfs/lib.py: list parsing, the newc layout, module order, /init."""
 
 import subprocess
-import sys
 
 from absl.testing import absltest
 

@@ -23,7 +23,7 @@ def _plan(steps=None):
     made = {boot.norm_rel(s.target) for s in kept}
     # What a dependency scan finds: one srctree header each; misc.o and header.o the generated ones.
     deps = {}
-    for out, c in compiles.items():
+    for out in compiles:
         gen = {"arch/x86/boot/compressed/misc.o": ("arch/x86/boot/voffset.h",),
                "arch/x86/boot/header.o": ("arch/x86/boot/voffset.h", "arch/x86/boot/zoffset.h")}.get(out, ())
         deps[out] = Deps(("include/linux/kconfig.h",), ("include/generated/autoconf.h",), gen, ())

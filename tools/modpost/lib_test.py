@@ -155,7 +155,7 @@ class BadInputTest(absltest.TestCase):
         data = _read(os.path.join(_OBJ, "drivers", "m1.o"))
         rng = random.Random(4)
         with _InTempCopy():
-            for i in range(300):
+            for _ in range(300):
                 bad = bytearray(data)
                 for _ in range(rng.randint(1, 8)):
                     bad[rng.randrange(16, len(bad))] = rng.randrange(256)

@@ -20,7 +20,7 @@ Upstream's option syntax is getopt's, not absl's, so main() receives argv as is.
 
 import sys
 
-from absl import app, flags
+from absl import flags
 
 from tools.common import lib as common
 from tools.modpost import lib

@@ -164,7 +164,7 @@ class MainTest(absltest.TestCase):
     """plan_check.py end to end, as KernelPlanCheck runs it (relative paths, a flagfile)."""
 
     def _run(self, d, extra=()):
-        flags = [f"--record=rec.json", "--root=linux", "--out=stamp", "--fragment=frag.config",
+        flags = ["--record=rec.json", "--root=linux", "--out=stamp", "--fragment=frag.config",
                  "--tool=clang=clang", *[f"--include={p}" for p in _INCLUDE], *[f"--exclude={p}" for p in _EXCLUDE]]
         flags += [f"--file=linux/{p}" for p in lib.tree_files(os.path.join(d, "linux"), _INCLUDE, _EXCLUDE)]
         flags += ["--built_from=linux/kernel/bounds.c", *extra]
