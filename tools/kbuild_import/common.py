@@ -57,3 +57,15 @@ LINK_OBJECTS = ("init/version-timestamp.o",)
 
 class KbuildImportError(Exception):
     """Bad input or a Kbuild output this importer does not understand; one line."""
+
+
+class KbuildConfigError(KbuildImportError):
+    """The config the user asked for cannot be imported: a fragment line Kconfig would not
+    read, an assignment the final .config does not have, an option the import refuses.
+    Determined by the config inputs alone (the main exits with EXIT_CONFIG for these)."""
+
+
+# kbuild_import's exit status for a KbuildConfigError: the repository rule then generates a
+# repository whose targets report the line once, instead of failing the fetch (which Bazel
+# 4.2 prints three times).
+EXIT_CONFIG = 3

@@ -4,7 +4,7 @@ Kconfig (scripts/kconfig/confdata.c) skips what it cannot read with at most a wa
 `CONFIG_PRINTK = y` (the name would be "CONFIG_PRINTK "), a stray word, a symbol that does
 not exist. A fragment is the user's statement of what the kernel must have, so here each
 of those is one error naming the file and line, before any make step runs. Pure: text in,
-data or KbuildImportError out.
+data or KbuildConfigError out.
 
 A fragment line is one of:
     (blank)
@@ -15,7 +15,7 @@ A fragment line is one of:
 import re
 from typing import Iterable, Mapping, Sequence
 
-from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.common import KbuildConfigError
 
 _ASSIGN = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
 _NOT_SET = re.compile(r"^# (CONFIG_[A-Za-z0-9_]+) is not set$")
@@ -35,7 +35,7 @@ def _undecodable(line: str) -> str | None:
 def parse_fragment(name: str, text: str) -> list[tuple[int, str, str]]:
     """(line number, CONFIG_SYM, value) of each assignment; `is not set` gives "n".
 
-    Raises KbuildImportError, `NAME:LINE: ...`, for a line Kconfig would not read as
+    Raises KbuildConfigError, `NAME:LINE: ...`, for a line Kconfig would not read as
     written, a non-UTF-8 byte anywhere (comments too), and a symbol assigned two different
     values in the same fragment.
     """
@@ -45,9 +45,9 @@ def parse_fragment(name: str, text: str) -> list[tuple[int, str, str]]:
         where = f"{name}:{lineno}"
         bad = _undecodable(line)
         if bad:
-            raise KbuildImportError(f"{where}: byte {bad} is not UTF-8; a fragment is text (Kconfig assignments)")
+            raise KbuildConfigError(f"{where}: byte {bad} is not UTF-8; a fragment is text (Kconfig assignments)")
         if line.endswith("\r"):
-            raise KbuildImportError(f"{where}: ends in a carriage return (CRLF line ends); save the fragment with LF line ends")
+            raise KbuildConfigError(f"{where}: ends in a carriage return (CRLF line ends); save the fragment with LF line ends")
         m = _NOT_SET.match(line)
         if m:
             sym, value = m.group(1), "n"
@@ -58,15 +58,16 @@ def parse_fragment(name: str, text: str) -> list[tuple[int, str, str]]:
             if not m:
                 s = _SPACED.match(line)
                 if s:
-                    raise KbuildImportError(f"{where}: {line.strip()!r} is not an assignment Kconfig reads; write {s.group(1)}={s.group(2)} (no spaces)")
-                raise KbuildImportError(f"{where}: {line.strip()[:60]!r} is not a Kconfig assignment; "
+                    raise KbuildConfigError(f"{where}: {line.strip()!r} is not an assignment Kconfig reads; "
+                                            f"write {s.group(1)}={s.group(2)} (no spaces)")
+                raise KbuildConfigError(f"{where}: {line.strip()[:60]!r} is not a Kconfig assignment; "
                                         "a fragment has CONFIG_FOO=value, # CONFIG_FOO is not set, comments and blank lines")
             sym, value = m.group(1), m.group(2)
             if not _VALUE.match(value):
                 hint = " (trailing whitespace)" if value != value.rstrip() else (" (quote strings: \"...\")" if value else "")
-                raise KbuildImportError(f"{where}: {sym}={value!r}: not a Kconfig value{hint}; use y, n, m, a number, 0x hex or \"a string\"")
+                raise KbuildConfigError(f"{where}: {sym}={value!r}: not a Kconfig value{hint}; use y, n, m, a number, 0x hex or \"a string\"")
         if sym in seen and seen[sym][1] != value:
-            raise KbuildImportError(f"{where}: {sym}={value} contradicts {name}:{seen[sym][0]} ({sym}={seen[sym][1]})")
+            raise KbuildConfigError(f"{where}: {sym}={value} contradicts {name}:{seen[sym][0]} ({sym}={seen[sym][1]})")
         seen[sym] = (lineno, value)
         out.append((lineno, sym, value))
     return out

@@ -5,7 +5,7 @@ import os
 from absl.testing import absltest
 
 from tools.kbuild_import import fragments
-from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.common import KbuildConfigError
 
 _GOOD = """\
 # Serial console and printk.
@@ -42,7 +42,8 @@ class ParseTest(absltest.TestCase):
 
     def test_bad_lines_are_one_error_naming_file_and_line(self):
         for text, want in [
-            ("CONFIG_A=y\nCONFIG_PRINTK = y\n", r"^f\.config:2: 'CONFIG_PRINTK = y' is not an assignment Kconfig reads; write CONFIG_PRINTK=y \(no spaces\)$"),
+            ("CONFIG_A=y\nCONFIG_PRINTK = y\n",
+             r"^f\.config:2: 'CONFIG_PRINTK = y' is not an assignment Kconfig reads; write CONFIG_PRINTK=y \(no spaces\)$"),
             ("  CONFIG_PRINTK=y\n", r"^f\.config:1: .*write CONFIG_PRINTK=y"),
             ("garbage here\n", r"^f\.config:1: 'garbage here' is not a Kconfig assignment; a fragment has CONFIG_FOO=value"),
             ("PRINTK=y\n", r"^f\.config:1: 'PRINTK=y' is not a Kconfig assignment"),
@@ -54,7 +55,8 @@ class ParseTest(absltest.TestCase):
             ("CONFIG_A=y\nCONFIG_A=n\n", r"^f\.config:2: CONFIG_A=n contradicts f\.config:1 \(CONFIG_A=y\)$"),
         ]:
             with self.subTest(text=text):
-                with self.assertRaisesRegex(KbuildImportError, want) as cm:
+                # KbuildConfigError: the repository reports it from its targets (EXIT_CONFIG).
+                with self.assertRaisesRegex(KbuildConfigError, want) as cm:
                     fragments.parse_fragment("f.config", text)
                 self.assertNotIn("\n", str(cm.exception))
 

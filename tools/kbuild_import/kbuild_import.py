@@ -31,7 +31,7 @@ from absl import app, flags
 
 from tools.common import lib as common
 from tools.kbuild_import import paths, run
-from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.common import EXIT_CONFIG, KbuildConfigError, KbuildImportError
 from tools.kbuild_import.plan import dump_plan
 from tools.plan_check import lib as plan_check
 
@@ -135,6 +135,9 @@ def main(argv):
                 tools=run.tool_identity(opts), repo=_REPO.value, source=_SOURCE_KIND.value)
             run.write_atomically(_SOURCES.value, plan_check.dump(record))
         run.write_atomically(_PLAN.value, dump_plan(plan))
+    except KbuildConfigError as e:  # the config's fault: the repository reports it (EXIT_CONFIG)
+        print(f"kbuild_import: {e}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
     except KbuildImportError as e:  # an OSError is one line from common.run, naming its file
         sys.exit(f"kbuild_import: {e}")
     if _TIMINGS.value:

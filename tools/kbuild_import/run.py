@@ -26,7 +26,7 @@ from tools.kbuild_import import paths
 from tools.kbuild_import.analysis import MODULE_LDS, analyze, modules_order
 from tools.kbuild_import.common import (
     DRY_RUN_GOALS, DRY_RUN_GOALS_MODULES, HELPER_GEN, HELPER_MODFINAL, HELPER_VARS,
-    HELPER_EXPORT, KbuildImportError, RESOURCE_DIR, SRCTREE, TOOL_VARS,
+    HELPER_EXPORT, KbuildConfigError, KbuildImportError, RESOURCE_DIR, SRCTREE, TOOL_VARS,
 )
 from tools.kbuild_import.config import LTO_CHOICE, LTO_FRAGMENT, lto_mode, parse_config
 from tools.kbuild_import.deps import classify_deps, find_incbins, missing_sources, parse_make_deps
@@ -188,7 +188,7 @@ def configure(opts: Options, *, config_text: str | None, defconfig_target: str |
         if lto_mode(config) != lto:
             problems.append(f"--lto={lto}: the .config has LTO mode {lto_mode(config)}")
     if problems:
-        raise KbuildImportError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+        raise KbuildConfigError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
     return final
 
 
@@ -528,7 +528,7 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
                             defconfig_target=defconfig_target, fragments=fragments, lto=lto)
     refused = unsupported_module_config(parse_config(config_text))
     if refused:  # before the dry runs it would make fail
-        raise KbuildImportError(refused[0])
+        raise KbuildConfigError(refused[0])
     make_vars = timer.run("prepare", prepare, opts)
     prepared = walk(opts.objtree)
 
