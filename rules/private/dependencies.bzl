@@ -86,6 +86,18 @@ def rules_kernel_lto_dependencies(
             fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["arm64", "arm64_efi"]],
             lto = ["none", "thin"],
         )
+
+    # The KVM variant (tests/kvm, issue 9): tiny arm64 + configs/arm64_kvm.config; vmlinux
+    # links KVM's nVHE hypervisor, kvm_nvhe.o, a partial link of its own objects (the plan's
+    # partial_links: ld -r -T hyp.lds, gen-hyprel, objcopy --prefix-symbols).
+    if not native.existing_rule("linux_arm64_kvm"):
+        kernel_config(
+            name = "linux_arm64_kvm",
+            arch = "arm64",
+            defconfig_target = "tinyconfig",
+            fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["arm64", "arm64_kvm"]],
+            lto = ["none", "thin"],
+        )
     _maybe(
         kernel_llvm_repository,
         "kernel_llvm",

@@ -115,6 +115,8 @@ def _srctree_labels(plan, repo):
         entries.append(modules["lds"])  # scripts/module.lds.S and its headers
         for h in modules["mod_c"]["hdrs"]:  # what every generated *.mod.c includes
             paths[h] = True
+    for final in plan.get("partial_links", {}):  # KVM nVHE's hyp.lds.S (tools/kbuild_import/partial.py)
+        entries += plan["partial_links"][final]["lds"]
     for step in plan.get("boot", {}).get("steps", []):  # x86_64 bzImage (tools/kbuild_import/boot.py)
         for h in step["srcs"]:
             paths[h] = True

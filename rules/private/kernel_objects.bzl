@@ -13,6 +13,7 @@ load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelObjectsInfo")
 load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
+load("//rules/private/actions:partial_link.bzl", "partial_link_actions")
 load("//rules/private/actions:plan_check.bzl", "plan_check_actions")
 load("//rules/private/actions:symversions.bzl", "symversions_actions")
 
@@ -125,10 +126,23 @@ def _kernel_objects_impl(ctx):
     lds = None
     module_lds = None
     lds_plans = [plan["link"]["lds"]] + ([modules["lds"]] if modules else [])
+
+    # Composite objects (KVM nVHE kvm_nvhe.o): their linker scripts compile with the others,
+    # their steps' outputs are declared first (a step writes hyp-reloc.o's source).
+    partial_made = partial_link_actions.declare(ctx, plan)
+    partial_srcs = partial_link_actions.generated_sources(plan)
+    partial_lds = {}
+    for final in sorted(plan.get("partial_links", {})):
+        for e in plan["partial_links"][final]["lds"]:
+            lds_plans.append(e)
+            partial_lds[e["out"]] = None
     for o in plan["objects"] + lds_plans:
         is_lds = o["out"].endswith(".lds")
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, o["out"]))
-        source = _lookup(src if o["src_root"] == "srctree" else obj, o["src"], "source", o["out"])
+        if o["src_root"] == "objtree" and o["src"] in partial_srcs:
+            source = partial_made[o["src"]]
+        else:
+            source = _lookup(src if o["src_root"] == "srctree" else obj, o["src"], "source", o["out"])
         inputs = [source, stamp]
         inputs += [_lookup(obj, h, "generated file", o["out"]) for h in o["build_inputs"] + o.get("incbin", [])]
         shared = [nodes[o[key]] for nodes, key in [(hdr_nodes, "hdrs"), (gen_nodes, "gen_inputs")] if o[key] >= 0]
@@ -180,6 +194,8 @@ def _kernel_objects_impl(ctx):
             asm_transitive += shared
         if o["out"] == plan["link"]["lds"]["out"]:
             lds = out
+        elif o["out"] in partial_lds:
+            partial_lds[o["out"]] = out
         elif is_lds:
             module_lds = out
         else:
@@ -204,6 +220,22 @@ def _kernel_objects_impl(ctx):
             roots = roots,
         )
         objects[name] = out
+        bitcode[name] = False
+
+    # The composites' steps (ld -r, gen-hyprel, objcopy); each composite is a native member.
+    for name, f in partial_link_actions.emit(
+        ctx,
+        tc = tc,
+        tool = ctx.attr._boot_step[DefaultInfo].files_to_run,
+        plan = plan,
+        made = partial_made,
+        objects = objects,
+        scripts = partial_lds,
+        obj = obj,
+        stamp = stamp,
+        srctree = srctree,
+    ).items():
+        objects[name] = f
         bitcode[name] = False
     libs = []
     for a in plan["link"]["libs"]:

@@ -135,6 +135,9 @@ def _kernel_boot_test_impl(ctx):
     if ctx.attr.expect and not initrd:
         args.append("--expect=" + _DEFAULT_END)  # --expect replaces boot_test's default.
     args += ["--expect=" + e for e in ctx.attr.expect]
+    args += ["--qemu_arg=" + a for a in ctx.attr.qemu_args]
+    if ctx.attr.append:
+        args.append("--append_extra=" + ctx.attr.append)
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(script, _TEST.format(
         label = str(ctx.label),
@@ -162,6 +165,14 @@ _TEST_ATTRS["initramfs"] = attr.label(
 _TEST_ATTRS["expect"] = attr.string_list(
     doc = "Regexes that must all appear on the console (e.g. `test_module: Hello, world`). " +
           "Without initramfs the boot still ends at `Run /bin/sh as init process`.",
+)
+
+_TEST_ATTRS["qemu_args"] = attr.string_list(
+    doc = "QEMU arguments after the machine's defaults (a later -machine merges its options, a later " +
+          "-cpu wins), e.g. [\"-machine\", \"virtualization=on\", \"-cpu\", \"max\"] to enter the kernel at EL2.",
+)
+_TEST_ATTRS["append"] = attr.string(
+    doc = "Appended to the kernel command line (e.g. `kvm-arm.mode=nvhe`).",
 )
 
 kernel_arm64_boot_test = rule(

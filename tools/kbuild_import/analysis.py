@@ -8,6 +8,7 @@ from tools.kbuild_import.common import KbuildImportError, LINK_OBJECTS
 from tools.kbuild_import.dryrun import (
     Archive, Compile, Step, norm_rel, parse_archive, parse_compile, parse_vmlinux_a, shell_split,
 )
+from tools.kbuild_import.partial import Partials, partial_steps
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +87,8 @@ class Analysis:
     orders: dict[str, list[tuple[str, str]]] = dataclasses.field(default_factory=dict)  # modules.order files
     module_lds: Compile | None = None  # scripts/module.lds (modules_prepare)
     symversions: dict[str, Step] = dataclasses.field(default_factory=dict)  # X.o -> GENKSYMS (MODVERSIONS)
+    partials: Partials = dataclasses.field(default_factory=lambda: Partials([], {}, set()))  # partial.py
+    hosts: dict[str, str] = dataclasses.field(default_factory=dict)  # host program -> obj= of its sub-make
 
 
 _MOD_RE = re.compile(r"""^printf '%s\\n'\s+(?P<objs>[^|]*?)\s*\|\s*awk '!x\[\$0\]\+\+ \{ print\("(?P<dir>[^"]*)"\$0\) \}'\s*>\s*(?P<out>\S+)$""")
@@ -156,6 +159,7 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
     derived: dict[str, Derived] = {}
     module_objs, mods, mod_links, orders, module_lds = set(), {}, {}, {}, None
     symversions: dict[str, Step] = {}
+    links, objcopies, other_lds, hosts = [], [], {}, {}
     for s in steps:
         if s.phase == "vmlinux_o":
             vo_steps.append(s)
@@ -170,6 +174,8 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
             if s.phase == "link" and s.target not in LINK_OBJECTS:
                 raise KbuildImportError(f"{s.tag} {s.target}: unexpected object in the link phase")
             c = parse_compile(s, cc)
+            if norm_rel(c.out) != c.out:  # nVHE's `nvhe/../vgic-v3-sr.nvhe.o`: one name per file
+                c = dataclasses.replace(c, out=norm_rel(c.out))
             old = compiles.get(c.out)
             if old is not None and old != c:
                 raise KbuildImportError(f"{c.out}: compiled twice with different commands")
@@ -197,11 +203,20 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
             archives[a.out] = a
         elif s.tag == "LDS" and s.target == lds_path:
             lds = parse_compile(s, cc, mode="-E")
+        elif s.tag == "LDS" and s.phase == "build":
+            c = parse_compile(s, cc, mode="-E")  # another linker script (a partial link's: hyp.lds)
+            other_lds[c.out] = c
         elif s.tag.startswith("HOST"):
-            continue  # host programs: built by make when a generator needs them
-        elif s.tag == "OBJCOPY" and s.target.endswith(".o"):
+            hosts[norm_rel(s.target)] = s.obj  # built by make when a generator needs them
+            continue
+        elif s.tag == "LD" and s.phase == "build" and s.target.endswith(".o"):
+            links.append(s)  # a partial link (partial.py), e.g. KVM nVHE's kvm_nvhe.tmp.o
+        elif s.tag in ("OBJCOPY", "HYPCOPY") and s.target.endswith(".o"):
             d = parse_objcopy(s, tools["objcopy"])
-            derived[d.out] = d
+            if s.tag == "OBJCOPY" and d.src in compiles:
+                derived[d.out] = d
+            else:  # of a partial link's output (checked by partial_steps)
+                objcopies.append((s, d.src, d.out))
         elif s.tag == "STUBCPY" and s.target.endswith(".o"):
             d = parse_stubcopy(s, tools)
             derived[d.out] = d
@@ -215,6 +230,8 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
             build_steps.append(s)
     if "vmlinux.a" not in archives:
         raise KbuildImportError("the dry run built no vmlinux.a")
+    partials = partial_steps(links, objcopies, build_steps, compiles, other_lds, hosts, tools)
+    build_steps = [s for s in build_steps if s.index not in partials.replaced]
     for d in derived.values():
         if d.src not in compiles:
             raise KbuildImportError(f"{d.out}: made from {d.src}, which the dry run does not compile")
@@ -222,4 +239,4 @@ def analyze(steps: Sequence[Step], tools: Mapping[str, str], lds_path: str | Non
         if o not in compiles:
             raise KbuildImportError(f"GENKSYMS {o}: follows no compile of {o} in the dry run")
     return Analysis(compiles, lds, archives, head_list, build_steps, vo_steps, link_steps, derived,
-                    module_objs, mods, mod_links, orders, module_lds, symversions)
+                    module_objs, mods, mod_links, orders, module_lds, symversions, partials, hosts)

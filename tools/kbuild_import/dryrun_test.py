@@ -152,10 +152,17 @@ class CompileTest(absltest.TestCase):
                                    "--prefix-alloc-sections=.init"))
 
     def test_unknown_object_producer_is_an_error(self):
+        text = ("set -e;  echo '  MKOBJ   foo/bar.o';    trap 'rm -f foo/bar.o; trap - HUP; kill -s HUP $$' HUP;"
+                "  scripts/mkobj foo/a.o foo/bar.o\n")
+        with self.assertRaisesRegex(KbuildImportError, "^MKOBJ foo/bar.o: objects made by MKOBJ are not supported$"):
+            analyze(parse_dry_run(text), TOOLS, LDS)
+
+    def test_partial_link_of_unknown_objects_is_an_error(self):
+        # `LD X.o` is a partial link now (partial.py): its inputs must be compiled or made.
         text = ("set -e;  echo '  LD      foo/bar.o';    trap 'rm -f foo/bar.o; trap - HUP; kill -s HUP $$' HUP;"
                 f"  {TOOLS['ld']} -r -o foo/bar.o foo/a.o foo/b.o\n")
-        with self.assertRaisesRegex(KbuildImportError, "LD foo/bar.o"):
-            analyze(parse_dry_run(text), TOOLS, LDS)
+        with self.assertRaisesRegex(KbuildImportError, "^LD foo/bar.o: links foo/a.o, which the dry run neither"):
+            analyze(parse_dry_run(text) + dry_run_steps("mini_dry_run.txt"), TOOLS, LDS)
 
 
 class StubcopyTest(absltest.TestCase):

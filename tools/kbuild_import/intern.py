@@ -17,7 +17,8 @@ those lists shared:
   object["flags"]                            int: its flag list; object["own_flags"]:
       [[index, flag], ...] inserted in order to give the object's exact command line
 
-Interned entries: plan["objects"], plan["link"]["lds"], plan["modules"]["lds"]. Lists are
+Interned entries: plan["objects"], plan["link"]["lds"], plan["modules"]["lds"],
+plan["partial_links"][*]["lds"][*]. Lists are
 sets here (Bazel's inputs are): expand() gives the paths sorted, as the import writes them.
 """
 
@@ -116,6 +117,8 @@ def _entries(plan):
     entries = list(plan["objects"]) + [plan["link"]["lds"]]
     if plan.get("modules"):
         entries.append(plan["modules"]["lds"])
+    for final in sorted(plan.get("partial_links", {})):
+        entries.extend(plan["partial_links"][final]["lds"])
     return entries
 
 

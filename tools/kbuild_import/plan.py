@@ -107,7 +107,13 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 2:
                       $(build)=obj target`); their outputs are in generated.build.
     generated         dict: files Kbuild wrote in the object tree, {path: {sha256,
                       kind: header|host_program|data}}, in two groups: prepare (make
-                      prepare and configuration) and build (the build_steps).
+                      prepare and configuration) and build (the build_steps, and the host
+                      programs partial_links run).
+    partial_links     dict (only if the dry run has one): composite object (an archive member,
+                      arm64 KVM nVHE arch/arm64/kvm/hyp/nvhe/kvm_nvhe.o) -> {steps, parts, lds}:
+                      the chain of `ld -r` / host program / compile / objcopy steps that makes it
+                      (see tools/kbuild_import/partial.py). Its parts are objects with archive
+                      null and `partial` = the composite; lds are shaped like link.lds.
     symversions_asm   dict (only if an .S object has symversions): {hdrs, gen_inputs,
                       toolchain_hdrs} that cmd_gensymtypes_S's dummy C file reads
                       (<linux/kernel.h>, <asm/asm-prototypes.h>; one scanned stand-in).
@@ -155,6 +161,7 @@ from tools.kbuild_import.config import kallsyms_args, lto_mode, parse_config, to
 from tools.kbuild_import.deps import Deps
 from tools.kbuild_import.dryrun import Compile, norm_rel, flatten, head_first, lto_kind, shell_split
 from tools.kbuild_import.modules import ModFinal, check_modules, module_plan
+from tools.kbuild_import.partial import chains, parts_of
 from tools.kbuild_import.symversions import (
     EXPORT_O, GENKSYMS, SymVersions, export_o_entry, parse_symversions, symversions_asm_section,
     symversions_entry,
@@ -282,7 +289,16 @@ def build_plan(
     for d in analysis.derived.values():
         if d.out in where:
             where.setdefault(d.src, where[d.out])
-    missing = sorted(set(where) - set(analysis.compiles) - set(analysis.derived))
+    partial_chains = chains(analysis.partials.steps, analysis.compiles)
+    partial_of: dict[str, str] = {}
+    for final, chain in partial_chains.items():
+        if final not in where:
+            raise KbuildImportError(f"{final}: made by {chain[-1].tag} but in no archive vmlinux links")
+        for part in parts_of(chain, analysis.compiles):
+            if part in where:
+                raise KbuildImportError(f"{part}: both in {where[part]} and a part of {final}")
+            partial_of.setdefault(part, final)
+    missing = sorted(set(where) - set(analysis.compiles) - set(analysis.derived) - set(partial_chains))
     if missing:
         raise KbuildImportError(f"{missing[0]}: archived but never compiled in the dry run ({len(missing)} such)")
     modules, part_of, object_post = None, {}, {}
@@ -301,7 +317,7 @@ def build_plan(
         archive = where.get(out)
         if archive is not None and out in part_of:
             raise KbuildImportError(f"{out}: both in {archive} and part of {part_of[out]}")
-        if archive is None and out not in LINK_OBJECTS and out not in part_of:
+        if archive is None and out not in LINK_OBJECTS and out not in part_of and out not in partial_of:
             continue  # compiled by the dry run but linked through none of the archives
         if out not in deps:
             raise KbuildImportError(f"{out}: no dependency information")
@@ -309,17 +325,12 @@ def build_plan(
         objects.append(object_entry(c, deps[out], incbins.get(out, ()), archive, roots, tools,
                                     module=part_of.get(out), post=object_post.get(out),
                                     symversions=parse_symversions(sv, c, tools) if sv else None))
+        if out in partial_of:
+            objects[-1]["partial"] = partial_of[out]
     order = []
     for name in ["vmlinux.a", *libs]:
         order.extend(archives[name]["members"])
-    lds = None
-    if analysis.lds is not None:
-        c = analysis.lds
-        src_root, src = split_placeholder(placeholder_path(c.src, roots))
-        d = deps[c.out]
-        lds = {"out": c.out, "src": src, "src_root": src_root,
-               "flags": normalize_flags(c.flags, roots, where=c.out),
-               "hdrs": list(d.hdrs), "gen_inputs": list(d.gen_inputs), "build_inputs": list(d.build_inputs)}
+    lds = lds_entry(analysis.lds, deps, roots) if analysis.lds is not None else None
     vmlinux_o, initcalls = None, None
     vo_steps = []
     for s in analysis.vmlinux_o_steps:
@@ -383,7 +394,32 @@ def build_plan(
                       "build": {k: dict(v) for k, v in generated_build.items()}},
         "modules": modules,
         **({"symversions_asm": sv_asm} if sv_asm is not None else {}),
+        **({"partial_links": {final: partial_link_entry(chain, analysis, deps, roots, tools)
+                              for final, chain in sorted(partial_chains.items())}} if partial_chains else {}),
     }
+
+
+def lds_entry(c: Compile, deps: Mapping[str, Deps], roots: Roots) -> dict:
+    """A preprocessed linker script's entry (link.lds, modules.lds, partial_links[].lds)."""
+    src_root, src = split_placeholder(placeholder_path(c.src, roots))
+    d = deps[c.out]
+    return {"out": c.out, "src": src, "src_root": src_root,
+            "flags": normalize_flags(c.flags, roots, where=c.out),
+            "hdrs": list(d.hdrs), "gen_inputs": list(d.gen_inputs), "build_inputs": list(d.build_inputs)}
+
+
+def partial_link_entry(chain, analysis: Analysis, deps: Mapping[str, Deps], roots: Roots,
+                       tools: Mapping[str, str]) -> dict:
+    """The plan's entry for one composite object (tools/kbuild_import/partial.py)."""
+    steps = []
+    for p in chain:
+        e = {"tag": p.tag, "out": p.out, "kind": p.kind, "inputs": list(p.inputs), "host": list(p.host)}
+        if p.step is not None:
+            e["cmd"] = normalize_cmd(p.step.cmd, tools, roots)
+        steps.append(e)
+    scripts = sorted({i for p in chain if p.kind == "ld" for i in p.inputs if i in analysis.partials.lds})
+    return {"steps": steps, "parts": parts_of(chain, analysis.compiles),
+            "lds": [lds_entry(analysis.partials.lds[o], deps, roots) for o in scripts]}
 
 
 def dump_plan(plan: Mapping) -> str:

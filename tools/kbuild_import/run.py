@@ -36,6 +36,7 @@ from tools.kbuild_import.modules import (
     EXTMOD_DIR, EXTMOD_FILES, EXTMOD_MARK, EXTMOD_ORDER, EXTMOD_STAND_INS, MOD_C_HEADER,
     MOD_C_PROBE, MOD_C_PROBE_OUT, extmod_plan, parse_modfinal, unsupported_module_config,
 )
+from tools.kbuild_import.partial import generated_sources, host_targets
 from tools.kbuild_import.placeholders import Roots, placeholder_path, split_placeholder
 from tools.kbuild_import.symversions import (
     EXPORT_C, EXPORT_C_STAND_IN, EXPORT_O, SYMVERSIONS_ASM_HEADER, SYMVERSIONS_ASM_PROBE, parse_export_o,
@@ -558,7 +559,8 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         except KbuildImportError as e:
             boot_unsupported, boot_hosts = paths.relativize(str(e).encode(), _trees(opts), opts.prefix_map).decode(), []
 
-    timer.run("generate", generate, opts, gen_targets(analysis, prepared) + boot_hosts)
+    partial_hosts = host_targets(analysis.partials.steps, analysis.hosts)  # gen-hyprel
+    timer.run("generate", generate, opts, gen_targets(analysis, prepared) + boot_hosts + partial_hosts)
     built = {k: v for k, v in walk(opts.objtree).items() if k not in prepared}
     timer.run("generate", check_generated_cmds, opts, steps, built)
     relativize_tree(opts, [*prepared, *built])
@@ -566,6 +568,9 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     roots = Roots(opts.src, opts.objtree, ((resource_dir(opts.tools["clang"]), RESOURCE_DIR),))
     compiles = list(analysis.compiles.values())
     extra = [analysis.lds] if analysis.lds else []
+    extra += [analysis.partials.lds[o] for o in sorted(analysis.partials.lds)]
+    # Sources a partial link's step writes (hyp-reloc.S): scanned as empty stand-ins.
+    partial_srcs = generated_sources(analysis.partials.steps)
     probe = []
     if modfinal is not None:
         # Every *.mod.c has the same includes: scan one stand-in with a module's .mod.c flags.
@@ -575,10 +580,15 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         probe = [Compile(MOD_C_PROBE_OUT, MOD_C_PROBE, "c", first.flags, ())]
         if analysis.module_lds is not None:
             extra.append(analysis.module_lds)
-    missing = missing_sources(compiles + extra, lambda src: os.path.exists(_src_key(opts, src)))
+    missing = missing_sources(compiles + extra, lambda src: (not os.path.isabs(src) and norm_rel(src) in partial_srcs)
+                              or os.path.exists(_src_key(opts, src)))
     if missing:
         raise KbuildImportError(missing[0])
     probe_files = {MOD_C_PROBE: MOD_C_HEADER} if probe else {}
+    for p in sorted(partial_srcs):
+        if os.path.exists(os.path.join(opts.objtree, p)):
+            raise KbuildImportError(f"{p}: a partial link step writes it, but the import's make made it already")
+        probe_files[p] = ""
     export_o = None
     if parse_config(config_text).get("CONFIG_MODVERSIONS") == "y":  # modpost -m's CRCs, linked into vmlinux
         export_o = parse_export_o(timer.run("export_o", export_o_dry_run, opts), opts.tools["clang"])
@@ -589,6 +599,7 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         probe.append(sv_asm)
         probe_files[SYMVERSIONS_ASM_PROBE] = SYMVERSIONS_ASM_HEADER
     for name, text in probe_files.items():
+        os.makedirs(os.path.dirname(os.path.join(opts.objtree, name)), exist_ok=True)
         with open(os.path.join(opts.objtree, name), "w") as f:
             f.write(text)
     try:
@@ -604,7 +615,8 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
                                             skip=[placeholder_path(c.src, roots)])
         for c in compiles + extra:
             src = c.src if os.path.isabs(c.src) else os.path.join(opts.objtree, c.src)
-            inc = find_incbins(c.out, read_text(src))
+            generated = not os.path.isabs(c.src) and norm_rel(c.src) in partial_srcs
+            inc = find_incbins(c.out, "" if generated else read_text(src))
             incbins[c.out] = [split_placeholder(placeholder_path(p, roots))[1] for p in inc]
             deps[c.out] = classify_deps(c.out, raw[c.out] + inc, roots, prepared, built,
                                             skip=[placeholder_path(c.src, roots)])
