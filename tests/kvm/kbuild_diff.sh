@@ -7,11 +7,10 @@
 #   tests/kvm/kbuild_diff.sh [none|thin] [--work=DIR] [--keep]
 #
 # none: @linux_arm64_kvm_none (native parts); thin: @linux_arm64_kvm_thin (bitcode parts; the
-# ld -r of kvm_nvhe.tmp.o runs their LTO in-process, the same action in thin and thin_dist).
+# ld -r of kvm_nvhe.tmp.o runs their LTO in-process; thin_dist uses that same action).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mode=none
 case "${1:-}" in none|thin) mode=$1; shift ;; esac
-target=//tests/kvm:boot_arm64_${mode}_test
-[ "$mode" = thin ] && target=//tests/kvm:boot_arm64_thin_dist_test
+target=//tests/kvm:boot_arm64_${mode}_test  # its kernel links kvm_nvhe.o (thin: lld in-process)
 exec tests/efi/kbuild_diff.sh --repo=linux_arm64_kvm_$mode --target=$target "$@"
