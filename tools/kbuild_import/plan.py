@@ -63,6 +63,8 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 2:
                       (cmd_gensymtypes_S: the .S exports as EXPORT_SYMBOL lines after
                       <asm/asm-prototypes.h>, preprocessed with c_flags); both only when
                       `$(NM) out` shows __ksymtab (see symversions.py).
+      partial         str (only on parts of partial_links): the composite object the chain
+                      makes from this one (arch/arm64/kvm/hyp/nvhe/kvm_nvhe.o); archive is null.
       module          str|null: the .ko this object is part of ("lib/test_module.ko"), or
                       null. Module parts are compiled as Kbuild's `CC [M]` (-DMODULE,
                       the module's KBUILD_MODNAME) and are in no archive or link.order.
