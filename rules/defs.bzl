@@ -1,6 +1,8 @@
 """rules_kernel_lto public API. Load everything from here; rules/private/ may change."""
 
+load("//rules/private:boot.bzl", _kernel_boot = "kernel_boot")
 load("//rules/private:dependencies.bzl", _register_kernel_toolchains = "register_kernel_toolchains", _rules_kernel_lto_dependencies = "rules_kernel_lto_dependencies")
+load("//rules/private:dist.bzl", _kernel_dist = "kernel_dist")
 load("//rules/private:flags.bzl", _kernel_front_door = "kernel_front_door")
 load("//rules/private:initramfs.bzl", _kernel_initramfs = "kernel_initramfs")
 load("//rules/private:kernel_config.bzl", _kernel_config = "kernel_config")
@@ -30,6 +32,8 @@ kernel_vmlinux = _kernel_vmlinux
 kernel_modules = _kernel_modules
 kernel_module = _kernel_module
 kernel_boot_test = _kernel_boot_test
+kernel_boot = _kernel_boot
+kernel_dist = _kernel_dist
 kernel_initcalls = _kernel_initcalls
 kernel_initramfs = _kernel_initramfs
 kernel_platform_files = _kernel_platform_files

@@ -47,6 +47,8 @@ def _kernel_initramfs_impl(ctx):
     args.add_all(kos, format_each = "--module=%s")
     args.add_all(ctx.attr.expect_loaded, format_each = "--expect_loaded=%s")
     args.add_all(ctx.attr.commands, format_each = "--command=%s")
+    if ctx.attr.shell:
+        args.add("--shell")
     args.add(archive, format = "--out=%s")
     args.add(order, format = "--write_order=%s")
     args.add(expect, format = "--write_expect_loaded=%s")
@@ -84,6 +86,10 @@ kernel_initramfs = rule(
             doc = "Shell lines /etc/init.sh runs after loading the modules, before `kernel_lto: init done`, " +
                   "in order (e.g. mount debugfs and write an LKDTM crash type to provoke-crash/DIRECT). " +
                   "One line each; a command killed by an oops does not stop the script.",
+        ),
+        "shell": attr.bool(
+            doc = "Interactive (`bazel run //:boot`): init does not power off but starts a login " +
+                  "shell (prompt `kernel_lto # `) on the serial console's tty, respawned when it exits.",
         ),
         "_busybox_arm64": attr.label(default = "@kernel_busybox_arm64//:bin/busybox", allow_single_file = True),
         "_busybox_x86_64": attr.label(default = "@kernel_busybox_x86_64//:bin/busybox", allow_single_file = True),

@@ -49,6 +49,9 @@ TOOLS = {
     "stubcopy": "tools/stubcopy/stubcopy.py",
     "boot_step": "tools/boot_step/boot_step.py",
     "kcfi_facts": "tools/kcfi_facts/kcfi_facts.py",
+    "boot": "tools/boot/boot.py",
+    "dist": "tools/dist/dist.py",
+    "dist_stage": "tools/dist/stage.py",
 }
 
 # How a tool's error line starts (default: "<tool>: "). modpost prints what upstream's
@@ -56,6 +59,7 @@ TOOLS = {
 # "<file>: <strerror>".
 PREFIXES = {
     "modpost": r"((FATAL|ERROR): modpost: |\S+: )",
+    "dist_stage": "dist: ",
 }
 
 _LINK = ["--ld={ld}", "--nm={nm}", "--lds={text}", "--out_vmlinux={out}", "--out_system_map={out2}"]
@@ -214,6 +218,24 @@ CASES = [
     ("check_plan", "directory plan", ["--plan={adir}", "--build_log={text}"]),
     ("check_plan", "missing build log", ["--plan={plan_schema1}", "--build_log={missing}"]),
     # boot_test (fails before QEMU runs)
+    # boot: `bazel run //:boot` (the launcher passes runfiles paths)
+    ("boot", "no flags", []),
+    ("boot", "unknown arch", ["--qemu=q", "--arch=mips", "--kernel=k"]),
+    ("boot", "qemu not in runfiles", ["--qemu=nowhere/qemu", "--arch=arm64", "--kernel=nowhere/Image"]),
+    ("boot", "positional argument", ["--qemu=q", "--arch=arm64", "--kernel=k", "console=ttyS0"]),
+    # dist: `bazel run //:dist` and its staging action
+    ("dist", "no flags", []),
+    ("dist", "empty --dist_dir", ["--tree=nowhere/tree", "--dist_dir="]),
+    ("dist", "tree not in runfiles", ["--tree=nowhere/tree", "--dist_dir={out}"]),
+    ("dist_stage", "no flags", []),
+    ("dist_stage", "missing release file", ["--out={out}", "--release_file={missing}", "--system_map={text}",
+                                            "--depmod={fake_ok}"]),
+    ("dist_stage", "random release file", ["--out={out}", "--release_file={random}", "--system_map={text}",
+                                           "--depmod={fake_ok}"]),
+    ("dist_stage", "release is not one word", ["--out={out}", "--release_file={text}", "--system_map={text}",
+                                               "--depmod={fake_ok}"]),
+    ("dist_stage", "--file without =", ["--out={out}", "--release_file={text}", "--system_map={text}",
+                                        "--depmod={fake_ok}", "--file=vmlinux"]),
     ("boot_test", "no flags", []),
     ("boot_test", "missing qemu", ["--qemu={missing}", "--arch=arm64", "--kernel={elf_a64}"]),
     ("boot_test", "unknown arch", ["--qemu={fake_ok}", "--arch=mips", "--kernel={elf_a64}"]),

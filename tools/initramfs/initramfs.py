@@ -14,7 +14,8 @@ The second form packs /bin/busybox (+ applet links), /init (busybox's init, whic
 /etc/init.sh through /etc/inittab), and /lib/modules/<name>.ko in dependency order (the
 .modinfo `depends=`); /etc/init.sh insmods them one by one and prints
 `kernel_lto: insmod <name> ok` or `... FAILED <status>` for each, then `kernel_lto: init
-done`, then powers off. --write_order writes the load order, one module name a line.
+done`, then powers off. With --shell (`bazel run //:boot`) it does not power off: busybox
+init starts a login shell on the serial console's tty (prompt `kernel_lto # `). --write_order writes the load order, one module name a line.
 
 Errors are one line `initramfs: file:line: what is wrong`, exit 1. Success prints nothing.
 """
@@ -41,6 +42,8 @@ _EXPECT_LOADED = flags.DEFINE_multi_string(
 _WRITE_EXPECT_LOADED = flags.DEFINE_string(
     "write_expect_loaded", None, "Write the names of the modules a boot must load here.")
 _WRITE_ORDER = flags.DEFINE_string("write_order", None, "Also write the module load order here.")
+_SHELL = flags.DEFINE_bool(
+    "shell", False, "Interactive: no poweroff after init; a login shell on the serial console.")
 _COMMANDS = flags.DEFINE_multi_string(
     "command", [], "A shell line /etc/init.sh runs after loading the modules (repeat; in order).")
 
@@ -77,10 +80,12 @@ def _boot_initramfs():
     modules = lib.order_modules([lib.read_modinfo(p) for p in _MODULES.value])
     expected = lib.expected_modules(modules, _EXPECT_LOADED.value)
     generated = {
-        _GEN + "init.sh": lib.init_script(modules, _COMMANDS.value).encode(),
-        _GEN + "inittab": lib.INITTAB.encode(),
+        _GEN + "init.sh": lib.init_script(modules, _COMMANDS.value, shell=_SHELL.value).encode(),
+        _GEN + "inittab": (lib.shell_inittab(_ARCH.value) if _SHELL.value else lib.INITTAB).encode(),
+        _GEN + "profile": lib.SHELL_PROFILE.encode(),
     }
-    text = lib.initramfs_list(_BUSYBOX.value, _GEN + "init.sh", _GEN + "inittab", modules)
+    text = lib.initramfs_list(_BUSYBOX.value, _GEN + "init.sh", _GEN + "inittab", modules,
+                              shell_arch=_ARCH.value if _SHELL.value else None, profile=_GEN + "profile")
     entries = lib.parse_list(text, "<generated list>")
     data = lib.write_cpio(entries, lambda loc: generated[loc] if loc in generated else _read_file(loc))
     extra = {}
@@ -101,10 +106,10 @@ def main(argv):
     try:
         if _LIST.value:
             if (_ARCH.value or _BUSYBOX.value or _MODULES.value or _EXPECT_LOADED.value or _COMMANDS.value
-                    or _WRITE_LIST.value
+                    or _SHELL.value or _WRITE_LIST.value
                     or _WRITE_INIT.value or _WRITE_EXPECT_LOADED.value or _WRITE_ORDER.value):
                 raise app.UsageError("--list packs a list as it is; drop --arch, --busybox, --module, "
-                                     "--expect_loaded, --command and the --write_* flags")
+                                     "--expect_loaded, --command, --shell and the --write_* flags")
             text = _read_file(_LIST.value).decode("utf-8", errors="surrogateescape")
             data = lib.write_cpio(lib.parse_list(text, _LIST.value), _read_file, _CHECKSUM.value)
             extra = {}

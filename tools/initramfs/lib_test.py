@@ -177,6 +177,23 @@ class ModulesTest(absltest.TestCase):
             with self.assertRaisesRegex(lib.InitramfsError, r"^command 2: .*: want one non-empty shell line"):
                 lib.init_script([], ["echo ok", bad])
 
+    def test_shell_mode(self):
+        # --shell: no poweroff; a login shell on the console's own tty (a node in /dev).
+        script = lib.init_script([_mod("good")], shell=True)
+        self.assertNotIn("\npoweroff -f\n", script)
+        self.assertTrue(script.endswith(f"echo '{lib.SHELL_HINT}'\n"))
+        self.assertEqual(lib.shell_inittab("arm64"), lib.INITTAB + "ttyAMA0::respawn:-/bin/sh\n")
+        self.assertEqual(lib.shell_inittab("x86_64"), lib.INITTAB + "ttyS0::respawn:-/bin/sh\n")
+        plain = lib.initramfs_list("bb", "<g>/init.sh", "<g>/inittab", [_mod("a")])
+        for arch, (tty, major, minor) in lib.CONSOLE_TTY.items():
+            entries = {e.name: e for e in _entries(lib.initramfs_list(
+                "bb", "<g>/init.sh", "<g>/inittab", [_mod("a")], shell_arch=arch, profile="<g>/profile"))}
+            self.assertEqual((entries[f"/dev/{tty}"].major, entries[f"/dev/{tty}"].minor), (major, minor))
+            self.assertIn("/etc/profile", entries)
+            self.assertIn("/bin/vi", entries)
+            self.assertNotIn(f"/dev/{tty}", plain)
+        self.assertNotIn("/etc/profile", plain)
+
     def test_initramfs_list_parses(self):
         text = lib.initramfs_list("bb", "<g>/init.sh", "<g>/inittab", [_mod("b"), _mod("a", "b")])
         entries = _entries(text)
