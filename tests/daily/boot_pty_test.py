@@ -126,6 +126,14 @@ def drive(argv, env, arch, release_re, timeout):
         s.close()
 
 
+def _env():
+    """The test's environment; the launcher finds its runfiles through RUNFILES_DIR, as from
+    any target's runfiles (under `bazel run` it has its own X.runfiles directory)."""
+    env = dict(os.environ)
+    env.setdefault("RUNFILES_DIR", os.environ["TEST_SRCDIR"])
+    return env
+
+
 def _fake(tmp, name, body):
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
@@ -138,7 +146,7 @@ class BootPtyTest(absltest.TestCase):
     def test_boot_shell(self):
         boot = os.path.abspath(_BOOT.value)
         start = time.monotonic()
-        out = drive([boot], dict(os.environ), _ARCH.value, _RELEASE.value, _TIMEOUT.value)
+        out = drive([boot], _env(), _ARCH.value, _RELEASE.value, _TIMEOUT.value)
         with open(os.path.join(os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR", absltest.get_default_test_tmpdir()),
                                "console.log"), "w") as f:
             f.write(out)

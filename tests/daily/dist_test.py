@@ -24,9 +24,15 @@ _MODINFO = flags.DEFINE_string("modinfo", None, "kmod's modinfo.")
 _MODPROBE = flags.DEFINE_string("modprobe", None, "kmod's modprobe.")
 
 
+def _env():
+    env = dict(os.environ)
+    env.setdefault("RUNFILES_DIR", os.environ["TEST_SRCDIR"])
+    return env
+
+
 def _run_dist(dist_dir, cwd=None, env=None):
     proc = subprocess.run([os.path.abspath(_DIST.value), f"--dist_dir={dist_dir}"], cwd=cwd,
-                          env=env or dict(os.environ), capture_output=True, text=True, check=False)
+                          env=env or _env(), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise AssertionError(f"dist exited {proc.returncode}: {proc.stderr.strip()}")
     return proc.stderr
@@ -49,7 +55,7 @@ class DistTest(absltest.TestCase):
         os.makedirs(cls.ws)
         _run_dist(cls.a)
         _run_dist(cls.b)
-        _run_dist("out/dist/", cwd=tmp, env=dict(os.environ, BUILD_WORKSPACE_DIRECTORY=cls.ws))
+        _run_dist("out/dist/", cwd=tmp, env=dict(_env(), BUILD_WORKSPACE_DIRECTORY=cls.ws))
         mods = os.path.join(cls.a, "modules_install", "lib", "modules")
         releases = os.listdir(mods)
         assert len(releases) == 1, releases

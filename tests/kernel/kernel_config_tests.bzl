@@ -2,7 +2,7 @@
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 load("//rules/private:flags.bzl", "front_door_error")
-load("//rules/private:kernel_config.bzl", "check_kernel_config", "hub_kernels")
+load("//rules/private:kernel_config.bzl", "check_kernel_config", "hub_kernels", "hub_objtrees")
 
 def _hub_impl(ctx):
     env = unittest.begin(ctx)
@@ -17,6 +17,13 @@ def _hub_impl(ctx):
     asserts.equals(env, 3, len(modules))
     vmlinux, _ = hub_kernels("k", "arm64", ["full"])
     asserts.equals(env, {"arm64/full": "@k_full//:full"}, vmlinux)
+
+    # :dist reads .config and kernel.release from the import of the selected mode.
+    asserts.equals(env, {
+        "x86_64/thin": "@k_thin//:objtree",
+        "x86_64/thin_dist": "@k_thin//:objtree",
+        "x86_64/none": "@k_none//:objtree",
+    }, hub_objtrees("k", "x86_64", ["thin", "none"]))
     return unittest.end(env)
 
 hub_test = unittest.make(_hub_impl)

@@ -58,7 +58,9 @@ def _kernel_kmod_repository_impl(rctx):
     shown = "{}/{}".format(lock.package, lock.name) if lock.package else lock.name
     pins = "\n".join(["#   {} {}".format(p["name"], p["version"]) for p in packages])
     for name in KMOD_TOOLS:
-        rctx.symlink("usr/bin/kmod", "usr/bin/" + name)
+        res = rctx.execute(["ln", "-s", "kmod", str(rctx.path("usr/bin/" + name))])  # relative: no machine path
+        if res.return_code != 0:
+            fail("{}: cannot link usr/bin/{}: {}".format(rctx.name, name, res.stderr.strip()))
         rctx.file("bin/" + name, _LAUNCHER.format(lock = shown, name = name, pins = pins), executable = True)
     res = rctx.execute([rctx.path("bin/depmod"), "--version"])
     if res.return_code != 0 or not res.stdout.startswith("kmod version"):

@@ -91,9 +91,9 @@ if ! bz cquery 'deps(@from_target//:vmlinux, 1)' "${x86[@]}" --@rules_kernel_lto
   fail_case front_door "cquery failed" "$log"
 elif ! grep -q '^@from_target_none//:none ' "$log"; then
   fail_case front_door "@from_target//:vmlinux does not reach @from_target_none//:none" "$log"
-elif ! bz cquery '@from_target//:image + @from_target//:system_map + @from_target//:vmlinux_o + @from_target//:modules' \
+elif ! bz cquery '@from_target//:image + @from_target//:system_map + @from_target//:vmlinux_o + @from_target//:modules + @from_target//:boot + @from_target//:dist' \
     "${x86[@]}" --@rules_kernel_lto//:lto=none > "$tmp/groups.log" 2>&1; then
-  fail_case front_door "the hub lacks one of image, system_map, vmlinux_o, modules" "$tmp/groups.log"
+  fail_case front_door "the hub lacks one of image, system_map, vmlinux_o, modules, boot, dist" "$tmp/groups.log"
 else
   pass front_door
 fi
