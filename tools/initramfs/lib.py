@@ -19,7 +19,7 @@
 import dataclasses
 import heapq
 import re
-from typing import Callable, Dict, Iterable, List, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 FIRST_INO = 721  # gen_init_cpio's first inode number.
 
