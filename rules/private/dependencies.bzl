@@ -100,6 +100,17 @@ def rules_kernel_lto_dependencies(
             fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["arm64", "arm64_kvm"]],
             lto = ["none", "thin"],
         )
+
+    # x86_64's: tiny x86_64 + configs/x86_64_efi.config; libstub's lib.a is linked only into
+    # the bzImage's compressed vmlinux (rules/private/kernel_bzimage.bzl). `none` only.
+    if not native.existing_rule("linux_x86_64_efi"):
+        kernel_config(
+            name = "linux_x86_64_efi",
+            arch = "x86_64",
+            defconfig_target = "tinyconfig",
+            fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["x86_64", "x86_64_efi"]],
+            lto = ["none"],
+        )
     _maybe(
         kernel_llvm_repository,
         "kernel_llvm",

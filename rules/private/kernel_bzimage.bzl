@@ -5,7 +5,10 @@ exactly its declared inputs at their object-tree paths (the source tree by a rel
 path): compiles (KernelBootCompile: the setup and compressed-kernel objects, their
 sources and the headers the import's scan found), and the other steps (KernelBootStep:
 voffset.h, vmlinux.bin, its compression, piggy.S, the links, zoffset.h, setup.bin,
-tools/build -> bzImage).
+tools/build -> bzImage), and the archives of kernel objects a boot step links
+(KernelBootArchive: x86_64 CONFIG_EFI_STUB's drivers/firmware/efi/libstub/lib.a of the
+STUBCPY-derived objects, Kbuild's `rm -f lib.a; $(AR) cDPrsT lib.a <members>`, linked into
+arch/x86/boot/compressed/vmlinux; a thin archive, so its readers stage its members too).
 
 kernel_objects emits the steps that do not depend on vmlinux once per config (the boot
 objects are native in every LTO mode); kernel_vmlinux emits the rest after KernelVmlinux,
@@ -27,13 +30,15 @@ def _tools(tc):
         "STRIP": tc.llvm_strip,
     }
 
-def _resolve(plan, src, obj, stamp, label):
+def _resolve(plan, src, obj, objects, stamp, label):
     """The plan's boot steps with their source-tree and import-made files looked up.
 
     Args:
       plan: the plan's `boot` section, or None.
       src: dict srctree-relative path -> File.
       obj: dict objtree-relative path -> File (the import's object tree).
+      objects: dict objtree-relative path -> File: the kernel's compiled and derived objects
+        (an `AR` entry's members, e.g. libstub's *.stub.o for lib.a, and their readers).
       stamp: File: KernelPlanCheck's stamp (every step reads it: a stale plan builds nothing).
       label: for errors.
 
@@ -57,6 +62,11 @@ def _resolve(plan, src, obj, stamp, label):
             f = obj.get(p)
             if not f:
                 fail("{}: {} reads {}, which the import did not make; re-import".format(label, e["out"], p))
+            objtree[p] = f
+        for p in e.get("objects", []):
+            f = objects.get(p)
+            if not f:
+                fail("{}: {} reads the object {}, which the plan does not compile or derive; re-import".format(label, e["out"], p))
             objtree[p] = f
         steps.append(struct(entry = e, srcs = srcs, objtree = objtree))
     return struct(image = plan["image"], steps = steps, dirs = plan.get("dirs", []), env = plan.get("env", {}), unsupported = None)
@@ -88,12 +98,15 @@ def _emit_step(ctx, tc, tool, srctree, dirs, env, step, made, prefix):
     args.add("--out_rel=" + e["out"])
     args.add("--out", out)
     compile = e["tag"] in ("CC", "AS", "LDS")
+    mnemonic = "KernelBootCompile" if compile else "KernelBootStep"
+    if e["tag"] == "AR":
+        mnemonic = "KernelBootArchive"
     ctx.actions.run(
         executable = tool,
         arguments = [args],
         inputs = depset(step.srcs + inputs.values(), transitive = [tc.all_files]),
         outputs = [out],
-        mnemonic = "KernelBootCompile" if compile else "KernelBootStep",
+        mnemonic = mnemonic,
         progress_message = "{} {} (boot image{})".format(e["tag"], e["out"], "" if not e["after_vmlinux"] else ", " + ctx.label.name),
     )
     made[e["out"]] = out
@@ -104,16 +117,23 @@ def _emit(ctx, tc, tool, srctree, boot, after, made):
             _emit_step(ctx, tc, tool, srctree, boot.dirs, boot.env, step, made, ctx.label.name)
     return made
 
-def _emit_before(ctx, tc, tool, plan, src, obj, stamp, srctree):
-    """kernel_objects: the steps independent of vmlinux. Returns None or the provider's `boot` value."""
-    boot = _resolve(plan, src, obj, stamp, ctx.label)
+def _emit_before(ctx, tc, tool, plan, src, obj, objects, stamp, srctree):
+    """kernel_objects: the steps independent of vmlinux. Returns None or the provider's `boot` value.
+
+    These include the archives of kernel objects that boot steps link (KernelBootArchive).
+    """
+    boot = _resolve(plan, src, obj, objects, stamp, ctx.label)
     if not boot:
         return None
     made = _emit(ctx, tc, tool, srctree, boot, False, {})
     return struct(image = boot.image, steps = boot.steps, dirs = boot.dirs, env = boot.env, made = made, srctree = srctree, unsupported = boot.unsupported)
 
 def _emit_after(ctx, tc, tool, boot, vmlinux):
-    """kernel_vmlinux: the steps after vmlinux, in this link mode. Returns the image File."""
+    """kernel_vmlinux: the steps after vmlinux, in this link mode.
+
+    Returns:
+      (the image File, depset of every boot step's output: the `boot` output group).
+    """
     if boot.unsupported:
         # The import could not model this config's boot image: building it fails with that line
         # (in execution, so vmlinux, System.map and modules still build).
@@ -124,13 +144,13 @@ def _emit_after(ctx, tc, tool, boot, vmlinux):
             mnemonic = "KernelBootStep",
             progress_message = "Refusing {} of {}".format(boot.image, ctx.label),
         )
-        return out
+        return out, depset([out])
     made = dict(boot.made)
     made[_VMLINUX] = vmlinux
     made = _emit(ctx, tc, tool, boot.srctree, boot, True, made)
     if boot.image not in made:
         fail("{}: the boot plan does not build {}; re-import".format(ctx.label, boot.image))
-    return made[boot.image]
+    return made[boot.image], depset([f for p, f in made.items() if p != _VMLINUX])
 
 bzimage_actions = struct(
     emit_before = _emit_before,

@@ -260,7 +260,7 @@ def _kernel_objects_impl(ctx):
         export_o_inputs += [_lookup(obj, h, "generated file", export_o["out"]) for h in export_o["gen_inputs"]]
 
     # x86_64 bzImage: the boot steps that do not need vmlinux (kernel_bzimage.bzl).
-    boot = bzimage_actions.emit_before(ctx, tc, ctx.attr._boot_step[DefaultInfo].files_to_run, plan.get("boot"), src, obj, stamp, srctree)
+    boot = bzimage_actions.emit_before(ctx, tc, ctx.attr._boot_step[DefaultInfo].files_to_run, plan.get("boot"), src, obj, objects, stamp, srctree)
     return [
         DefaultInfo(files = depset(objects.values())),
         # `bazel build @linux_<arch>_<lto>//:objects --output_groups=plan_check`: the check alone.

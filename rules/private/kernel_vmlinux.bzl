@@ -89,10 +89,13 @@ def _kernel_vmlinux_impl(ctx):
     )
     outs = _link_vmlinux(ctx, tc, info, vmlinux_o, _export_o(ctx, tc, info, vmlinux_o))
     if getattr(info, "boot", None):  # x86_64: bzImage from this vmlinux (kernel_bzimage.bzl)
-        outs["image"] = bzimage_actions.emit_after(ctx, tc, ctx.attr._boot_step[DefaultInfo].files_to_run, info.boot, outs["vmlinux"])
+        outs["image"], boot_files = bzimage_actions.emit_after(ctx, tc, ctx.attr._boot_step[DefaultInfo].files_to_run, info.boot, outs["vmlinux"])
+    else:
+        boot_files = depset()
     return [
         DefaultInfo(files = depset(outs.values())),
-        OutputGroupInfo(vmlinux_o = depset([vmlinux_o]), **{k: depset([v]) for k, v in outs.items()}),
+        # `boot`: every boot-image step's output (x86_64: setup, compressed vmlinux, zoffset.h, ...).
+        OutputGroupInfo(vmlinux_o = depset([vmlinux_o]), boot = boot_files, **{k: depset([v]) for k, v in outs.items()}),
     ] + lto_outputs
 
 def _vmlinux_o_post(ctx, info):

@@ -13,7 +13,13 @@ Each step becomes one plan entry: Kbuild's own command, normalized ($(CC), $(src
     {"tag": "CC", "out": "arch/x86/boot/compressed/misc.o", "cmd": "$(CC) ...",
      "srcs": [srctree-relative sources and headers], "objtree": [import-made files],
      "inputs": [outputs of earlier boot steps, or "vmlinux"], "host": [host programs],
-     "after_vmlinux": bool}
+     "after_vmlinux": bool[, "objects": [the kernel's compiled/derived objects it reads]]}
+
+An archive of the vmlinux_o build that vmlinux does not link but a boot step does (x86_64
+with CONFIG_EFI_STUB: drivers/firmware/efi/libstub/lib.a of the STUBCPY-derived .stub.o,
+which `LD arch/x86/boot/compressed/vmlinux` links after its objects, `-u efi_pe_entry`) is
+an `AR` entry first, with Kbuild's cmd_ar and its members as `objects`; a step reading a
+thin archive lists its members as `objects` too (the linker opens them by path).
 
 Compiles get their headers from the dependency scan (with empty stand-ins for the
 headers boot steps generate); other steps name their inputs in the command (every word
@@ -28,7 +34,7 @@ import re
 from typing import Callable, Iterable, Mapping, Sequence
 
 from tools.kbuild_import.common import KbuildImportError
-from tools.kbuild_import.dryrun import Compile, Step, norm_rel, parse_compile, shell_split
+from tools.kbuild_import.dryrun import Archive, Compile, Step, norm_rel, parse_compile, shell_split
 from tools.kbuild_import.placeholders import Roots, normalize_cmd, placeholder_path, split_placeholder
 
 BOOT_DIR = "arch/x86/boot"
@@ -52,13 +58,12 @@ def boot_goal(arch: str) -> tuple[str, list[str]] | None:
     return (BOOT_DIR, [BOOT_IMAGE]) if arch == "x86_64" else None
 
 
-def stand_ins(config: Mapping[str, str]) -> dict[str, str]:
-    """Files the boot dry run needs present (objtree-relative path -> text)."""
-    if config.get("CONFIG_EFI_STUB") == "y":
-        raise KbuildImportError(
-            f"{BOOT_IMAGE}: CONFIG_EFI_STUB links drivers/firmware/efi/libstub/lib.a into the compressed "
-            "kernel, which the boot plan does not model yet (set # CONFIG_EFI_STUB is not set)")
-    return {VMLINUX: ""}
+def stand_ins(archives: Iterable[str] = ()) -> dict[str, str]:
+    """Files the boot dry run needs present (objtree-relative path -> text): vmlinux, and
+    the archives the vmlinux_o build makes that vmlinux does not link (x86_64 with
+    CONFIG_EFI_STUB: drivers/firmware/efi/libstub/lib.a, a prerequisite of the compressed
+    vmlinux with no rule in arch/x86/boot)."""
+    return {VMLINUX: "", **{norm_rel(a): "" for a in archives}}
 
 
 def unsupported(line: str) -> dict:
@@ -156,13 +161,41 @@ def step_inputs(s: Step, made: Iterable[str], host: Iterable[str], roots: Roots,
     return {"inputs": ins, "host": hs, "srcs": srcs}
 
 
+def archive_entries(steps: Sequence[Step], archives: Mapping[str, tuple[str, Archive]], tools: Mapping[str, str],
+                    roots: Roots) -> list[dict]:
+    """AR entries for the archives of the vmlinux_o build that boot steps link (x86_64
+    CONFIG_EFI_STUB: libstub's lib.a in the compressed vmlinux), in order of first use:
+    Kbuild's own command (cmd_ar: `rm -f A; $(AR) cDPrsT A <members>`), its members
+    (`objects`: compiled or derived objects of the kernel, at their objtree paths)."""
+    out = []
+    for s in steps:
+        if s.tag in COMPILE_TAGS:
+            continue
+        for w in _words(s.cmd):
+            try:
+                p = norm_rel(w)
+            except KbuildImportError:
+                continue
+            if p in archives and p not in (e["out"] for e in out):
+                cmd, a = archives[p]
+                if a.out != p:
+                    raise KbuildImportError(f"AR {p}: the archive step writes {a.out}")
+                out.append({"tag": "AR", "out": p, "cmd": normalize_cmd(cmd, tools, roots), "srcs": [], "objtree": [],
+                            "inputs": [], "host": [], "objects": list(a.members), "thin": "T" in a.flags,
+                            "after_vmlinux": False})
+    return out
+
+
 def boot_plan(steps: Sequence[Step], compiles: Mapping[str, Compile], *, deps: Mapping[str, object],
               incbins: Mapping[str, Sequence[str]], host: Sequence[str], tools: Mapping[str, str], roots: Roots,
-              is_src_file: Callable[[str], bool], env: Mapping[str, str] = ()) -> dict:
+              is_src_file: Callable[[str], bool], env: Mapping[str, str] = (),
+              archives: Mapping[str, tuple[str, Archive]] = {}) -> dict:
     """The plan's `boot` section. deps: out -> tools.kbuild_import.deps.Deps of each compile
-    (boot-generated headers classified as build_inputs); incbins: out -> .incbin files."""
-    entries = []
-    made: list[str] = []
+    (boot-generated headers classified as build_inputs); incbins: out -> .incbin files;
+    archives: name -> (Kbuild's AR command, Archive) of the vmlinux_o build's archives
+    that vmlinux does not link (the boot steps may: archive_entries)."""
+    entries = archive_entries(steps, archives, tools, roots)
+    made: list[str] = [e["out"] for e in entries]
     after: set[str] = {VMLINUX}
     for s in steps:
         out = norm_rel(s.target)
@@ -198,6 +231,12 @@ def boot_plan(steps: Sequence[Step], compiles: Mapping[str, Compile], *, deps: M
             after.add(out)
         entries.append(entry)
         made.append(out)
+    # A step that reads a thin archive (`T`: it names its members) reads the members too.
+    thin = {e["out"]: e["objects"] for e in entries if e["tag"] == "AR" and e["thin"]}
+    for e in entries:
+        members = [m for p in e["inputs"] for m in thin.get(p, ())]
+        if members and e["tag"] != "AR":
+            e["objects"] = sorted(set(members))
     # An AS of a generated source (piggy.S) also reads what that source .incbin's: its
     # generator's input (mkpiggy writes `.incbin "<its argument>"`).
     by_out = {e["out"]: e for e in entries}

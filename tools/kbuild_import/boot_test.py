@@ -8,7 +8,7 @@ from absl.testing import absltest
 from tools.kbuild_import import boot
 from tools.kbuild_import.common import KbuildImportError
 from tools.kbuild_import.deps import Deps
-from tools.kbuild_import.dryrun import parse_dry_run
+from tools.kbuild_import.dryrun import Archive, parse_dry_run
 from tools.kbuild_import.test_util import ROOTS, TOOLS, read_testdata
 
 _CC = TOOLS["clang"]
@@ -18,7 +18,13 @@ def _steps():
     return parse_dry_run(read_testdata("boot_dry_run.txt"))
 
 
-def _plan(steps=None):
+_LIB_A = "drivers/firmware/efi/libstub/lib.a"
+_MEMBERS = ("drivers/firmware/efi/libstub/x86-stub.stub.o", "drivers/firmware/efi/libstub/alignedmem.stub.o")
+_ARCHIVES = {_LIB_A: (f"rm -f {_LIB_A}; {TOOLS['ar']} cDPrsT {_LIB_A} {' '.join(_MEMBERS)}",
+                      Archive(_LIB_A, "cDPrsT", _MEMBERS))}
+
+
+def _plan(steps=None, archives=None):
     kept, compiles = boot.split_steps(steps or _steps(), _CC)
     made = {boot.norm_rel(s.target) for s in kept}
     # What a dependency scan finds: one srctree header each; misc.o and header.o the generated ones.
@@ -30,7 +36,7 @@ def _plan(steps=None):
     assert all(g in made for d in deps.values() for g in d.build_inputs)
     hosts = ["arch/x86/boot/tools/build", "arch/x86/boot/compressed/mkpiggy"]
     return boot.boot_plan(kept, compiles, deps=deps, incbins={}, host=hosts, tools=TOOLS, roots=ROOTS,
-                          is_src_file=lambda rel: rel.startswith(("scripts/", "arch/x86/boot/")))
+                          is_src_file=lambda rel: rel.startswith(("scripts/", "arch/x86/boot/")), archives=archives or {})
 
 
 class BootTest(absltest.TestCase):
@@ -109,10 +115,30 @@ class BootTest(absltest.TestCase):
         with self.assertRaisesRegex(KbuildImportError, "does not build it"):
             boot.split_steps(_steps()[:-1], _CC)
 
-    def test_efi_stub_refused(self):
-        with self.assertRaisesRegex(KbuildImportError, "CONFIG_EFI_STUB"):
-            boot.stand_ins({"CONFIG_EFI_STUB": "y"})
-        self.assertEqual(boot.stand_ins({}), {"vmlinux": ""})
+    def test_stand_ins(self):
+        self.assertEqual(boot.stand_ins(), {"vmlinux": ""})
+        self.assertEqual(boot.stand_ins([_LIB_A]), {"vmlinux": "", _LIB_A: ""})
+
+    def test_efi_stub_archive(self):
+        # CONFIG_EFI_STUB: compressed/vmlinux links ./drivers/firmware/efi/libstub/lib.a after its objects.
+        steps = _steps()
+        i = next(i for i, s in enumerate(steps) if s.target == "arch/x86/boot/compressed/vmlinux")
+        steps[i] = dataclasses.replace(steps[i], cmd=steps[i].cmd.replace(
+            " -o arch/x86/boot/compressed/vmlinux", " ./" + _LIB_A + " -o arch/x86/boot/compressed/vmlinux"))
+        plan = _plan(steps, archives=_ARCHIVES)
+        ar = plan["steps"][0]
+        self.assertEqual(ar, {
+            "tag": "AR", "out": _LIB_A, "after_vmlinux": False, "srcs": [], "objtree": [], "inputs": [], "host": [],
+            "cmd": f"rm -f {_LIB_A}; $(AR) cDPrsT {_LIB_A} {' '.join(_MEMBERS)}",
+            "objects": list(_MEMBERS), "thin": True})
+        by_out = {e["out"]: e for e in plan["steps"]}
+        ld = by_out["arch/x86/boot/compressed/vmlinux"]
+        self.assertIn(_LIB_A, ld["inputs"])
+        self.assertEqual(ld["objects"], sorted(_MEMBERS))  # a thin archive: the linker opens its members
+        self.assertNotIn("objects", by_out["arch/x86/boot/bzImage"])
+        self.assertIn("drivers/firmware/efi/libstub", plan["dirs"])
+        # An unlinked archive no boot step names is not built.
+        self.assertNotIn("AR", [e["tag"] for e in _plan(archives=_ARCHIVES)["steps"]])
 
     def test_unsupported(self):
         self.assertEqual(boot.unsupported("X y: not supported"),

@@ -30,7 +30,7 @@ from tools.kbuild_import.common import (
 )
 from tools.kbuild_import.config import LTO_CHOICE, LTO_FRAGMENT, lto_mode, parse_config
 from tools.kbuild_import.deps import classify_deps, find_incbins, missing_sources, parse_make_deps
-from tools.kbuild_import.dryrun import Compile, Step, cmd_mismatches, norm_rel, parse_cmd_file, parse_dry_run
+from tools.kbuild_import.dryrun import Archive, Compile, Step, cmd_mismatches, norm_rel, parse_cmd_file, parse_dry_run
 from tools.kbuild_import.makefile import helper_makefile, ko_helper_makefile, parse_vars
 from tools.kbuild_import.modules import (
     EXTMOD_DIR, EXTMOD_FILES, EXTMOD_MARK, EXTMOD_ORDER, EXTMOD_STAND_INS, MOD_C_HEADER,
@@ -42,7 +42,7 @@ from tools.kbuild_import.symversions import (
     EXPORT_C, EXPORT_C_STAND_IN, EXPORT_O, SYMVERSIONS_ASM_HEADER, SYMVERSIONS_ASM_PROBE, parse_export_o,
     symversions_asm_probe,
 )
-from tools.kbuild_import.plan import build_plan, dump_plan, file_kind, gen_targets, listed_file
+from tools.kbuild_import.plan import build_plan, dump_plan, file_kind, gen_targets, listed_file, unlinked_archives
 from tools.plan_check import lib as plan_check
 
 HELPER_NAME = ".kbuild_import.mk"
@@ -552,7 +552,8 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
         # A boot image the plan cannot model does not fail the import (vmlinux and modules do
         # not need it): the plan records the one line, and building the image fails with it.
         try:
-            text3 = timer.run("boot", boot_dry_run, opts, boot_goal, boot_lib.stand_ins(parse_config(config_text)))
+            unlinked = unlinked_archives(analysis, libs)
+            text3 = timer.run("boot", boot_dry_run, opts, boot_goal, boot_lib.stand_ins(unlinked))
             steps3 = timer.run("boot", parse_dry_run, text3)
             boot_hosts = boot_lib.host_programs(steps3)
             boot_steps, boot_compiles = boot_lib.split_steps(steps3, opts.tools["clang"])
@@ -627,8 +628,10 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     if boot_unsupported:
         boot = boot_lib.unsupported(boot_unsupported)
     elif boot_goal:
+        ar_steps = {norm_rel(s.target): s.cmd for s in steps if s.tag == "AR"}
         boot = timer.run("boot", _boot_plan, opts, roots, boot_steps, boot_compiles, prepared, built,
-                         {"ARCH": opts.arch, "SRCARCH": make_vars["SRCARCH"]})
+                         {"ARCH": opts.arch, "SRCARCH": make_vars["SRCARCH"]},
+                         {a: (ar_steps[a], analysis.archives[a]) for a in unlinked})
     # The file vmlinux.a's command greps (Linux 6.1: $(srctree)/scripts/head-object-list.txt).
     head_list = placeholder_path(analysis.head_list, roots)
     if not head_list.startswith(SRCTREE + "/"):
@@ -648,7 +651,8 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
 
 
 def _boot_plan(opts: Options, roots: Roots, steps: Sequence[Step], compiles: Mapping[str, Compile],
-               prepared: Mapping[str, bool], built: Mapping[str, bool], env: Mapping[str, str]) -> dict:
+               prepared: Mapping[str, bool], built: Mapping[str, bool], env: Mapping[str, str],
+               archives: Mapping[str, tuple[str, Archive]]) -> dict:
     """The boot section (boot.py): the boot compiles' headers scanned with empty stand-ins
     for what boot steps generate (voffset.h, zoffset.h, cpustr.h, piggy.S)."""
     made = {norm_rel(s.target) for s in steps}
@@ -665,7 +669,7 @@ def _boot_plan(opts: Options, roots: Roots, steps: Sequence[Step], compiles: Map
     hosts = [p for p, exe in {**prepared, **built}.items() if exe]
     return boot_lib.boot_plan(steps, compiles, deps=deps, incbins=incbins, host=hosts, tools=opts.tools,
                               roots=roots, is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)),
-                              env=env)
+                              env=env, archives=archives)
 
 
 # ---------------------------------------------------------------------------
