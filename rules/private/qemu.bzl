@@ -136,6 +136,7 @@ def _kernel_boot_test_impl(ctx):
         args.append("--expect=" + _DEFAULT_END)  # --expect replaces boot_test's default.
     args += ["--expect=" + e for e in ctx.attr.expect]
     args += ["--qemu_arg=" + a for a in ctx.attr.qemu_args]
+    args += ["--qemu_arg=" + a for a in ctx.attr.qemu_args]
     if ctx.attr.append:
         args.append("--append_extra=" + ctx.attr.append)
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
@@ -161,6 +162,10 @@ _TEST_ATTRS["initramfs"] = attr.label(
     doc = "Optional initramfs (QEMU -initrd): a kernel_initramfs (the boot then ends at its " +
           "`kernel_lto: init done` line, and each module it expects must print `insmod <name> ok`; " +
           "a FAILED marker or an `Unknown symbol` line fails it) or a single archive file.",
+)
+_TEST_ATTRS["qemu_args"] = attr.string_list(
+    doc = "Extra QEMU arguments, before -kernel (e.g. `[\"-bios\", \"OVMF.fd\"]`: UEFI firmware " +
+          "from @kernel_qemu's data directory, which loads an EFI-stub kernel as a PE image).",
 )
 _TEST_ATTRS["expect"] = attr.string_list(
     doc = "Regexes that must all appear on the console (e.g. `test_module: Hello, world`). " +

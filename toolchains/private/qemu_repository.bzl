@@ -30,7 +30,8 @@ _MODULES = ["usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so"]
 
 # Firmware and data trees: QEMU's data directory and the two others on Debian's firmware
 # path (/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu), where a boot finds pvh.bin,
-# linuxboot_dma.bin, bios-256k.bin, the VGA BIOS and the default NIC's option ROM.
+# linuxboot_dma.bin, bios-256k.bin, the VGA BIOS, the default NIC's option ROM and OVMF.fd
+# (ovmf's usr/share/qemu/OVMF.fd -> ../ovmf/OVMF.fd, copied as a file: `-bios OVMF.fd`).
 _DATA = ["usr/share/qemu", "usr/share/seabios", "usr/lib/ipxe/qemu"]
 
 _LAUNCHER = """\
