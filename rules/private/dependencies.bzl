@@ -78,6 +78,17 @@ def rules_kernel_lto_dependencies(
                     lto = lto,
                 )
 
+    # The MODVERSIONS variant (tests/modversions, issue 11 part 3): tiny x86_64 +
+    # configs/modversions.config; `none` and `thin` (serves thin and thin_dist).
+    if not native.existing_rule("linux_x86_64_modv"):
+        kernel_config(
+            name = "linux_x86_64_modv",
+            arch = "x86_64",
+            defconfig_target = "tinyconfig",
+            fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["x86_64", "modversions"]],
+            lto = ["none", "thin"],
+        )
+
     # The EFI stub variant (tests/efi, issue 9): tiny arm64 + configs/arm64_efi.config; its
     # vmlinux links libstub's lib.a (28 kinds of Kbuild STUBCPY/OBJCOPY objects in defconfig).
     if not native.existing_rule("linux_arm64_efi"):

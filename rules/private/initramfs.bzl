@@ -8,11 +8,13 @@ The archive (newc cpio, written by tools/initramfs byte for byte as the kernel's
                                          (the kernels have no CONFIG_BINFMT_SCRIPT)
     /etc/inittab, /etc/init.sh           init runs the generated script through /bin/sh
     /lib/modules/<name>.ko               every .ko of `modules`, in dependency order
+    /lib/modules/refused/<name>.ko       every .ko of `refused` (modules the kernel must refuse)
 
 /etc/init.sh mounts proc, sysfs and devtmpfs (if the kernel has them), insmods each module
 in the order its `.modinfo` `depends=` requires (ties by name), printing
-`kernel_lto: insmod <name> ok` or `kernel_lto: insmod <name> FAILED <status>`, then runs
-`commands` (one shell line each), then prints `kernel_lto: init done`, then `poweroff -f`.
+`kernel_lto: insmod <name> ok` or `kernel_lto: insmod <name> FAILED <status>`, then insmods
+each of `refused`, printing `kernel_lto: insmod <name> refused <status>` (or a FAILED marker
+if it loads), then runs `commands` (one shell line each), then prints `kernel_lto: init done`, then `poweroff -f`.
 kernel_boot_test(initramfs = ...) waits for that last line and fails on a FAILED one.
 """
 
@@ -35,6 +37,12 @@ def _kernel_initramfs_impl(ctx):
         if not found:
             fail("{}: modules: {} provides no .ko file; list kernel_module targets (or .ko files)".format(ctx.label, target.label))
         kos += found
+    refused = []
+    for target in ctx.attr.refused:
+        found = [f for f in target[DefaultInfo].files.to_list() if f.extension == "ko"]
+        if not found:
+            fail("{}: refused: {} provides no .ko file".format(ctx.label, target.label))
+        refused += found
     archive = ctx.actions.declare_file(ctx.label.name + ".cpio")
     order = ctx.actions.declare_file(ctx.label.name + ".load_order.txt")
     expect = ctx.actions.declare_file(ctx.label.name + ".expect_loaded.txt")
@@ -45,6 +53,7 @@ def _kernel_initramfs_impl(ctx):
     args.add("--arch=" + arch)
     args.add(busybox, format = "--busybox=%s")
     args.add_all(kos, format_each = "--module=%s")
+    args.add_all(refused, format_each = "--refused=%s")
     args.add_all(ctx.attr.expect_loaded, format_each = "--expect_loaded=%s")
     args.add_all(ctx.attr.commands, format_each = "--command=%s")
     if ctx.attr.shell:
@@ -56,7 +65,7 @@ def _kernel_initramfs_impl(ctx):
     ctx.actions.run(
         executable = ctx.executable._initramfs,
         arguments = [args],
-        inputs = [busybox] + kos,
+        inputs = [busybox] + kos + refused,
         outputs = [archive, order, expect, init],
         mnemonic = "KernelInitramfs",
         progress_message = "Packing initramfs %{output}",
@@ -77,6 +86,12 @@ kernel_initramfs = rule(
             allow_files = [".ko"],
             doc = "Targets whose DefaultInfo .ko files are packed as /lib/modules/<name>.ko and loaded. " +
                   "A module's `depends=` must name modules packed here too.",
+        ),
+        "refused": attr.label_list(
+            allow_files = [".ko"],
+            doc = "Targets whose .ko files the kernel must refuse to load (e.g. a `__versions` CRC " +
+                  "that disagrees with the kernel's): packed as /lib/modules/refused/<name>.ko and " +
+                  "insmod-ed after `modules`; a load prints a FAILED marker, which fails kernel_boot_test.",
         ),
         "expect_loaded": attr.string_list(
             doc = "Module names (.modinfo name=) whose `kernel_lto: insmod <name> ok` marker a " +

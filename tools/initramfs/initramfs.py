@@ -8,14 +8,17 @@ or assemble a boot-test initramfs from busybox-static and kernel modules:
 
     initramfs.py --arch=arm64 --busybox=busybox --module=a.ko --module=b.ko \\
         --out=initramfs.cpio [--expect_loaded=NAME]... [--write_expect_loaded=FILE]
-        [--write_list=FILE] [--write_init=FILE] [--write_order=FILE]
+        [--refused=c.ko]... [--write_list=FILE] [--write_init=FILE] [--write_order=FILE]
 
 The second form packs /bin/busybox (+ applet links), /init (busybox's init, which runs
 /etc/init.sh through /etc/inittab), and /lib/modules/<name>.ko in dependency order (the
 .modinfo `depends=`); /etc/init.sh insmods them one by one and prints
 `kernel_lto: insmod <name> ok` or `... FAILED <status>` for each, then `kernel_lto: init
 done`, then powers off. With --shell (`bazel run //:boot`) it does not power off: busybox
-init starts a login shell on the serial console's tty (prompt `kernel_lto # `). --write_order writes the load order, one module name a line.
+init starts a login shell on the serial console's tty (prompt `kernel_lto # `). Each
+--refused module is packed as /lib/modules/refused/<name>.ko and insmod-ed after the others;
+it must fail (`kernel_lto: insmod <name> refused <status>`; if it loads, a FAILED marker).
+--write_order writes the load order, one module name a line.
 
 Errors are one line `initramfs: file:line: what is wrong`, exit 1. Success prints nothing.
 """
@@ -34,6 +37,8 @@ _CHECKSUM = flags.DEFINE_bool("checksum", False, "Write 070702 headers with data
 _ARCH = flags.DEFINE_enum("arch", None, ["arm64", "x86_64"], "Guest architecture (boot-test initramfs).")
 _BUSYBOX = flags.DEFINE_string("busybox", None, "busybox-static for --arch (boot-test initramfs).")
 _MODULES = flags.DEFINE_multi_string("module", [], "A kernel module (.ko) to pack and load (repeat).")
+_REFUSED = flags.DEFINE_multi_string(
+    "refused", [], "A kernel module (.ko) the kernel must refuse to load, e.g. a CRC that disagrees (repeat).")
 _OUT = flags.DEFINE_string("out", None, "The archive to write.", required=True)
 _WRITE_LIST = flags.DEFINE_string("write_list", None, "Also write the generated file list here.")
 _WRITE_INIT = flags.DEFINE_string("write_init", None, "Also write the generated /etc/init.sh here.")
@@ -79,13 +84,19 @@ def _boot_initramfs():
     lib.check_static_elf(_BUSYBOX.value, _ARCH.value)
     modules = lib.order_modules([lib.read_modinfo(p) for p in _MODULES.value])
     expected = lib.expected_modules(modules, _EXPECT_LOADED.value)
+    refused = [lib.read_modinfo(p) for p in _REFUSED.value]
+    names = [m.name for m in refused]
+    for m in refused:
+        if names.count(m.name) > 1:
+            raise lib.InitramfsError(f"{m.path}: module {m.name} is refused twice; give one .ko per name")
     generated = {
-        _GEN + "init.sh": lib.init_script(modules, _COMMANDS.value, shell=_SHELL.value).encode(),
+        _GEN + "init.sh": lib.init_script(modules, _COMMANDS.value, shell=_SHELL.value, refused=refused).encode(),
         _GEN + "inittab": (lib.shell_inittab(_ARCH.value) if _SHELL.value else lib.INITTAB).encode(),
         _GEN + "profile": lib.SHELL_PROFILE.encode(),
     }
     text = lib.initramfs_list(_BUSYBOX.value, _GEN + "init.sh", _GEN + "inittab", modules,
-                              shell_arch=_ARCH.value if _SHELL.value else None, profile=_GEN + "profile")
+                              shell_arch=_ARCH.value if _SHELL.value else None, profile=_GEN + "profile",
+                              refused=refused)
     entries = lib.parse_list(text, "<generated list>")
     data = lib.write_cpio(entries, lambda loc: generated[loc] if loc in generated else _read_file(loc))
     extra = {}
@@ -105,10 +116,11 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
         if _LIST.value:
-            if (_ARCH.value or _BUSYBOX.value or _MODULES.value or _EXPECT_LOADED.value or _COMMANDS.value
+            if (_ARCH.value or _BUSYBOX.value or _MODULES.value or _REFUSED.value or _EXPECT_LOADED.value
+                    or _COMMANDS.value
                     or _SHELL.value or _WRITE_LIST.value
                     or _WRITE_INIT.value or _WRITE_EXPECT_LOADED.value or _WRITE_ORDER.value):
-                raise app.UsageError("--list packs a list as it is; drop --arch, --busybox, --module, "
+                raise app.UsageError("--list packs a list as it is; drop --arch, --busybox, --module, --refused, "
                                      "--expect_loaded, --command, --shell and the --write_* flags")
             text = _read_file(_LIST.value).decode("utf-8", errors="surrogateescape")
             data = lib.write_cpio(lib.parse_list(text, _LIST.value), _read_file, _CHECKSUM.value)

@@ -172,6 +172,27 @@ class ModulesTest(absltest.TestCase):
         self.assertEqual(proc.stdout, "kernel_lto: insmod good ok\none\nstatus 139\n"
                                       "kernel_lto: init done\nOFF\n")
 
+    def test_init_script_refused(self):
+        # A refused module is tried after the others, before the commands: refused (insmod
+        # failed) is the good outcome; a load prints a FAILED marker, which fails a boot test.
+        script = lib.init_script([_mod("good")], ["echo one"], refused=[_mod("bad"), _mod("loads")])
+        self.assertEqual(lib.init_script([_mod("good")], ["echo one"], refused=[]),
+                         lib.init_script([_mod("good")], ["echo one"]))
+        stubs = ("insmod() { [ \"$1\" != /lib/modules/refused/bad.ko ]; }; mount() { :; }; "
+                 "poweroff() { echo OFF; }\n")
+        body = script.replace("export PATH=/bin\n", stubs)
+        proc = subprocess.run(["/bin/sh", "-c", body], capture_output=True, text=True, check=True)
+        self.assertEqual(proc.stdout, "kernel_lto: insmod good ok\nkernel_lto: insmod bad refused 1\n"
+                                      "kernel_lto: insmod loads FAILED: loaded /lib/modules/refused/loads.ko, "
+                                      "which the kernel must refuse\none\nkernel_lto: init done\nOFF\n")
+
+    def test_initramfs_list_refused(self):
+        self.assertEqual(lib.initramfs_list("bb", "i", "t", [_mod("a")], refused=[]),
+                         lib.initramfs_list("bb", "i", "t", [_mod("a")]))
+        names = [e.name for e in _entries(lib.initramfs_list("bb", "i", "t", [_mod("a")], refused=[_mod("a")]))]
+        self.assertEqual([n for n in names if n.startswith("/lib/modules/")],
+                         ["/lib/modules/a.ko", "/lib/modules/refused", "/lib/modules/refused/a.ko"])
+
     def test_init_script_bad_commands(self):
         for bad in ["", "  ", "echo a\necho b", "echo \r", "a\0b"]:
             with self.assertRaisesRegex(lib.InitramfsError, r"^command 2: .*: want one non-empty shell line"):

@@ -36,9 +36,6 @@ MODPOST = "scripts/mod/modpost"
 
 # Configurations whose module build the import does not reproduce yet.
 _UNSUPPORTED_MODULE_CONFIG = {
-    # genksyms runs (KernelSymversions, plan objects' "symversions"), but the CRCs are not
-    # linked into vmlinux (.vmlinux.export.o) nor given to modpost -m yet.
-    "CONFIG_MODVERSIONS": "symbol versions (the CRCs in vmlinux and modpost -m)",
     "CONFIG_MODULE_SRCVERSION_ALL": "srcversion for every module (modpost -a)",
     "CONFIG_MODULE_SIG": "module signing",
     "CONFIG_DEBUG_INFO_BTF_MODULES": "BTF for modules (pahole on each .ko)",
@@ -63,10 +60,10 @@ class ModFinal:
 
 
 # modpost options the plan supports (Linux 6.1 Makefile.modpost): -E section mismatches are
-# errors, -N missing namespace imports allowed, -W extra warnings; -o/-T take a value.
-_MODPOST_FLAGS = {"-E", "-N", "-W"}
+# errors, -N missing namespace imports allowed, -W extra warnings, -m symbol CRCs
+# (CONFIG_MODVERSIONS: KernelSymversions' #SYMVER lines staged for it); -o/-T take a value.
+_MODPOST_FLAGS = {"-E", "-N", "-W", "-m"}
 _MODPOST_REFUSED = {
-    "-m": "modpost -m (CONFIG_MODVERSIONS) is not supported yet; unset CONFIG_MODVERSIONS",
     "-a": "modpost -a (CONFIG_MODULE_SRCVERSION_ALL) is not supported yet; unset it",
     "-w": "modpost -w: KBUILD_MODPOST_WARN is set or vmlinux.o was missing in the dry run",
     "-e": "modpost -e: an external-module (M=) run",

@@ -11,7 +11,7 @@ from tools.kbuild_import.deps import Deps
 from tools.kbuild_import.dryrun import Compile, Step, lto_kind
 from tools.kbuild_import.modules import (
     EXTMOD_DIR, MOD_C_PROBE_OUT, check_modules, extmod_plan, module_plan, parse_modfinal,
-    parse_modpost, split_single_module,
+    parse_modpost, split_single_module, unsupported_module_config,
 )
 from tools.kbuild_import.placeholders import Roots, normalize_flags
 from tools.kbuild_import.test_util import LDS, TOOLS, dry_run_steps, find_step, read_testdata
@@ -108,7 +108,7 @@ class ModulesParseTest(absltest.TestCase):
             "-T scripts/module.lds -o lib/test_module.ko lib/test_module.o lib/test_module.mod.o;  true"))
 
     def test_modpost_refusals(self):
-        for flag, msg in [("-m", "CONFIG_MODVERSIONS"), ("-a", "SRCVERSION_ALL"), ("-w", "KBUILD_MODPOST_WARN"),
+        for flag, msg in [("-a", "SRCVERSION_ALL"), ("-w", "KBUILD_MODPOST_WARN"),
                           ("-X", "option -X not understood")]:
             s = Step(0, "build", "MODPOST", "Module.symvers", ".",
                          f"sed 's/ko$/o/' modules.order | scripts/mod/modpost {flag} -o Module.symvers -T - vmlinux.o")
@@ -157,9 +157,21 @@ class ModulesParseTest(absltest.TestCase):
                                     "lib/test_module.ko$"):
             self._plan(a=a)
 
+    def test_modpost_m(self):
+        # CONFIG_MODVERSIONS: modpost -m reads the CRCs KernelSymversions staged.
+        s = Step(0, "build", "MODPOST", "Module.symvers", ".",
+                 "sed 's/ko$/o/' modules.order | scripts/mod/modpost -m -E -o Module.symvers -T - vmlinux.o")
+        self.assertEqual(parse_modpost(s), ["-m", "-E", "-o", "Module.symvers", "-T", "-", "vmlinux.o"])
+
     def test_module_plan_refuses_unsupported_config(self):
-        with self.assertRaisesRegex(KbuildImportError, "CONFIG_MODVERSIONS=y: symbol versions"):
-            self._plan(config={"CONFIG_MODULES": "y", "CONFIG_MODVERSIONS": "y"})
+        # One line each for what the rules do not model; MODVERSIONS is modelled (issue 11 part 3).
+        for sym, msg in [("CONFIG_MODULE_SIG", "module signing"),
+                         ("CONFIG_DEBUG_INFO_BTF_MODULES", "BTF for modules"),
+                         ("CONFIG_MODULE_SRCVERSION_ALL", "srcversion for every module"),
+                         ("CONFIG_MODULE_COMPRESS_XZ", "compressed modules")]:
+            with self.assertRaisesRegex(KbuildImportError, f"^{sym}=y: {msg}.* unset it in the config fragment$"):
+                self._plan(config={"CONFIG_MODULES": "y", "CONFIG_MODVERSIONS": "y", sym: "y"})
+        self.assertEqual(unsupported_module_config({"CONFIG_MODULES": "y", "CONFIG_MODVERSIONS": "y"}), [])
 
     def test_module_plan_refuses_arch_postlink(self):
         mf = parse_modfinal(read_testdata("modfinal_dry_run.txt"), "clang-19")

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Differential test of a CONFIG_MODVERSIONS kernel (issue 11 part 3): what Bazel built for
+# @linux_x86_64_modv (KernelSymversions, modpost -m, .vmlinux.export.o) against Kbuild's own
+# `make vmlinux modules` of the same .config with the same LLVM.
+#
+#   tests/modversions/kbuild_diff.sh [--mode=none|thin_dist] [--work=DIR] [--keep]
+#
+# Builds //tests/modversions:modversions_x86_64_<mode>_test (the kernel and its modules as
+# the boot test reaches them), then in a fresh object tree (WORK, default a mktemp
+# directory): the import's .config, `make olddefconfig` (must not change it), `make vmlinux
+# modules` (LLVM=<the hermetic LLVM>/, HOSTCC=cc, fixed KBUILD_BUILD_*). Compares, byte for
+# byte: .vmlinux.export.c (every SYMBOL_CRC of vmlinux), and through tests/modules/kbuild_diff.sh
+# modules.order, Module.symvers (with the CRCs), modules.builtin{,.modinfo}, every M.mod.c
+# (its ____versions[]); with --mode=none also every module's .o and .ko. Prints one line per
+# file, the number of `____versions` entries, and `N identical, N different`; exits 1 on
+# any difference. Kbuild's make: ~5-8 min on 2 loaded cores.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mode=none work="" keep=0
+for a in "$@"; do
+  case "$a" in
+    --mode=*) mode="${a#*=}" ;;
+    --work=*) work="${a#*=}" ;;
+    --keep) keep=1 ;;
+    *) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2 ;;
+  esac
+done
+case "$mode" in
+  none) repo=linux_x86_64_modv_none ko=--ko ;;
+  thin_dist) repo=linux_x86_64_modv_thin ko="" ;;
+  *) echo "kbuild_diff: --mode=$mode: want none or thin_dist" >&2; exit 2 ;;
+esac
+target=//tests/modversions:modversions_x86_64_${mode}_test
+bazel=./bazel
+"$bazel" build "$target" >/dev/null 2>&1 ||
+  { "$bazel" build "$target" 2>&1 | tail -20; echo "FAIL build $target"; exit 1; }
+ob=$("$bazel" info output_base 2>/dev/null)
+out=$("$bazel" info output_path 2>/dev/null)
+src="$ob/external/linux"
+llvm="$ob/external/kernel_llvm/bin"
+config="$ob/external/$repo/obj/.config"
+[ -f "$config" ] || { echo "kbuild_diff: $config: not found" >&2; exit 2; }
+# The kernel rules transition to their own platform: the newest output directory that has them.
+order=$(ls -1t "$out"/*/bin/external/"$repo"/modules_"$mode"/modules.order 2>/dev/null | head -1)
+[ -n "$order" ] || { echo "FAIL @$repo//:modules_$mode: no output directory has modules.order"; exit 1; }
+ours=$(dirname "$order")
+export_c=$(ls -1t "$out"/*/bin/external/"$repo"/*/export/.vmlinux.export.c 2>/dev/null | head -1)
+[ -n "$export_c" ] || { echo "FAIL @$repo//:$mode: no .vmlinux.export.c built"; exit 1; }
+
+if [ -z "$work" ]; then work=$(mktemp -d /tmp/modv-kbuild.XXXXXX); fi
+[ "$keep" = 1 ] || trap 'rm -rf "$work"' EXIT
+mkdir -p "$work"
+cp "$config" "$work/.config"
+mk=(nice -n 10 make -C "$src" O="$work" ARCH=x86_64 LLVM="$llvm/" HOSTCC=cc -j2
+    "KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970" KBUILD_BUILD_USER=kbuild KBUILD_BUILD_HOST=kbuild KBUILD_BUILD_VERSION=1)
+start=$(date +%s)
+"${mk[@]}" olddefconfig >"$work/make.log" 2>&1 || { tail -20 "$work/make.log"; echo "FAIL make olddefconfig"; exit 1; }
+cmp -s "$config" "$work/.config" || { echo "FAIL olddefconfig changed the import's .config"; exit 1; }
+grep -q '^CONFIG_MODVERSIONS=y' "$work/.config" || { echo "FAIL $config: no CONFIG_MODVERSIONS=y"; exit 1; }
+"${mk[@]}" vmlinux modules >>"$work/make.log" 2>&1 || { tail -20 "$work/make.log"; echo "FAIL make vmlinux modules"; exit 1; }
+echo "Kbuild's make vmlinux modules: $(( $(date +%s) - start )) s"
+
+fail=0
+if cmp -s "$export_c" "$work/.vmlinux.export.c"; then
+  echo "same    .vmlinux.export.c ($(grep -c '^SYMBOL_CRC' "$export_c") SYMBOL_CRC lines)"
+else
+  echo "DIFFERS .vmlinux.export.c"; fail=1
+fi
+echo "Module.symvers: $(wc -l < "$work/Module.symvers") symbols, $(grep -vc $'^0x00000000\t' "$work/Module.symvers") with a CRC"
+versions=0
+while read -r k; do
+  n=$(sed -n '/^static const struct modversion_info ____versions\[\]/,/^};/p' "$work/${k%.ko}.mod.c" | grep -c '^	{ *0' || true)
+  [ "$n" -gt 0 ] || { echo "FAIL ${k%.ko}.mod.c: Kbuild's has no ____versions entries"; fail=1; }
+  versions=$((versions + n))
+done < "$work/modules.order"
+echo "____versions: $versions entries in $(wc -l < "$work/modules.order") modules"
+# shellcheck disable=SC2086
+tests/modules/kbuild_diff.sh $ko "$ours" "$work" || fail=1
+exit $fail
