@@ -36,6 +36,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from tools.kbuild_import.common import KbuildImportError
 from tools.kbuild_import.dryrun import Archive, Compile, Step, norm_rel, parse_compile, shell_split
 from tools.kbuild_import.placeholders import Roots, normalize_cmd, placeholder_path, split_placeholder
+from tools.kbuild_import.symversions import GENKSYMS_TAG
 
 BOOT_DIR = "arch/x86/boot"
 BOOT_IMAGE = "arch/x86/boot/bzImage"
@@ -99,6 +100,13 @@ def split_steps(steps: Sequence[Step], cc: str) -> tuple[list[Step], dict[str, C
                 raise KbuildImportError(f"{s.tag} {s.target}: runs {c.post[0][:60]!r} after the compile; "
                                         "boot objects with post-compile steps are not supported")
             compiles[c.out] = c
+        elif s.tag == GENKSYMS_TAG:
+            # CONFIG_MODVERSIONS' gen_symversions after a compile: it only appends #SYMVER
+            # lines to D/.X.o.cmd (and only if X.o exports, which no boot object does); no
+            # boot step reads them.
+            if norm_rel(s.target) not in compiles:
+                raise KbuildImportError(f"{s.tag} {s.target}: genksyms of an object the boot dry run does not compile")
+            continue
         elif s.tag not in STEP_TAGS:
             raise KbuildImportError(f"{s.tag} {s.target}: boot image steps of this kind are not supported "
                                     f"(tools/kbuild_import/boot.py models {', '.join(sorted(STEP_TAGS | COMPILE_TAGS))})")

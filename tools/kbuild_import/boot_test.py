@@ -111,6 +111,16 @@ class BootTest(absltest.TestCase):
                                     r"^NEWZIP arch/x86/boot/compressed/vmlinux.bin.xz: boot image steps of this kind are not supported"):
             boot.split_steps(steps, _CC)
 
+    def test_genksyms_steps_are_skipped(self):
+        # CONFIG_MODVERSIONS: Kbuild's gen_symversions follows each boot object's compile
+        # (it writes only to the object's .cmd file): the plan is the same without them.
+        steps = _steps()
+        i = next(i for i, s in enumerate(steps) if s.target == "arch/x86/boot/a20.o")
+        gen = dataclasses.replace(steps[i], tag="GENKSYMS", cmd="if nm arch/x86/boot/a20.o | grep -q __ksymtab; then :; fi")
+        self.assertEqual(boot.split_steps(steps[:i + 1] + [gen] + steps[i + 1:], _CC), boot.split_steps(steps, _CC))
+        with self.assertRaisesRegex(KbuildImportError, r"^GENKSYMS arch/x86/boot/x\.o: genksyms of an object the boot dry run does not compile$"):
+            boot.split_steps(steps[:i + 1] + [dataclasses.replace(gen, target="arch/x86/boot/x.o")] + steps[i + 1:], _CC)
+
     def test_no_bzimage(self):
         with self.assertRaisesRegex(KbuildImportError, "does not build it"):
             boot.split_steps(_steps()[:-1], _CC)
