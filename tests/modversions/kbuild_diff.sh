@@ -8,7 +8,8 @@
 # Builds //tests/modversions:modversions_x86_64_<mode>_test (the kernel and its modules as
 # the boot test reaches them), then in a fresh object tree (WORK, default a mktemp
 # directory): the import's .config, `make olddefconfig` (must not change it), `make vmlinux
-# modules` (LLVM=<the hermetic LLVM>/, HOSTCC=cc, fixed KBUILD_BUILD_*). Compares, byte for
+# modules` (LLVM=<the hermetic LLVM>/, HOSTCC its clang on the pinned sysroot, fixed
+# KBUILD_BUILD_*). Compares, byte for
 # byte: .vmlinux.export.c (every SYMBOL_CRC of vmlinux), and through tests/modules/kbuild_diff.sh
 # modules.order, Module.symvers (with the CRCs), modules.builtin{,.modinfo}, every M.mod.c
 # (its ____versions[]); with --mode=none also every module's .o and .ko. Prints one line per
@@ -51,7 +52,11 @@ if [ -z "$work" ]; then work=$(mktemp -d /tmp/modv-kbuild.XXXXXX); fi
 [ "$keep" = 1 ] || trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"
 cp "$config" "$work/.config"
-mk=(nice -n 10 make -C "$src" O="$work" ARCH=x86_64 LLVM="$llvm/" HOSTCC=cc -j2
+# Host programs (objtool needs libelf) as the import builds them: the hermetic clang on the pinned sysroot.
+sysroot="$ob/external/kernel_sysroot"
+mk=(nice -n 10 make -C "$src" O="$work" ARCH=x86_64 LLVM="$llvm/" -j2
+    HOSTCC="$llvm/clang --sysroot=$sysroot -fuse-ld=lld -Qunused-arguments" HOSTLD="$llvm/ld.lld"
+    HOSTAR="$llvm/llvm-ar" HOSTCXX=false HOSTPKG_CONFIG=false "HOSTLDFLAGS=-static -lz -lzstd"
     "KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970" KBUILD_BUILD_USER=kbuild KBUILD_BUILD_HOST=kbuild KBUILD_BUILD_VERSION=1)
 start=$(date +%s)
 "${mk[@]}" olddefconfig >"$work/make.log" 2>&1 || { tail -20 "$work/make.log"; echo "FAIL make olddefconfig"; exit 1; }
