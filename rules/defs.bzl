@@ -1,10 +1,12 @@
 """rules_kernel_lto public API. Load everything from here; rules/private/ may change."""
 
 load("//rules/private:boot.bzl", _kernel_boot = "kernel_boot")
+load("//rules/private:compile_commands.bzl", _kernel_compile_commands = "kernel_compile_commands")
 load("//rules/private:dependencies.bzl", _register_kernel_toolchains = "register_kernel_toolchains", _rules_kernel_lto_dependencies = "rules_kernel_lto_dependencies")
 load("//rules/private:dist.bzl", _kernel_dist = "kernel_dist")
-load("//rules/private:flags.bzl", _kernel_front_door = "kernel_front_door")
+load("//rules/private:flags.bzl", _kernel_front_alias = "kernel_front_alias", _kernel_front_door = "kernel_front_door")
 load("//rules/private:initramfs.bzl", _kernel_initramfs = "kernel_initramfs")
+load("//rules/private:kconfig.bzl", _kernel_kconfig = "kernel_kconfig", _kernel_kconfig_targets = "kernel_kconfig_targets")
 load("//rules/private:kernel_config.bzl", _kernel_config = "kernel_config")
 load("//rules/private:kernel_module.bzl", _kernel_module = "kernel_module")
 load("//rules/private:kernel_modules.bzl", _kernel_modules = "kernel_modules")
@@ -24,9 +26,13 @@ kernel_config = _kernel_config
 
 # Macros for BUILD files.
 kernel_front_door = _kernel_front_door
+kernel_front_alias = _kernel_front_alias
+kernel_kconfig_targets = _kernel_kconfig_targets
 
 # Rules.
 kernel_thinlto_binary = _kernel_thinlto_binary
+kernel_compile_commands = _kernel_compile_commands
+kernel_kconfig = _kernel_kconfig
 kernel_objects = _kernel_objects
 kernel_vmlinux = _kernel_vmlinux
 kernel_modules = _kernel_modules

@@ -90,3 +90,37 @@ def kernel_front_door(name, kernels, groups = ["image", "system_map", "vmlinux_o
     )
     for group in groups:
         native.filegroup(name = group, srcs = [":" + name], output_group = group, tags = ["manual"], visibility = ["//visibility:public"])
+
+def kernel_front_alias(name, targets, what = None):
+    """An alias picked by target platform (and --//:lto): //:compile_commands, //:menuconfig.
+
+    Args:
+      name: the alias.
+      targets: dict "arch/mode" (or "arch" alone: any mode) -> label.
+      what: the repository errors name the alias by ("@my_kernel"; default: main).
+    """
+    cpus = {"arm64": "@platforms//cpu:aarch64", "x86_64": "@platforms//cpu:x86_64"}
+    choices = {}
+    for key, label in targets.items():
+        arch, _, mode = key.partition("/")
+        setting = "_{}_{}_{}".format(name, arch, mode or "any")
+        native.config_setting(
+            name = setting,
+            constraint_values = [cpus[arch]],
+            flag_values = {_LTO_FLAG: mode} if mode else {},
+        )
+        choices[":" + setting] = label
+    if [k for k in targets if "/" in k]:
+        error = front_door_error("{}//:{}".format(what or "", name), targets.keys())
+    else:
+        error = "{}//:{} is for --platforms={}; got another platform".format(
+            what or "",
+            name,
+            " or ".join(["@rules_kernel_lto//platforms:" + a for a in sorted(targets)]),
+        )
+    native.alias(
+        name = name,
+        actual = select(choices, no_match_error = error),
+        tags = ["manual"],
+        visibility = ["//visibility:public"],
+    )

@@ -48,6 +48,12 @@ _MAKE = flags.DEFINE_string("make", None, "GNU make (a path, or a name looked up
 _PATH = flags.DEFINE_string("path", None, "PATH for make's recipes (sh, sed, awk, flex, bison, perl, bc, ...).",
                             required=True)
 _TIMINGS = flags.DEFINE_string("timings", None, "Optional: write wall seconds per phase here (JSON).")
+_PHASE = flags.DEFINE_enum("phase", "all", ["all", "config", "prepare", "dryrun", "finish"],
+                           "Run one phase of the import (in this order, each with the same flags and --state) "
+                           "or all of them.")
+_STATE = flags.DEFINE_string("state", None, "With --phase: the file the phases hand their state over in.")
+_PROGRESS = flags.DEFINE_string("progress", None, "Optional: append a line here as each phase starts "
+                                "(the repository rule shows the last one while the import runs).")
 _BUILD_TIMESTAMP = flags.DEFINE_string("build_timestamp", "Thu Jan  1 00:00:00 UTC 1970", "KBUILD_BUILD_TIMESTAMP.")
 _BUILD_USER = flags.DEFINE_string("build_user", "kbuild", "KBUILD_BUILD_USER.")
 _BUILD_HOST = flags.DEFINE_string("build_host", "kbuild", "KBUILD_BUILD_HOST.")
@@ -116,15 +122,28 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     if bool(_CONFIG.value) == bool(_DEFCONFIG.value):
         raise app.UsageError("give exactly one of --config and --defconfig_target")
-    timer = run.Timer()
+    if (_PHASE.value == "all") == bool(_STATE.value):
+        raise app.UsageError("--state is needed with --phase (and only then)")
+    timer = run.Timer(progress=run.progress_writer(_PROGRESS.value) if _PROGRESS.value else None)
+    phases = run.PHASES if _PHASE.value == "all" else (_PHASE.value,)
     try:
-        config_text = run.read_text(_CONFIG.value) if _CONFIG.value else None
-        fragments = [(p, run.read_text(p)) for p in _FRAGMENTS.value]
         opts = _options()
-        # Hashed before the import reads them: an edit during the import makes the plan stale.
-        tree = timer.run("record", run.hash_tree, opts, _WATCH.value, _WATCH_EXCLUDE.value) if _SOURCES.value else {}
-        plan = timer.run("total", run.import_kernel, opts, timer, config_text=config_text,
-                         defconfig_target=_DEFCONFIG.value, fragments=fragments, lto=_LTO.value)
+        if phases[0] == run.PHASES[0]:
+            state = {"config_text": run.read_text(_CONFIG.value) if _CONFIG.value else None,
+                     "fragments": [(p, run.read_text(p)) for p in _FRAGMENTS.value],
+                     "defconfig_target": _DEFCONFIG.value, "lto": _LTO.value}
+            # Hashed before the import reads them: an edit during the import makes the plan stale.
+            tree = timer.run("record", run.hash_tree, opts, _WATCH.value, _WATCH_EXCLUDE.value) if _SOURCES.value else {}
+        else:
+            saved = run.load_state(_STATE.value)
+            state, tree = saved["state"], saved["tree"]
+            timer.times.update(saved["times"])
+        for phase in phases:
+            state = timer.run("total", run.import_phase, phase, opts, timer, state)
+        if phases[-1] != run.PHASES[-1]:
+            run.save_state(_STATE.value, {"state": state, "tree": tree, "times": timer.times})
+            return
+        plan = state["plan"]
         if _SOURCES.value:
             built_from = [p for p in run.built_from(opts) if p not in tree]
             config_inputs = ([_CONFIG.value] if _CONFIG.value else []) + _FRAGMENTS.value
@@ -140,6 +159,8 @@ def main(argv):
         sys.exit(EXIT_CONFIG)
     except KbuildImportError as e:  # an OSError is one line from common.run, naming its file
         sys.exit(f"kbuild_import: {e}")
+    if _STATE.value and os.path.exists(_STATE.value):
+        os.unlink(_STATE.value)
     if _TIMINGS.value:
         run.write_atomically(_TIMINGS.value, json.dumps(timer.times, sort_keys=True, indent=1) + "\n")
 

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import pickle
 import posixpath
 import shutil
 import stat
@@ -497,17 +498,40 @@ def read_text(path: str) -> str:
 
 
 class Timer:
-    """Wall-clock seconds per named phase."""
+    """Wall-clock seconds per named phase, and the phases as they start (progress).
 
-    def __init__(self):
+    progress, if given, is called with one line per phase start ("prepare") and per
+    note ("deps: 2673 objects"); the repository rule shows the last one (kbuild_import.bzl).
+    """
+
+    def __init__(self, progress: Callable[[str], None] | None = None):
         self.times: dict[str, float] = {}
+        self._progress = progress
+        self._last = None
+
+    def note(self, text: str) -> None:
+        self._last = text
+        if self._progress:
+            self._progress(text)
 
     def run(self, name: str, fn: Callable, *args, **kwargs):
+        if name != self._last and name not in ("total", "record"):
+            self.note(name)
         t0 = time.monotonic()
         try:
             return fn(*args, **kwargs)
         finally:
             self.times[name] = round(self.times.get(name, 0.0) + time.monotonic() - t0, 3)
+
+
+def progress_writer(path: str) -> Callable[[str], None]:
+    """A Timer progress callback appending one line per call to path (flushed at once)."""
+
+    def write(text: str) -> None:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text.replace("\n", " ") + "\n")
+
+    return write
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -518,26 +542,69 @@ def write_atomically(path: str, text: str) -> None:
     shutil.move(f.name, path)
 
 
+PHASES = ("config", "prepare", "dryrun", "finish")
+
+
 def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defconfig_target: str | None,
                   fragments: Sequence[tuple[str, str]], lto: str | None) -> dict:
     """The whole import (see kbuild_import.py); returns the plan. timer gets the phases:
     config, prepare, dry_run, parse, [modfinal, extmod: with CONFIG_MODULES,] generate,
-    deps, classify, plan."""
+    deps, classify, plan. The same as running import_phase for each of PHASES in turn."""
+    state = {"config_text": config_text, "defconfig_target": defconfig_target, "fragments": fragments, "lto": lto}
+    for phase in PHASES:
+        state = import_phase(phase, opts, timer, state)
+    return state["plan"]
+
+
+def import_phase(phase: str, opts: Options, timer: Timer, state: dict) -> dict:
+    """One phase of the import: state in (what the earlier phases returned), state out.
+
+    The repository rule runs each phase as its own process (save_state/load_state in
+    between), so Bazel can show the import's progress between them (kbuild_import.bzl).
+    config takes config_text, defconfig_target, fragments, lto; finish returns "plan".
+    """
+    return {"config": _phase_config, "prepare": _phase_prepare, "dryrun": _phase_dryrun,
+            "finish": _phase_finish}[phase](opts, timer, **state)
+
+
+def save_state(path: str, state: dict) -> None:
+    """Writes the state between two phases (a pickle: only this tool, in this import, reads it)."""
+    with open(path, "wb") as f:
+        pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_state(path: str) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except FileNotFoundError:
+        raise KbuildImportError(f"{path}: no state from the previous phase (run the phases in order: "
+                                f"{', '.join(PHASES)})") from None
+
+
+def _phase_config(opts: Options, timer: Timer, *, config_text, defconfig_target, fragments, lto, **_) -> dict:
     check_dirs(opts.src, opts.objtree)
-    ext1 = ext2 = probe_dir = None
     config_text = timer.run("config", configure, opts, config_text=config_text,
                             defconfig_target=defconfig_target, fragments=fragments, lto=lto)
     refused = unsupported_module_config(parse_config(config_text))
     if refused:  # before the dry runs it would make fail
         raise KbuildConfigError(refused[0])
-    make_vars = timer.run("prepare", prepare, opts)
-    prepared = walk(opts.objtree)
+    return {"config_text": config_text}
 
+
+def _phase_prepare(opts: Options, timer: Timer, *, config_text, **_) -> dict:
+    make_vars = timer.run("prepare", prepare, opts)
+    return {"config_text": config_text, "make_vars": make_vars, "prepared": walk(opts.objtree)}
+
+
+def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepared, **_) -> dict:
+    ext1 = ext2 = probe_dir = None
     libs = make_vars["KBUILD_VMLINUX_LIBS"].split()
     modules = parse_config(config_text).get("CONFIG_MODULES") == "y"
     text = timer.run("dry_run", dry_run, opts, ["vmlinux.a", *libs], modules=modules)
     steps = timer.run("parse", parse_dry_run, text)
     analysis = timer.run("parse", analyze, steps, opts.tools, make_vars["KBUILD_LDS"])
+    timer.note(f"dry run: {len(steps)} commands, {len(analysis.compiles)} compiles")
     modfinal = None
     if modules:
         order = modules_order(analysis.orders)
@@ -561,7 +628,9 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
             boot_unsupported, boot_hosts = paths.relativize(str(e).encode(), _trees(opts), opts.prefix_map).decode(), []
 
     partial_hosts = host_targets(analysis.partials.steps, analysis.hosts)  # gen-hyprel
-    timer.run("generate", generate, opts, gen_targets(analysis, prepared) + boot_hosts + partial_hosts)
+    gen = gen_targets(analysis, prepared) + boot_hosts + partial_hosts
+    timer.note(f"generate: {sum(len(t) for _, t in gen)} build-time files and host programs")
+    timer.run("generate", generate, opts, gen)
     built = {k: v for k, v in walk(opts.objtree).items() if k not in prepared}
     timer.run("generate", check_generated_cmds, opts, steps, built)
     relativize_tree(opts, [*prepared, *built])
@@ -599,6 +668,18 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     if sv_asm is not None:  # CONFIG_ASM_MODVERSIONS: what cmd_gensymtypes_S's dummy C file reads
         probe.append(sv_asm)
         probe_files[SYMVERSIONS_ASM_PROBE] = SYMVERSIONS_ASM_HEADER
+    timer.note(f"deps: scanning the headers of {len(compiles) + len(probe) + len(extra)} compiles")
+    return {"config_text": config_text, "make_vars": make_vars, "prepared": prepared, "built": built,
+            "analysis": analysis, "modfinal": modfinal, "ext1": ext1, "ext2": ext2, "probe_dir": probe_dir,
+            "boot_goal": boot_goal, "boot_steps": boot_steps,
+            "boot_compiles": boot_compiles if boot_goal and not boot_unsupported else None,
+            "boot_unsupported": boot_unsupported, "roots": roots, "compiles": compiles, "extra": extra,
+            "probe": probe, "probe_files": probe_files, "export_o": export_o, "partial_srcs": partial_srcs}
+
+
+def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepared, built, analysis, modfinal,
+                  ext1, ext2, probe_dir, boot_goal, boot_steps, boot_compiles, boot_unsupported, roots,
+                  compiles, extra, probe, probe_files, export_o, partial_srcs, **_) -> dict:
     for name, text in probe_files.items():
         os.makedirs(os.path.dirname(os.path.join(opts.objtree, name)), exist_ok=True)
         with open(os.path.join(opts.objtree, name), "w") as f:
@@ -647,7 +728,7 @@ def import_kernel(opts: Options, timer: Timer, *, config_text: str | None, defco
     if boot is not None:
         plan["boot"] = boot
     timer.run("path_check", check_path_free, opts, [*prepared, *built], dump_plan(plan))
-    return plan
+    return {"plan": plan}
 
 
 def _boot_plan(opts: Options, roots: Roots, steps: Sequence[Step], compiles: Mapping[str, Compile],

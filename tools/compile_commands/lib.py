@@ -1,0 +1,68 @@
+"""compile_commands.json from a Kbuild import's plan: every KernelCompile, as clangd reads it.
+
+Kbuild's scripts/clang-tools/gen_compile_commands.py reads the .cmd files a build left
+behind; here the plan holds the same commands (plan.py: `$(CC) flags -c -o out src`, cwd
+`$(objtree)`, paths as `$(srctree)/...`, `$(objtree)/...`, `$(CC_RESOURCE_DIR)/...`).
+Each entry gets them with the placeholders replaced by real directories: the kernel source
+tree (the user's LINUX_SRC tree, or @linux under the output base), the import's object
+tree (generated headers) and the compiler's resource directory. Pure: no file access.
+"""
+
+PLACEHOLDERS = ("$(srctree)", "$(objtree)", "$(CC_RESOURCE_DIR)")
+
+
+class CompileCommandsError(Exception):
+    """A plan this tool cannot turn into entries (one line)."""
+
+
+def _substitute(text, roots):
+    for placeholder, value in roots.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
+def entries(plan, *, srctree, objtree, clang, resource_dir):
+    """The compile_commands.json entries of a plan, sorted by output.
+
+    Args:
+      plan: the decoded plan.json (schema 1 or 2).
+      srctree, objtree, resource_dir: absolute directories for the placeholders.
+      clang: absolute path of the compiler (arguments[0]).
+
+    Returns:
+      A list of {"directory", "file", "arguments", "output"} dicts.
+    """
+    if plan.get("schema") not in (1, 2):
+        raise CompileCommandsError(f"unknown plan schema {plan.get('schema')!r}; re-import with this version of rules_kernel_lto")
+    roots = {"$(srctree)": srctree.rstrip("/"), "$(objtree)": objtree.rstrip("/"),
+             "$(CC_RESOURCE_DIR)": resource_dir.rstrip("/")}
+    out = []
+    for o in plan.get("objects", []):
+        if o.get("src_root") not in ("srctree", "objtree"):
+            raise CompileCommandsError(f"{o.get('out')}: unknown src_root {o.get('src_root')!r}")
+        root = roots["$(srctree)"] if o["src_root"] == "srctree" else roots["$(objtree)"]
+        src = f"{root}/{o['src']}"
+        flags = [_substitute(f, roots) for f in o["flags"]]
+        left = [f for f in flags if "$(" in f]
+        if left:
+            raise CompileCommandsError(f"{o['out']}: flag {left[0]!r} names a placeholder this tool does not know")
+        if o.get("incbin"):
+            flags.append("-Wa,-I" + roots["$(objtree)"])  # as KernelCompile: .incbin paths are objtree-relative
+        out.append({
+            "arguments": [clang, *flags, "-c", "-o", o["out"], src],
+            "directory": roots["$(objtree)"],
+            "file": src,
+            "output": o["out"],
+        })
+    if not out:
+        raise CompileCommandsError("the plan has no objects")
+    return sorted(out, key=lambda e: e["output"])
+
+
+def syntax_only(entry):
+    """The entry's arguments with `-c -o OUT` replaced by -fsyntax-only (what the test runs)."""
+    args = list(entry["arguments"])
+    i = args.index("-c")
+    if args[i + 1] != "-o":
+        raise CompileCommandsError(f"{entry['output']}: expected `-c -o OUT` in its arguments")
+    return args[:i] + ["-fsyntax-only"] + args[i + 3:]

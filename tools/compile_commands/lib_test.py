@@ -1,0 +1,57 @@
+from absl.testing import absltest
+
+from tools.compile_commands import lib
+
+_PLAN = {
+    "schema": 2,
+    "objects": [
+        {"out": "init/main.o", "src": "init/main.c", "src_root": "srctree",
+         "flags": ["-I$(srctree)/include", "-I$(objtree)/include/generated", "-isystem", "$(CC_RESOURCE_DIR)/include",
+                   "-fmacro-prefix-map=$(srctree)/="]},
+        {"out": "arch/x/vdso.o", "src": "arch/x/vdso.S", "src_root": "srctree", "flags": ["-D__ASSEMBLY__"],
+         "incbin": ["arch/x/vdso.so"]},
+        {"out": "lib/gen.o", "src": "lib/gen.c", "src_root": "objtree", "flags": []},
+    ],
+}
+
+
+class EntriesTest(absltest.TestCase):
+
+    def _entries(self, plan=None):
+        return lib.entries(plan or _PLAN, srctree="/src/", objtree="/out/obj", clang="/llvm/bin/clang",
+                           resource_dir="/llvm/lib/clang/19")
+
+    def test_placeholders_become_real_directories(self):
+        e = {x["output"]: x for x in self._entries()}["init/main.o"]
+        self.assertEqual(e["directory"], "/out/obj")
+        self.assertEqual(e["file"], "/src/init/main.c")
+        self.assertEqual(e["arguments"], [
+            "/llvm/bin/clang", "-I/src/include", "-I/out/obj/include/generated", "-isystem",
+            "/llvm/lib/clang/19/include", "-fmacro-prefix-map=/src/=", "-c", "-o", "init/main.o", "/src/init/main.c"])
+
+    def test_generated_source_and_incbin(self):
+        by_out = {x["output"]: x for x in self._entries()}
+        self.assertEqual(by_out["lib/gen.o"]["file"], "/out/obj/lib/gen.c")
+        self.assertIn("-Wa,-I/out/obj", by_out["arch/x/vdso.o"]["arguments"])
+
+    def test_sorted_by_output(self):
+        self.assertEqual([e["output"] for e in self._entries()], ["arch/x/vdso.o", "init/main.o", "lib/gen.o"])
+
+    def test_unknown_placeholder_is_an_error(self):
+        plan = {"schema": 2, "objects": [{"out": "a.o", "src": "a.c", "src_root": "srctree", "flags": ["$(CC)"]}]}
+        with self.assertRaisesRegex(lib.CompileCommandsError, r"a\.o: flag '\$\(CC\)'"):
+            self._entries(plan)
+
+    def test_bad_schema_and_empty_plan(self):
+        with self.assertRaisesRegex(lib.CompileCommandsError, "schema"):
+            self._entries({"schema": 9})
+        with self.assertRaisesRegex(lib.CompileCommandsError, "no objects"):
+            self._entries({"schema": 2, "objects": []})
+
+    def test_syntax_only(self):
+        e = {x["output"]: x for x in self._entries()}["lib/gen.o"]
+        self.assertEqual(lib.syntax_only(e), ["/llvm/bin/clang", "-fsyntax-only", "/out/obj/lib/gen.c"])
+
+
+if __name__ == "__main__":
+    absltest.main()
