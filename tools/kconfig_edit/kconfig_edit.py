@@ -143,9 +143,8 @@ def main(argv):
                     diff = lib.changes(base_min, edited_min, edited_full, listed_only=True)
                 else:
                     diff = lib.changes(current_min, edited_min, edited_full)
-                new, report = lib.merge_fragment(old, diff, edited_full, minimal=base_min is not None)
-                new, added = _fixpoint(tmp, fragments[:-1], target, new, edited_full)
-                report += [f"{a} (needed to reproduce the edited .config)" for a in added]
+                new, report = _fixpoint(tmp, fragments[:-1], target, old, diff, edited_full,
+                                        minimal=base_min is not None)
             else:
                 old = run.read_text(_DEFCONFIG.value)
                 new = lib.defconfig_text(edited_min, old)
@@ -173,21 +172,27 @@ def main(argv):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _fixpoint(tmp, earlier, target, text, edited_full):
-    """The fragment text, plus what configuring from it needs to give edited_full (a few
-    rounds of configure); (text, added assignments). Fails when it cannot get there."""
-    added = []
-    for i in range(4):
-        got = run.configure(_options(os.path.join(tmp, f"check{i}")), config_text=run.read_text(_DEFCONFIG.value)
-                            if _DEFCONFIG.value else None, defconfig_target=_DEFCONFIG_TARGET.value,
-                            fragments=earlier + [(target, text)], lto=_LTO.value)
-        missing = lib.missing_assignments(edited_full, got)
+def _fixpoint(tmp, earlier, target, old, diff, edited_full, *, minimal):
+    """The last fragment rewritten (lib.merge_fragment), plus what configuring from it needs
+    to give edited_full (a few rounds of configure: a line savedefconfig would drop may be
+    needed after all); (text, report). Fails when it cannot get there."""
+    extra = {}
+    for i in range(5):
+        text, report = lib.merge_fragment(old, {**diff, **extra}, edited_full, minimal=minimal)
+        check = _options(os.path.join(tmp, f"check{i}"))
+        try:
+            got = _configure(check, earlier + [(target, text)])
+        except KbuildImportError:  # an assignment that does not hold yet: compare the .config
+            dotconfig = os.path.join(check.objtree, ".config")
+            if not os.path.exists(dotconfig):
+                raise
+            got = run.read_text(dotconfig)
         if not lib.mismatches(edited_full, got):
-            return text, added
+            return text, report
+        missing = lib.missing_assignments(edited_full, got)
         if not missing:
             break
-        text, _ = lib.merge_fragment(text, missing, edited_full)
-        added += [lib.assignment(s, v) for s, v in missing.items()]
+        extra.update(missing)
     _fail(f"configuring from the new {target} would differ from the edited .config: "
           f"{lib.mismatches(edited_full, got)[0]}; nothing written")
 

@@ -118,11 +118,11 @@ def defconfig_text(edited_min, old_text, skip=LTO_CHOICE):
 
 
 def missing_assignments(edited_full, got_full, skip=LTO_CHOICE):
-    """What a fragment must add so that configuring from it gives edited_full: the edited
-    value of each symbol that differs and that the edited .config has (a symbol only
-    `got` has appears or goes with its dependencies)."""
+    """What a fragment must add so that configuring from it comes closer to edited_full:
+    the edited value of each symbol both have with different values. A symbol only one
+    of them has appears or goes with its dependencies: the next round sees it."""
     want, got = parse_config(edited_full), parse_config(got_full)
-    return {s: v for s, v in want.items() if s not in skip and got.get(s) != v}
+    return {s: v for s, v in want.items() if s not in skip and s in got and got[s] != v}
 
 
 def mismatches(expected_full, got_full):
