@@ -307,7 +307,7 @@ def _generate_refused(rctx, line):
         line,
         rctx.name,
     )
-    names = ["srctree", "objtree", "objects", "plan.json", "plan_sources.json"]
+    names = ["srctree", "objtree", "objects", "plan.json", "plan_sources.json", "compile_commands"]
     for mode in MODES_OF_CONFIG[rctx.attr.lto]:
         names += [mode, "modules_" + mode]
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))

@@ -23,6 +23,7 @@ from tools.compile_commands import lib
 
 _LAUNCHER = flags.DEFINE_string("launcher", None, "The compile_commands target's executable.")
 _JOBS = flags.DEFINE_integer("jobs", 2, "Parallel clang runs.")
+_SAMPLE = flags.DEFINE_integer("sample", 1, "Check every Nth entry (sorted by output) with clang; 1: all.", lower_bound=1)
 
 
 def _syntax(entry, drop_includes=False):
@@ -60,9 +61,10 @@ class CompileCommandsTest(absltest.TestCase):
 
     def test_clang_accepts_every_entry(self):
         with concurrent.futures.ThreadPoolExecutor(max_workers=_JOBS.value) as pool:
-            results = list(pool.map(_syntax, self.entries))
-        bad = [(e["output"], err.strip().splitlines()[:2]) for e, (rc, err) in zip(self.entries, results) if rc != 0]
-        self.assertEqual(bad, [], f"{len(bad)} of {len(self.entries)} entries rejected by clang -fsyntax-only")
+            checked = self.entries[::_SAMPLE.value]
+            results = list(pool.map(_syntax, checked))
+        bad = [(e["output"], err.strip().splitlines()[:2]) for e, (rc, err) in zip(checked, results) if rc != 0]
+        self.assertEqual(bad, [], f"{len(bad)} of {len(checked)} entries rejected by clang -fsyntax-only")
 
     def test_the_check_can_fail(self):
         c = [e for e in self.entries if e["file"].endswith(".c")][0]

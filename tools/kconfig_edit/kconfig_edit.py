@@ -60,7 +60,7 @@ def _workspace_file(runfile, what):
     ws = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
     real = os.path.realpath(runfile)
     if not ws:
-        raise app.UsageError(f"no BUILD_WORKSPACE_DIRECTORY: start it with `bazel run`, or give --out=FILE")
+        raise app.UsageError("no BUILD_WORKSPACE_DIRECTORY: start it with `bazel run`, or give --out=FILE")
     ws = os.path.realpath(ws)
     if not real.startswith(ws + "/"):
         _fail(f"{what} {real} is not in your workspace {ws}: copy it into the workspace and name it in "
