@@ -668,7 +668,7 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     if sv_asm is not None:  # CONFIG_ASM_MODVERSIONS: what cmd_gensymtypes_S's dummy C file reads
         probe.append(sv_asm)
         probe_files[SYMVERSIONS_ASM_PROBE] = SYMVERSIONS_ASM_HEADER
-    timer.note(f"deps: scanning the headers of {len(compiles) + len(probe) + len(extra)} compiles")
+    timer.note(f"scanning the headers of {len(compiles) + len(probe) + len(extra)} compiles")
     return {"config_text": config_text, "make_vars": make_vars, "prepared": prepared, "built": built,
             "analysis": analysis, "modfinal": modfinal, "ext1": ext1, "ext2": ext2, "probe_dir": probe_dir,
             "boot_goal": boot_goal, "boot_steps": boot_steps,
