@@ -628,6 +628,10 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
             boot_unsupported, boot_hosts = paths.relativize(str(e).encode(), _trees(opts), opts.prefix_map).decode(), []
 
     partial_hosts = host_targets(analysis.partials.steps, analysis.hosts)  # gen-hyprel
+    boot_archives = None
+    if boot_goal and not boot_unsupported:  # the unlinked archives the boot image links (EFI stub)
+        ar_steps = {norm_rel(s.target): s.cmd for s in steps if s.tag == "AR"}
+        boot_archives = {a: (ar_steps[a], analysis.archives[a]) for a in unlinked}
     gen = gen_targets(analysis, prepared) + boot_hosts + partial_hosts
     timer.note(f"generate: {sum(len(t) for _, t in gen)} build-time files and host programs")
     timer.run("generate", generate, opts, gen)
@@ -674,12 +678,13 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
             "boot_goal": boot_goal, "boot_steps": boot_steps,
             "boot_compiles": boot_compiles if boot_goal and not boot_unsupported else None,
             "boot_unsupported": boot_unsupported, "roots": roots, "compiles": compiles, "extra": extra,
-            "probe": probe, "probe_files": probe_files, "export_o": export_o, "partial_srcs": partial_srcs}
+            "probe": probe, "probe_files": probe_files, "export_o": export_o, "partial_srcs": partial_srcs,
+            "boot_archives": boot_archives}
 
 
 def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepared, built, analysis, modfinal,
                   ext1, ext2, probe_dir, boot_goal, boot_steps, boot_compiles, boot_unsupported, roots,
-                  compiles, extra, probe, probe_files, export_o, partial_srcs, **_) -> dict:
+                  compiles, extra, probe, probe_files, export_o, partial_srcs, boot_archives, **_) -> dict:
     for name, text in probe_files.items():
         os.makedirs(os.path.dirname(os.path.join(opts.objtree, name)), exist_ok=True)
         with open(os.path.join(opts.objtree, name), "w") as f:
@@ -709,10 +714,8 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     if boot_unsupported:
         boot = boot_lib.unsupported(boot_unsupported)
     elif boot_goal:
-        ar_steps = {norm_rel(s.target): s.cmd for s in steps if s.tag == "AR"}
         boot = timer.run("boot", _boot_plan, opts, roots, boot_steps, boot_compiles, prepared, built,
-                         {"ARCH": opts.arch, "SRCARCH": make_vars["SRCARCH"]},
-                         {a: (ar_steps[a], analysis.archives[a]) for a in unlinked})
+                         {"ARCH": opts.arch, "SRCARCH": make_vars["SRCARCH"]}, boot_archives)
     # The file vmlinux.a's command greps (Linux 6.1: $(srctree)/scripts/head-object-list.txt).
     head_list = placeholder_path(analysis.head_list, roots)
     if not head_list.startswith(SRCTREE + "/"):
