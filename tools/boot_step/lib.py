@@ -18,6 +18,10 @@ import subprocess
 from typing import Mapping, Sequence
 
 DEBUG_DIR_FLAG = "-fdebug-compilation-dir=."
+# ld.lld writes through a buffer, not an mmap of its output: on a full disk it then exits 1
+# with "No space left on device" instead of dying of SIGBUS with LLVM's crash banner. The
+# same flag as every other link of the rules (rules/private/actions/lto.bzl LD_SAFE_FLAGS).
+LD_FLAGS = "--no-mmap-output-file"
 # The compressors Linux 6.1's top Makefile exports to every recipe (scripts/xz_wrap.sh runs
 # `$XZ`; make itself expands the others in the commands).
 COMPRESSORS = {"KGZIP": "gzip", "KBZIP2": "bzip2", "KLZOP": "lzop", "LZMA": "lzma", "LZ4": "lz4c",
@@ -99,6 +103,8 @@ def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mappin
             # objects the same on every machine (Kbuild's name its object tree; objcopy -O
             # binary drops the debug info from what reaches bzImage either way).
             values["CC"] += " " + DEBUG_DIR_FLAG
+        if "LD" in values:
+            values["LD"] += " " + LD_FLAGS
         values["srctree"] = up_path(workdir, srctree)
         if size_of:  # $(SIZE_APPEND): the total size of these inputs (tools/kbuild_import/boot.py)
             values["SIZE_APPEND"] = size_append(sum(os.path.getsize(inputs[check_rel(p, "size_of")]) for p in size_of))

@@ -41,6 +41,13 @@ class LibTest(absltest.TestCase):
         with open("out/out.txt") as f:
             self.assertEqual(f.read(), os.path.abspath("bin/clang") + " -fdebug-compilation-dir=.\n")
 
+    def test_ld_writes_without_mmap(self):
+        # On a full disk an mmapped output dies of SIGBUS (tests/faults:full_disk_test).
+        lib.run_step(cmd="echo $(LD) > arch/x/out.txt", srctree="src", tools={"LD": "bin/ld.lld"}, inputs={},
+                     out_rel="arch/x/out.txt", out="out/out.txt", workdir="out/t", path="/usr/bin:/bin")
+        with open("out/out.txt") as f:
+            self.assertEqual(f.read(), os.path.abspath("bin/ld.lld") + " --no-mmap-output-file\n")
+
     def test_kbuild_compressor_variables(self):
         self.assertEqual(self.run_step("echo $XZ $KGZIP > arch/x/out.txt"), "xz gzip\n")
 
