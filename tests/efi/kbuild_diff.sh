@@ -7,22 +7,26 @@
 # parts, linker script and every step's output.
 #
 #   tests/efi/kbuild_diff.sh [--repo=linux_arm64_efi_none] [--target=//tests/efi:image_arm64_none_test]
-#                            [--work=DIR] [--keep]
+#                            [--work=DIR] [--keep] [--our_parts]
 #
 # Builds TARGET (a test whose kernel links every derived object of @REPO), then in a fresh object tree (WORK, default a mktemp directory):
 # the import's .config, `make olddefconfig`, `make <every derived object>` with
 # Kbuild's own rules (LLVM=<the hermetic LLVM>/, HOSTCC: the host's cc; host programs do
 # not reach these objects). Prints `PASS <object>` or `FAIL <object>: ...` per object and
 # `N identical, N different`; exits 1 on any difference. ~2-4 min (Kbuild's prepare).
+# --our_parts: then redo the partial links' steps in Kbuild's tree from our parts (see below);
+# the exit status is that of those step outputs (under LTO the bitcode parts differ in
+# source_filename only).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-repo=linux_arm64_efi_none target=//tests/efi:image_arm64_none_test work="" keep=0
+repo=linux_arm64_efi_none target=//tests/efi:image_arm64_none_test work="" keep=0 our_parts=0
 for a in "$@"; do
   case "$a" in
     --repo=*) repo="${a#*=}" ;;
     --target=*) target="${a#*=}" ;;
     --work=*) work="${a#*=}" ;;
     --keep) keep=1 ;;
+    --our_parts) our_parts=1 ;;
     *) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2 ;;
   esac
 done
@@ -85,4 +89,36 @@ for o in "${objects[@]}"; do
   fi
 done
 echo "$same identical, $diff different"
+
+# --our_parts (LTO kernels): bitcode objects differ from Kbuild's in source_filename (its O=
+# build names an absolute srctree, ours external/linux), and so does what lld's LTO makes of
+# them. To check the partial links' steps themselves, give Kbuild our parts and linker
+# scripts, remove its step outputs, let its make redo the steps, and compare those again.
+if [ "$our_parts" = 1 ]; then
+  mapfile -t parts < <(python3 -c '
+import json, sys
+for final, p in json.load(open(sys.argv[1])).get("partial_links", {}).items():
+    made = {s["out"] for s in p["steps"]}
+    print("\n".join([x for x in p["parts"] if x not in made] + [l["out"] for l in p["lds"]]))' "$plan")
+  mapfile -t steps < <(python3 -c '
+import json, sys
+for final, p in json.load(open(sys.argv[1])).get("partial_links", {}).items():
+    print("\n".join(s["out"] for s in p["steps"]))' "$plan")
+  [ ${#steps[@]} -gt 0 ] || { echo "FAIL --our_parts: @$repo has no partial links"; exit 1; }
+  sleep 1  # newer than Kbuild's own outputs, so make redoes what reads them
+  for p in "${parts[@]}"; do cp --remove-destination "$ours/$p" "$work/$p"; touch "$work/$p"; done
+  for p in "${steps[@]}"; do rm -f "$work/$p"; done
+  "${mk[@]}" "${goals[@]}" >>"$work/make.log" 2>&1 || { tail -20 "$work/make.log"; echo "FAIL make with our parts"; exit 1; }
+  for p in "${steps[@]}"; do
+    if cmp -s "$ours/$p" "$work/$p"; then
+      echo "PASS $p (from our parts)"; same=$((same + 1))
+    else
+      echo "FAIL $p (from our parts): differs from Kbuild's"; diff=$((diff + 1)); step_diff=1
+    fi
+  done
+  echo "with our ${#parts[@]} parts: ${#steps[@]} step outputs compared"
+  # What counts with --our_parts: the steps given the same inputs (parts may differ as said).
+  [ "${step_diff:-0}" = 0 ]
+  exit
+fi
 [ "$diff" = 0 ]

@@ -13,4 +13,6 @@ cd "$(dirname "$0")/../.."
 mode=none
 case "${1:-}" in none|thin) mode=$1; shift ;; esac
 target=//tests/kvm:boot_arm64_${mode}_test  # its kernel links kvm_nvhe.o (thin: lld in-process)
-exec tests/efi/kbuild_diff.sh --repo=linux_arm64_kvm_$mode --target=$target "$@"
+extra=()
+[ "$mode" = thin ] && extra=(--our_parts)  # bitcode parts differ in source_filename (see there)
+exec tests/efi/kbuild_diff.sh --repo=linux_arm64_kvm_$mode --target=$target "${extra[@]}" "$@"
