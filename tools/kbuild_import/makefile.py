@@ -9,7 +9,8 @@ from tools.kbuild_import.common import (
 )
 
 
-def helper_makefile(gen_targets: Sequence[tuple[str, Sequence[str]]] = (), ko_helper: str | None = None) -> str:
+def helper_makefile(gen_targets: Sequence[tuple[str, Sequence[str]]] = (), ko_helper: str | None = None,
+                    gen_after_prepare: bool = False) -> str:
     """The helper makefile's text.
 
     Targets: kbuild-import-vars prints MAKE_VARS (one `KBUILD_IMPORT_VAR NAME=value`
@@ -20,6 +21,10 @@ def helper_makefile(gen_targets: Sequence[tuple[str, Sequence[str]]] = (), ko_he
     modules_check (Makefile.modpost, then Makefile.modfinal with ko_helper, the
     makefile ko_helper_makefile() writes, read after it); kbuild-import-export builds
     .vmlinux.export.o as Makefile.vmlinux does (from a stand-in .vmlinux.export.c).
+    gen_after_prepare: kbuild-import-gen depends on `prepare`, whose recipes may add to
+    KBUILD_CFLAGS for every later sub-make as the dry run's vmlinux_o saw them (arm64
+    stack_protector_prepare's $(eval KBUILD_CFLAGS += -mstack-protector-guard=sysreg ...);
+    without it arm64 defconfig's hyp-constants.s was made with other flags than the dry run's).
     """
     lines = ["# Written by tools/kbuild_import; read after the kernel's Makefile.", ""]
     lines.append(f"{HELPER_VARS}:")
@@ -30,7 +35,7 @@ def helper_makefile(gen_targets: Sequence[tuple[str, Sequence[str]]] = (), ko_he
     lines.append(f"\t$(info {PHASE_MARK} link)")
     for obj in LINK_OBJECTS:
         lines.append(f"\t$(Q)$(MAKE) $(build)={posixpath.dirname(obj)} {obj}")
-    lines.append(f"{HELPER_GEN}:")
+    lines.append(f"{HELPER_GEN}:" + (" prepare" if gen_after_prepare else ""))
     for obj, targets in gen_targets:
         lines.append(f"\t$(Q)$(MAKE) $(build)={obj} {' '.join(targets)}")
     lines.append("\t@:")

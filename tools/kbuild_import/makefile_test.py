@@ -28,6 +28,12 @@ class MakeHelperTest(absltest.TestCase):
         for line in text.splitlines():
             self.assertTrue(line == "" or line.startswith(("\t", "#", "kbuild-import-", ".PHONY")), line)
 
+    def test_gen_after_prepare(self):
+        # The real generate run depends on prepare (arm64 stack_protector_prepare's
+        # KBUILD_CFLAGS), the boot dry run does not.
+        self.assertIn("\nkbuild-import-gen: prepare\n", helper_makefile([("lib", ["x"])], gen_after_prepare=True))
+        self.assertIn("\nkbuild-import-gen:\n", helper_makefile([("lib", ["x"])]))
+
     def test_gen_targets(self):
         a = analyze(dry_run_steps("mini_dry_run.txt"), TOOLS, LDS)
         self.assertEqual(gen_targets(a, existing={"usr/initramfs_data.cpio"}), [

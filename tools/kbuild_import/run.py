@@ -125,9 +125,9 @@ def make_argv(opts: Options, goals: Sequence[str], *, dry_run: bool = False, job
     return argv
 
 
-def write_helper(opts: Options, targets=(), ko_helper: str | None = None) -> None:
+def write_helper(opts: Options, targets=(), ko_helper: str | None = None, gen_after_prepare: bool = False) -> None:
     with open(os.path.join(opts.objtree, HELPER_NAME), "w") as f:
-        f.write(helper_makefile(targets, ko_helper))
+        f.write(helper_makefile(targets, ko_helper, gen_after_prepare=gen_after_prepare))
 
 
 def run_make(opts: Options, goals: Sequence[str], *, dry_run: bool = False, what: str = "") -> str:
@@ -312,7 +312,7 @@ def generate(opts: Options, targets: Sequence[tuple[str, Sequence[str]]]) -> Non
     """Runs the build-time generators (a real make of just those targets)."""
     if not targets:
         return
-    write_helper(opts, targets)
+    write_helper(opts, targets, gen_after_prepare=True)  # prepare's KBUILD_CFLAGS additions, as in the dry run
     try:
         run_make(opts, [HELPER_GEN])
     finally:
