@@ -38,7 +38,7 @@ def _load(path, arch):
         funcs = [lib.Func(s.name, s["st_value"], s["st_size"]) for s in syms
                  if s["st_info"]["type"] == "STT_FUNC" and not s.name.startswith("__cfi_")]
         data_marks = [s["st_value"] for s in syms if s.name == "$d" or s.name.startswith("$d.")]
-        traps = elf.get_section_by_name(".kcfi_traps")
+        traps = next((s for s in map(elf.get_section_by_name, lib.X86_TRAPS_SECTIONS) if s is not None), None)
         traps = (traps["sh_addr"], traps.data()) if traps is not None else None
     return secs, funcs, data_marks, traps
 

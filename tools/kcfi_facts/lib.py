@@ -9,8 +9,9 @@ a mismatch:
             `ldapr` alternative lands after the previous function, outside its symbol); a
             failed check is `brk #0x8xxx` (KCFI_BRK_IMM_BASE 0x8000, arch/arm64/kernel/traps.c).
     x86_64  `__cfi_<fn>: nop...; movl $<hash>, %eax` before the function (`b8 <hash>`); a
-            failed check is a `ud2` listed in the `.kcfi_traps` section (s32 self-relative
-            entries, kernel/cfi.c `trap_address`).
+            failed check is a `ud2` listed in the objects' `.kcfi_traps` sections (s32
+            self-relative entries, kernel/cfi.c `trap_address`), which vmlinux.lds.h's
+            KCFI_TRAPS collects into the output section `__kcfi_traps`.
 
 `facts` turns these into sorted text lines that do not depend on addresses:
 
@@ -28,6 +29,10 @@ import struct
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 ARCHES = ("arm64", "x86_64")
+
+# x86_64: the kCFI trap table's section, in a linked kernel (include/asm-generic/vmlinux.lds.h
+# KCFI_TRAPS: `__kcfi_traps : { KEEP(*(.kcfi_traps)) }`) and in an object or `ld -r` output.
+X86_TRAPS_SECTIONS = ("__kcfi_traps", ".kcfi_traps")
 
 
 class KcfiError(Exception):
