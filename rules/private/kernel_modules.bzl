@@ -31,6 +31,13 @@ def _kernel_modules_impl(ctx):
     prefix = ctx.label.name
     module_objects = {}
     lto = []
+    seen = {}
+    shared = {}  # parts linked into several modules (compiled once, plan other_modules)
+    for ko in plan["order"]:
+        for p in plan["list"][ko]["objects"]:
+            if p in seen:
+                shared[p] = True
+            seen[p] = True
     for ko in plan["order"]:
         m = plan["list"][ko]
         parts = [(p, info.objects[p]) for p in m["objects"]]
@@ -45,6 +52,7 @@ def _kernel_modules_impl(ctx):
             info.roots,
             info.objtool,
             prefix,
+            shared,
         )
         module_objects[m["name"] + ".o"] = made.obj
         if made.lto:
@@ -55,7 +63,7 @@ def _kernel_modules_impl(ctx):
         # the objects from .vmlinux.objs (vmlinux) and M.mod (modules).
         mods = [(plan["list"][ko]["name"], plan["list"][ko]["objects"]) for ko in plan["order"]]
         vmlinux_objs = info.vmlinux_members + info.lib_members
-        objs = vmlinux_objs + [p for _, ps in mods for p in ps]
+        objs = vmlinux_objs + [p for p in seen]  # a shared part's .cmd once
         crcs = struct(
             mods = mods,
             symversions = [(p, info.symversions[p]) for p in objs if p in info.symversions],

@@ -159,37 +159,64 @@ def split_single_module(c: Compile, tools: Mapping[str, str], roots: Roots
     return link, [normalize_cmd(p, tools, roots) for p in c.post[2:]], []
 
 
+def kbuild_modnames(part: str, multi: Sequence[str]) -> list[str]:
+    """The KBUILD_MODNAME values Kbuild 6.1 can compile a module part with (Makefile.lib
+    modname_flags), the usual one first. multi: the multi-part modules (.ko paths) listing
+    the part. `modname-multi` is every multi-part module of the directory whose parts
+    match `$*.o`, sorted and joined by ":" (sound/soc/codecs/wcd-clsh-v2.o, part of two:
+    "snd_soc_wcd9335:snd_soc_wcd934x"); when it matches none, as in a pattern rule whose
+    stem is not the file name (arch/arm64/crypto `$(obj)/aes-glue-%.o: $(src)/aes-glue.c`,
+    stem "neon"), or for a single-object module, it is the object's own name (basetarget:
+    "aes_glue_neon")."""
+    names = []
+    if multi:
+        names.append(_name_fix(":".join(sorted({posixpath.basename(ko[:-len(".ko")]) for ko in multi}))))
+    own = _name_fix(posixpath.basename(part)[:-len(".o")])
+    return names + ([own] if own not in names else [])
+
+
 def module_plan(analysis: Analysis, modfinal: ModFinal, *, config: Mapping[str, str], deps: Mapping[str, "Deps"],
                 roots: Roots, tools: Mapping[str, str], builtin: Sequence[str], extmod: dict | None = None
-                ) -> tuple[dict, dict[str, str], dict[str, list[str]]]:
-    """The plan's "modules" section; also part -> .ko and part -> object post (normalized)."""
+                ) -> tuple[dict, dict[str, list[str]], dict[str, list[str]]]:
+    """The plan's "modules" section; also part -> the .ko files it is linked into (in
+    modules.order; two or more for a part shared by modules, which Kbuild compiles once)
+    and part -> object post (normalized)."""
     problems = unsupported_module_config(config)
     if problems:
         raise KbuildImportError(problems[0])
     order = modules_order(analysis.orders)
-    part_of: dict[str, str] = {}
+    part_of: dict[str, list[str]] = {}
     object_post: dict[str, list[str]] = {}
     modules = {}
     for ko in order:
         if ko in modules:
             raise KbuildImportError(f"modules.order: {ko} twice")
+        modules[ko] = None
+        parts = analysis.mods.get(ko[:-len(".ko")] + ".mod")
+        if parts is None:
+            raise KbuildImportError(f"{ko}: in modules.order, but the dry run wrote no {ko[:-len('.ko')]}.mod")
+        for p in parts:
+            part_of.setdefault(p, []).append(ko)
+    multi_of = {p: [ko for ko in kos if analysis.mods[ko[:-len(".ko")] + ".mod"] != [ko[:-len(".ko")] + ".o"]]
+                for p, kos in part_of.items()}
+    for ko in order:
         name = ko[:-len(".ko")]
         mo = name + ".o"
-        parts = analysis.mods.get(name + ".mod")
-        if parts is None:
-            raise KbuildImportError(f"{ko}: in modules.order, but the dry run wrote no {name}.mod")
-        modname = posixpath.basename(name).replace("-", "_").replace(",", "_")
+        parts = analysis.mods[name + ".mod"]
+        modname = _name_fix(posixpath.basename(name))
         for p in parts:
             if p not in analysis.module_objs:
                 raise KbuildImportError(f"{ko}: part {p} is not compiled as a module object (CC [M])")
             # Kbuild passes KBUILD_MODNAME in c_flags only (Makefile.lib modname_flags): an
             # asm part (arm64 `AS [M]` crypto cores) has none.
             c = analysis.compiles[p]
-            if c.lang == "c" and f'-DKBUILD_MODNAME="{modname}"' not in c.flags:
-                raise KbuildImportError(f"{p}: compiled without -DKBUILD_MODNAME='\"{modname}\"' of {ko}")
-            if p in part_of:
-                raise KbuildImportError(f"{p}: part of both {part_of[p]} and {ko}")
-            part_of[p] = ko
+            accepted = kbuild_modnames(p, multi_of[p])
+            if c.lang == "c" and not any(f'-DKBUILD_MODNAME="{m}"' in c.flags for m in accepted):
+                raise KbuildImportError(f"{p}: compiled without -DKBUILD_MODNAME='\"{accepted[0]}\"' of {ko}"
+                                        + (f" (or {', '.join(accepted[1:])})" if accepted[1:] else ""))
+            if len(part_of[p]) > 1 and p in [k[:-len(".ko")] + ".o" for k in part_of[p]]:
+                raise KbuildImportError(f"{p}: both a single-object module and a part of "
+                                        f"{' and '.join(k for k in part_of[p] if k[:-len('.ko')] + '.o' != p)}")
         single = parts == [mo]
         if single:
             link, post, object_post[mo] = split_single_module(analysis.compiles[mo], tools, roots)
@@ -419,15 +446,24 @@ def check_modules(modules: Mapping, objects: Mapping[str, Mapping], link_order: 
             if o is None:
                 problems.append(f"{ko}: part {p} is not a plan object")
                 continue
-            if o.get("module") != ko or o.get("archive") is not None or p in in_link:
-                problems.append(f"{p}: part of {ko} but module={o.get('module')!r}, archive={o.get('archive')!r}"
+            if ko not in modules_of(o) or o.get("archive") is not None or p in in_link:
+                problems.append(f"{p}: part of {ko} but module={o.get('module')!r}"
+                                f"{', other_modules=' + repr(o['other_modules']) if o.get('other_modules') else ''}"
+                                f", archive={o.get('archive')!r}"
                                 f"{', in link.order' if p in in_link else ''}")
             if m["link"] is None and o["lto"] == "bitcode":
                 problems.append(f"{ko}: bitcode part {p} but no link to make native {name}.o")
             if m["link"] is not None and m["single"] and o["post"]:
                 problems.append(f"{p}: post {o['post']} runs before the module link")
     for out, o in sorted(objects.items()):
-        ko = o.get("module")
-        if ko is not None and (ko not in modules["list"] or out not in modules["list"][ko]["objects"]):
-            problems.append(f"{out}: module {ko} does not list it as a part")
+        for ko in modules_of(o):
+            if ko not in modules["list"] or out not in modules["list"][ko]["objects"]:
+                problems.append(f"{out}: module {ko} does not list it as a part")
+        if o.get("other_modules") is not None and not o["other_modules"]:
+            problems.append(f"{out}: other_modules is empty (leave it out)")
     return problems
+
+
+def modules_of(o: Mapping) -> list[str]:
+    """A plan object's modules: its "module" and, for a part of several, "other_modules"."""
+    return ([o["module"]] if o.get("module") else []) + list(o.get("other_modules", []))

@@ -10,7 +10,7 @@ from tools.kbuild_import.common import KbuildImportError
 from tools.kbuild_import.deps import Deps
 from tools.kbuild_import.dryrun import Compile, Step, lto_kind
 from tools.kbuild_import.modules import (
-    EXTMOD_DIR, MOD_C_PROBE_OUT, check_modules, extmod_plan, module_plan, parse_modfinal,
+    EXTMOD_DIR, MOD_C_PROBE_OUT, check_modules, extmod_plan, kbuild_modnames, module_plan, parse_modfinal,
     parse_modpost, split_single_module, unsupported_module_config,
 )
 from tools.kbuild_import.placeholders import Roots, normalize_flags
@@ -134,8 +134,8 @@ class ModulesParseTest(absltest.TestCase):
         self.assertEqual(m["mod_o"]["out"], "lib/test_module.mod.o")
         self.assertIn("-DKBUILD_BASENAME=\"test_module.mod\"", m["mod_o"]["flags"])
         self.assertNotIn("-c", m["mod_o"]["flags"])
-        self.assertEqual(part_of, {"lib/test_module.o": "lib/test_module.ko",
-                                   "lib/math/test_div64.o": "lib/math/test_div64.ko"})
+        self.assertEqual(part_of, {"lib/test_module.o": ["lib/test_module.ko"],
+                                   "lib/math/test_div64.o": ["lib/math/test_div64.ko"]})
         self.assertEqual(object_post["lib/test_module.o"], [])
         self.assertEqual(section["lds"]["src"], "scripts/module.lds.S")
         self.assertEqual(section["modpost"][-1], "vmlinux.o")
@@ -150,7 +150,7 @@ class ModulesParseTest(absltest.TestCase):
         self.assertNotEqual(without, c.flags)
         a.compiles["lib/test_module.o"] = dataclasses.replace(c, lang="asm", flags=without)
         section, part_of, _ = self._plan(a=a)
-        self.assertEqual(part_of["lib/test_module.o"], "lib/test_module.ko")
+        self.assertEqual(part_of["lib/test_module.o"], ["lib/test_module.ko"])
         a.compiles["lib/test_module.o"] = dataclasses.replace(c, flags=without)
         with self.assertRaisesRegex(KbuildImportError,
                                     "^lib/test_module.o: compiled without -DKBUILD_MODNAME='\"test_module\"' of "
@@ -209,7 +209,7 @@ class ModulesParseTest(absltest.TestCase):
         self.assertEqual(m["link"], ["$(LD)", "-m", "elf_x86_64", "-mllvm", "-import-instr-limit=5", "-z",
                                      "noexecstack", "-r", "-o", "drivers/virtio/virtio_pci.o", *m["objects"]])
         self.assertEqual(m["post"], [_OBJTOOL + " drivers/virtio/virtio_pci.o"])
-        self.assertEqual(part_of["drivers/virtio/virtio_pci_legacy.o"], "drivers/virtio/virtio_pci.ko")
+        self.assertEqual(part_of["drivers/virtio/virtio_pci_legacy.o"], ["drivers/virtio/virtio_pci.ko"])
 
 
 class CheckModulesTest(absltest.TestCase):
@@ -249,6 +249,107 @@ class CheckModulesTest(absltest.TestCase):
                 for ko, m in s["list"].items() for p in m["objects"]}
         self.assertEqual(check_modules(s, objs),
                          ["lib/test_module.ko: bitcode part lib/test_module.o but no link to make native lib/test_module.o"])
+
+
+# shared_parts_dry_run.txt (see its header): arm64 defconfig's objects of two modules.
+_SOB = "/root/.cache/bazel/_bazel_root/80bea24e58ce2aaf472c00e8a8ad0809/external"
+STOOLS = dict(TOOLS, clang="clang", ld="ld.lld")
+SROOTS = Roots(f"{_SOB}/linux", "/tmp/twomod/obj")
+_AES = ["arch/arm64/crypto/aes-neon-blk.ko", "arch/arm64/crypto/aes-ce-blk.ko"]
+_WCD = ["sound/soc/codecs/snd-soc-wcd9335.ko", "sound/soc/codecs/snd-soc-wcd934x.ko"]
+
+
+def _moved(f):
+    """A flag of modules_dry_run.txt's tree as if from shared_parts_dry_run.txt's."""
+    return f.replace(MROOTS.srctree, SROOTS.srctree).replace(MROOTS.objtree, SROOTS.objtree)
+
+
+class SharedPartsTest(absltest.TestCase):
+    """Objects in two modules' .mod files, or one source compiled by a pattern rule into
+    two modules (docs/defconfig-steps.md 7.8)."""
+
+    def _analysis(self, kos=_AES + _WCD):
+        steps = dry_run_steps("shared_parts_dry_run.txt")
+        a = analyze(steps + [find_step(dry_run_steps("mini_dry_run.txt"), "vmlinux.a")], STOOLS, LDS)
+        a.orders["modules.order"] = [("echo", ko) for ko in kos]
+        lds = _mod_analysis().module_lds  # modules_prepare's, as the import's dry run has it
+        a.module_lds = dataclasses.replace(lds, src=_moved(lds.src), flags=tuple(_moved(f) for f in lds.flags))
+        return a
+
+    def _plan(self, a, kos=_AES + _WCD):
+        mf = parse_modfinal(read_testdata("modfinal_dry_run.txt"), "clang-19")
+        for ko in kos:  # pass 2 is not recorded for these: borrow test_module's lines
+            n = ko[:-3]
+            c = mf.mod_o["lib/test_module.ko"]
+            flags = tuple(_moved(f) for f in c.flags)
+            mf.mod_o[ko] = dataclasses.replace(c, src=n + ".mod.c", out=n + ".mod.o", flags=flags)
+            mf.ko[ko] = mf.ko["lib/test_module.ko"].replace("lib/test_module", n).replace("ld.lld-19 ", "ld.lld ")
+        del mf.ko["lib/test_module.ko"], mf.ko["lib/math/test_div64.ko"]
+        return module_plan(a, mf, config={"CONFIG_MODULES": "y"}, deps=_mod_deps(a), roots=SROOTS,
+                           tools=STOOLS, builtin=[])
+
+    def test_kbuild_modnames(self):
+        # What Kbuild compiled them with (the dry run's -DKBUILD_MODNAME), first.
+        a = self._analysis()
+        for part, multi, want in [
+                ("arch/arm64/crypto/aes-glue-neon.o", ["arch/arm64/crypto/aes-neon-blk.ko"], "aes_glue_neon"),
+                ("arch/arm64/crypto/aes-glue-ce.o", ["arch/arm64/crypto/aes-ce-blk.ko"], "aes_glue_ce"),
+                ("sound/soc/codecs/wcd-clsh-v2.o", list(reversed(_WCD)), "snd_soc_wcd9335:snd_soc_wcd934x"),
+                ("sound/soc/codecs/wcd9335.o", _WCD[:1], "snd_soc_wcd9335")]:
+            self.assertIn(f'-DKBUILD_MODNAME="{want}"', a.compiles[part].flags)
+            self.assertIn(want, kbuild_modnames(part, multi))
+        self.assertEqual(kbuild_modnames("sound/soc/codecs/wcd-clsh-v2.o", list(reversed(_WCD))),
+                         ["snd_soc_wcd9335:snd_soc_wcd934x", "wcd_clsh_v2"])
+        self.assertEqual(kbuild_modnames("lib/test_module.o", []), ["test_module"])
+
+    def test_plan(self):
+        a = self._analysis()
+        section, part_of, object_post = self._plan(a)
+        self.assertEqual(section["list"][_WCD[0]]["objects"],
+                         ["sound/soc/codecs/wcd-clsh-v2.o", "sound/soc/codecs/wcd9335.o"])
+        self.assertEqual(section["list"][_WCD[1]]["objects"],
+                         ["sound/soc/codecs/wcd-clsh-v2.o", "sound/soc/codecs/wcd934x.o"])
+        self.assertEqual(part_of["sound/soc/codecs/wcd-clsh-v2.o"], _WCD)
+        self.assertEqual(part_of["arch/arm64/crypto/aes-glue-neon.o"], _AES[:1])
+        self.assertEqual(section["list"][_AES[0]]["objects"],
+                         ["arch/arm64/crypto/aes-glue-neon.o", "arch/arm64/crypto/aes-neon.o"])
+        self.assertEqual(section["list"][_AES[0]]["modname"], "aes_neon_blk")
+        self.assertEqual(section["list"][_WCD[0]]["link"][-3:],
+                         ["sound/soc/codecs/snd-soc-wcd9335.o", "sound/soc/codecs/wcd-clsh-v2.o",
+                          "sound/soc/codecs/wcd9335.o"])
+        # One plan object (one compile) serves both: check_modules over the plan's objects.
+        objs = {}
+        for p, kos in part_of.items():
+            objs[p] = {"module": kos[0], "archive": None, "lto": "bitcode", "post": []}
+            if len(kos) > 1:
+                objs[p]["other_modules"] = kos[1:]
+        self.assertEqual(check_modules(section, objs), [])
+        del objs["sound/soc/codecs/wcd-clsh-v2.o"]["other_modules"]
+        self.assertEqual(check_modules(section, objs),
+                         ["sound/soc/codecs/wcd-clsh-v2.o: part of sound/soc/codecs/snd-soc-wcd934x.ko but "
+                          "module='sound/soc/codecs/snd-soc-wcd9335.ko', archive=None"])
+        objs["sound/soc/codecs/wcd-clsh-v2.o"]["other_modules"] = ["drivers/x.ko"]
+        self.assertIn("sound/soc/codecs/wcd-clsh-v2.o: module drivers/x.ko does not list it as a part",
+                      check_modules(section, objs))
+
+    def test_one_module_enabled(self):
+        # With only snd-soc-wcd9335 configured, modname-multi is that module alone: the
+        # dry run's "a:b" name does not match it.
+        a = self._analysis(_WCD[:1])
+        a = dataclasses.replace(a, module_objs={"sound/soc/codecs/wcd-clsh-v2.o", "sound/soc/codecs/wcd9335.o"})
+        with self.assertRaisesRegex(KbuildImportError,
+                                    "^sound/soc/codecs/wcd-clsh-v2.o: compiled without "
+                                    "-DKBUILD_MODNAME='\"snd_soc_wcd9335\"' of sound/soc/codecs/snd-soc-wcd9335.ko "
+                                    "\\(or wcd_clsh_v2\\)$"):
+            self._plan(a, _WCD[:1])
+
+    def test_single_object_module_that_is_also_a_part(self):
+        a = self._analysis()
+        a.mods["sound/soc/codecs/wcd9335.mod"] = ["sound/soc/codecs/wcd9335.o"]
+        a.orders["modules.order"].append(("echo", "sound/soc/codecs/wcd9335.ko"))
+        with self.assertRaisesRegex(KbuildImportError, "^sound/soc/codecs/wcd9335.o: both a single-object module "
+                                    "and a part of sound/soc/codecs/snd-soc-wcd9335.ko$"):
+            self._plan(a, _AES + _WCD + ["sound/soc/codecs/wcd9335.ko"])
 
 
 _XE = "/work/bench3/ob/external"

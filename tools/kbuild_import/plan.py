@@ -68,6 +68,10 @@ Plan (JSON, `sort_keys`, no timestamps, no absolute paths), schema 2:
       module          str|null: the .ko this object is part of ("lib/test_module.ko"), or
                       null. Module parts are compiled as Kbuild's `CC [M]` (-DMODULE,
                       the module's KBUILD_MODNAME) and are in no archive or link.order.
+      other_modules   list[str] (only on a part of several modules, e.g.
+                      sound/soc/codecs/wcd-clsh-v2.o): the other .ko files, in
+                      modules.order after "module". Compiled once (KBUILD_MODNAME is then
+                      Kbuild's "a:b" form, modules.kbuild_modnames), linked into each.
     archives          dict: archive -> {members: [objtree-relative, archive order],
                       flags: llvm-ar flags, thin: bool}. vmlinux.a is flattened (its
                       members are objects, as `llvm-ar t` prints them) and has
@@ -318,17 +322,20 @@ def build_plan(
         c = analysis.compiles[out]
         archive = where.get(out)
         if archive is not None and out in part_of:
-            raise KbuildImportError(f"{out}: both in {archive} and part of {part_of[out]}")
+            raise KbuildImportError(f"{out}: both in {archive} and part of {part_of[out][0]}")
         if archive is None and out not in LINK_OBJECTS and out not in part_of and out not in partial_of:
             continue  # compiled by the dry run but linked through none of the archives
         if out not in deps:
             raise KbuildImportError(f"{out}: no dependency information")
         sv = analysis.symversions.get(out)
         objects.append(object_entry(c, deps[out], incbins.get(out, ()), archive, roots, tools,
-                                    module=part_of.get(out), post=object_post.get(out),
+                                    module=part_of[out][0] if out in part_of else None, post=object_post.get(out),
                                     symversions=parse_symversions(sv, c, tools) if sv else None))
         if out in partial_of:
             objects[-1]["partial"] = partial_of[out]
+        if len(part_of.get(out, ())) > 1:
+            # One compile, linked into each (sound/soc/codecs/wcd-clsh-v2.o in two codecs).
+            objects[-1]["other_modules"] = part_of[out][1:]
     order = []
     for name in ["vmlinux.a", *libs]:
         order.extend(archives[name]["members"])

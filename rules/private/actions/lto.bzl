@@ -31,7 +31,7 @@ def emit_compile(ctx, tc, src, out, copts, hdrs, lto):
         progress_message = "Compiling {} ({})".format(src.short_path, "bitcode" if lto != "none" else "native"),
     )
 
-def emit_thin_link(ctx, tc, thinlto, inputs, bitcode, ldflags, order = None):
+def emit_thin_link(ctx, tc, thinlto, inputs, bitcode, ldflags, order = None, trees = None):
     """One KernelThinLink action; returns a tree (index, imports, imported objects) per bitcode object.
 
     Args:
@@ -43,11 +43,16 @@ def emit_thin_link(ctx, tc, thinlto, inputs, bitcode, ldflags, order = None):
       ldflags: list[string], ld.lld flags (emulation, -mllvm ..., -T ...).
       order: list[File|string], the linker inputs as passed (may hold --start-lib,
         --end-lib); default: inputs.
+      trees: list[File|None] or None: declared tree artifacts to use, per bitcode object
+        (None: `<object>.inputs` beside it, the default).
 
     Returns:
       list[File]: one tree artifact per bitcode object, in the same order.
     """
-    trees = [ctx.actions.declare_directory(o.basename + ".inputs", sibling = o) for o in bitcode]
+    trees = [
+        t if t != None else ctx.actions.declare_directory(o.basename + ".inputs", sibling = o)
+        for o, t in zip(bitcode, trees if trees != None else [None] * len(bitcode))
+    ]
     args = ctx.actions.args()
     args.use_param_file("--flagfile=%s", use_always = True)
     args.set_param_file_format("multiline")

@@ -87,7 +87,7 @@ def ld_argv(template, values, parts = []):
             out.append(substitute(word, values))
     return out
 
-def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, out_prefix):
+def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, out_prefix, shared = {}):
     """M.o from its parts: a KernelModuleObject action (thin_dist: thin-link + backends first).
 
     Args:
@@ -101,6 +101,8 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
       roots: placeholder -> exec path.
       objtool: File or None.
       out_prefix: directory (relative to the package) of this rule's outputs.
+      shared: dict[string, ...]: parts also linked into another module (compiled once);
+        thin_dist gives their index and backend output a per-module path (M.o.parts/).
 
     Returns:
       struct(obj = File, lto = KernelLtoInfo fields or None).
@@ -122,10 +124,19 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
         objs = [f for _, f in parts]
 
         # The thin-link sees the same flags as Kbuild's `ld -r` (its -r included).
-        trees = lto_actions.emit_thin_link(ctx, tc, thinlto, objs, objs, link_flags(link, files, roots))
+        own = {p: "{}/natives/{}.parts/{}".format(out_prefix, path, p) for p, _ in parts if p in shared}
+        trees = lto_actions.emit_thin_link(
+            ctx,
+            tc,
+            thinlto,
+            objs,
+            objs,
+            link_flags(link, files, roots),
+            trees = [ctx.actions.declare_directory(own[p] + ".inputs") if p in own else None for p, _ in parts],
+        )
         natives = []
         for (p, obj), tree in zip(parts, trees):
-            native = ctx.actions.declare_file("{}/natives/{}".format(out_prefix, p))
+            native = ctx.actions.declare_file(own.get(p, "{}/natives/{}".format(out_prefix, p)))
             lto_actions.emit_backend(ctx, tc, thinlto, obj, tree, native)
             natives.append(native)
             files[p] = native
