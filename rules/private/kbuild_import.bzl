@@ -142,12 +142,13 @@ def _srcversion_modules(rctx, plan, src):
     module_of = {}
     for ko, m in plan["modules"]["list"].items():
         for p in m["objects"]:
-            module_of[p] = ko
+            module_of.setdefault(p, []).append(ko)  # a part of several modules: each
     found = {}
     for o in plan["objects"]:
-        ko = module_of.get(o["out"])
-        if ko and o["src_root"] == "srctree" and "MODULE_VERSION(" in rctx.read("{}/{}".format(src, o["src"])):
-            found[ko] = True
+        kos = module_of.get(o["out"])
+        if kos and o["src_root"] == "srctree" and "MODULE_VERSION(" in rctx.read("{}/{}".format(src, o["src"])):
+            for ko in kos:
+                found[ko] = True
     return sorted(found)
 
 def _python(rctx):

@@ -438,8 +438,10 @@ def dump_plan(plan: Mapping) -> str:
 
 # The object tree listing.
 
-# Files in the object tree that are Kbuild bookkeeping, not outputs anyone reads.
-_SKIP_SUFFIXES = (".cmd", ".d", ".o", ".a", ".tmp", ".old", ".order", ".symvers")
+# Files in the object tree that are Kbuild bookkeeping, not outputs anyone reads. Objects and
+# the unstripped vDSO (`.so.dbg`, read only by import-time steps: VDSOSYM, vdso2c) carry
+# DW_AT_comp_dir, the absolute object tree, with CONFIG_DEBUG_INFO (arm64 defconfig).
+_SKIP_SUFFIXES = (".cmd", ".d", ".o", ".a", ".tmp", ".old", ".order", ".symvers", ".dbg")
 _SKIP_PATHS = frozenset({"Makefile", ".gitignore", "source"})
 _KEEP_CONFIG = frozenset({"include/config/auto.conf", "include/config/kernel.release"})
 
