@@ -439,9 +439,10 @@ def dump_plan(plan: Mapping) -> str:
 # The object tree listing.
 
 # Files in the object tree that are Kbuild bookkeeping, not outputs anyone reads. Objects and
-# the unstripped vDSO (`.so.dbg`, read only by import-time steps: VDSOSYM, vdso2c) carry
-# DW_AT_comp_dir, the absolute object tree, with CONFIG_DEBUG_INFO (arm64 defconfig).
-_SKIP_SUFFIXES = (".cmd", ".d", ".o", ".a", ".tmp", ".old", ".order", ".symvers", ".dbg")
+# the unstripped vDSOs (`.so.dbg`, arm64 compat `.so.raw`; read only by import-time steps:
+# VDSOSYM, MUNGE, vdso2c, the objcopy to .so) carry DW_AT_comp_dir, the absolute object
+# tree, with CONFIG_DEBUG_INFO (arm64 defconfig).
+_SKIP_SUFFIXES = (".cmd", ".d", ".o", ".a", ".tmp", ".old", ".order", ".symvers", ".so.dbg", ".so.raw")
 _SKIP_PATHS = frozenset({"Makefile", ".gitignore", "source"})
 _KEEP_CONFIG = frozenset({"include/config/auto.conf", "include/config/kernel.release"})
 

@@ -149,6 +149,7 @@ class ListingTest(absltest.TestCase):
         for rel, want in [("include/generated/autoconf.h", True), ("include/config/auto.conf", True),
                           ("include/config/PRINTK", False), ("init/.main.o.cmd", False), ("init/main.o", False),
                           ("arch/arm64/kernel/vdso/vdso.so.dbg", False), ("arch/x86/entry/vdso/vdso64.so.dbg", False),
+                          ("arch/arm64/kernel/vdso32/vdso.so.raw", False), ("arch/arm64/kernel/vdso32/vdso.so", True),
                           (".config", True), (".kbuild_import.mk", False), ("source", False),
                           ("scripts/kallsyms", True), ("arch/arm64/kernel/vdso/vdso.so", True)]:
             self.assertEqual(listed_file(rel), want, rel)
