@@ -179,6 +179,11 @@ def _kernel_kbuild_repository_impl(rctx):
     llvm = rctx.path(Label("@kernel_llvm//:bin/clang")).dirname
     sysroot = rctx.path(Label("@kernel_sysroot//:WORKSPACE")).dirname
 
+    # A repository rule restarts from the top when Bazel fetches a dependency it met on the
+    # way; make must then not find the first attempt's outputs (an up-to-date vmlinux.lds is
+    # not printed by the dry run and the plan would lack it).
+    rctx.delete("obj")
+
     # Every absolute directory the import works in is mapped away in host programs and
     # generated text, and no file the plan lists may contain it (tools/kbuild_import/paths.py):
     # action keys must not depend on the output base or the checkout's path.
