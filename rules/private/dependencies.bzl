@@ -112,6 +112,17 @@ def rules_kernel_lto_dependencies(
             lto = ["none", "thin"],
         )
 
+    # Debug information (tests/repro, manual): tiny arm64 + configs/debug_info.config; every
+    # compile passes -g, so DW_AT_comp_dir must not name the sandbox. `none` and `thin`.
+    if not native.existing_rule("linux_arm64_debug"):
+        kernel_config(
+            name = "linux_arm64_debug",
+            arch = "arm64",
+            defconfig_target = "tinyconfig",
+            fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["arm64", "debug_info"]],
+            lto = ["none", "thin"],
+        )
+
     # x86_64's: tiny x86_64 + configs/x86_64_efi.config; libstub's lib.a is linked only into
     # the bzImage's compressed vmlinux (rules/private/kernel_bzimage.bzl). `none` only.
     if not native.existing_rule("linux_x86_64_efi"):

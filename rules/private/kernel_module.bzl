@@ -21,6 +21,7 @@ written into the kernel's outputs.
 
 load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:providers.bzl", "KernelModuleInfo", "KernelModulesInfo")
+load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
 load("//rules/private/actions:modules.bzl", "modules_actions")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
@@ -60,9 +61,11 @@ def _kernel_module_impl(ctx):
         depfile = ctx.actions.declare_file("{}/parts/{}/.{}.o.d".format(name, mdir, base))
         args = ctx.actions.args()
         args.add("-Wp,-MMD," + depfile.path)  # as Kbuild: the -MMD order feeds srcversion
-        args.add_all([modules_actions.substitute(modules_actions.substitute(f, dict(common, **{"$(M)": src_dir})), roots) for f in ext["c_flags"]])
+        c_flags = [modules_actions.substitute(modules_actions.substitute(f, dict(common, **{"$(M)": src_dir})), roots) for f in ext["c_flags"]]
+        args.add_all(c_flags)
         args.add_all(includes)
         args.add_all(ctx.attr.copts)
+        args.add_all(debug_info_flags(c_flags + ctx.attr.copts))
         args.add_all(["-c", "-o", out, c])
         post = [modules_actions.substitute(p, dict(common, **{"$(M)": mdir})) for p in ext.get("part_post", [])]
         flags = objtool_flags(post[0], part_path, ctx.label) if post else None

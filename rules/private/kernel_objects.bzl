@@ -12,6 +12,7 @@ load("//rules/private:kernel_bzimage.bzl", "bzimage_actions")
 load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelObjectsInfo")
+load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
 load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
 load("//rules/private/actions:partial_link.bzl", "partial_link_actions")
 load("//rules/private/actions:plan_check.bzl", "plan_check_actions")
@@ -108,6 +109,7 @@ def _kernel_objects_impl(ctx):
     hdr_nodes = _node_depsets(interned["hdrs"], src, "header", ctx.label)
     gen_nodes = _node_depsets(interned["gen_inputs"], obj, "generated file", ctx.label)
     flag_sets = [[_substitute(f, roots) for f in fs] for fs in interned["flags"]]
+    flag_sets = [fs + debug_info_flags(fs) for fs in flag_sets]  # -g: a path-free DW_AT_comp_dir
 
     # CONFIG_MODVERSIONS: genksyms after the compile of each object the plan marks.
     genksyms = obj.get("scripts/genksyms/genksyms")

@@ -7,7 +7,10 @@
 #     (sources, the import's generated files and host programs, toolchain, intermediates),
 #     so every action key is the same on every machine (a remote cache hits).
 #
-#   tests/repro/run.sh [--expect=SUMS] [--cache=nginx|buildgrid] [arch/mode ...]   (default: arm64/thin_dist)
+#   tests/repro/run.sh [--expect=SUMS] [--cache=nginx|buildgrid] [arch/mode[@repo] ...]   (default: arm64/thin_dist)
+#
+# arch/mode@repo builds a kernel_config hub's kernel instead of ours, e.g.
+# arm64/thin_dist@linux_arm64_debug (configs/debug_info.config: every compile passes -g).
 #
 # Each copy is `git archive HEAD` unpacked under a different path and user-visible name.
 # The first difference is named, with the absolute path it contains when that is the cause.
@@ -58,8 +61,12 @@ if [ -n "$cache" ]; then
   reader_flags=(--config=remote-cache --remote_cache="$RC_URL")
 fi
 
-targets() {  # arch mode
-  echo //:vmlinux //:modules //tests/boot:modules_$1_$2
+targets() {  # arch mode [repo]: our tiny kernels, or a kernel_config hub's (arch/mode@repo)
+  if [ -n "${3:-}" ]; then
+    echo "@$3//:vmlinux @$3//:modules"
+  else
+    echo //:vmlinux //:modules //tests/boot:modules_$1_$2
+  fi
 }
 
 # build_copy DIR PHASE [bazel flags...]: builds every combo in DIR (a checkout made on the
@@ -76,22 +83,24 @@ build_copy() {
   : > "$dir.inputs"
   local root start
   for c in "${combos[@]}"; do
-    local arch=${c%/*} mode=${c#*/} flags
+    local repo="" spec=$c
+    [[ "$spec" != *@* ]] || { repo=${spec#*@}; spec=${spec%@*}; }
+    local arch=${spec%/*} mode=${spec#*/} flags
     flags=(--platforms=//platforms:$arch --//:lto=$mode)
     start=$(date +%s)
     # shellcheck disable=SC2046
     local log=()
     [ "$phase" != cached ] || log=(--execution_log_json_file="$dir.$phase.$arch.$mode.execlog")
-    (cd "$dir" && "${bzl[@]}" build "${flags[@]}" "$@" "${log[@]}" $(targets "$arch" "$mode")) > "$dir.log" 2>&1 || { tail -20 "$dir.log" >&2; exit 1; }
+    (cd "$dir" && "${bzl[@]}" build "${flags[@]}" "$@" "${log[@]}" $(targets "$arch" "$mode" "$repo")) > "$dir.log" 2>&1 || { tail -20 "$dir.log" >&2; exit 1; }
     echo "$phase $c: $(grep -o '[0-9]* processes: .*' "$dir.log" | tail -1) ($(( $(date +%s) - start )) s)"
     root=$(cd "$dir" && "${bzl[@]}" info execution_root 2>/dev/null)
-    for t in $(targets "$arch" "$mode"); do
+    for t in $(targets "$arch" "$mode" "$repo"); do
       (cd "$dir" && "${bzl[@]}" cquery "$t" "${flags[@]}" --output=starlark \
         --starlark:expr='"\n".join([f.path for f in target.files.to_list()])' 2>/dev/null)
     done | sort -u | while read -r f; do
       (cd "$root" && sha256sum "$f") | sed "s|  .*/bin/|  $c:|"
     done >> "$dir.sums"
-    (cd "$dir" && "${bzl[@]}" aquery "${flags[@]}" --output=text "deps($(targets "$arch" "$mode" | sed 's/ / + /g'))" 2>/dev/null) \
+    (cd "$dir" && "${bzl[@]}" aquery "${flags[@]}" --output=text "deps($(targets "$arch" "$mode" "$repo" | sed 's/ / + /g'))" 2>/dev/null) \
       | python3 "$here/tests/repro/action_inputs.py" sums "$root" | sed "s|  |  $c:|" >> "$dir.inputs"
   done
   sort -k2 -o "$dir.sums" "$dir.sums"
@@ -133,7 +142,7 @@ if [ -n "$cache" ] && [ -z "$expect" ]; then
     echo "FAIL: the read-only build (--config=remote-cache) tried $(( $(rc_writes) - puts )) uploads"; status=1
   fi
   for c in "${combos[@]}"; do
-    arch=${c%/*} mode=${c#*/}
+    spec=${c%@*}; arch=${spec%/*} mode=${spec#*/}
     python3 - "$second.cached.$arch.$mode.execlog" "$c" "$cache" <<'EOF' || status=1
 import json, sys
 text, spawns, i = open(sys.argv[1]).read(), [], 0

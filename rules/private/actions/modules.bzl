@@ -16,6 +16,7 @@ action's own files where the plan names Kbuild paths.
 """
 
 load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
+load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
 load("//rules/private/actions:lto.bzl", "lto_actions")
 
 def substitute(word, roots):
@@ -333,7 +334,8 @@ def emit_mod_o(ctx, tc, path, src, flags, roots, hdrs, out_prefix):
     """KernelCompile of M.mod.c (flags: the plan's, placeholders in)."""
     out = ctx.actions.declare_file("{}/{}".format(out_prefix, path))
     args = ctx.actions.args()
-    args.add_all([substitute(f, roots) for f in flags])
+    flags = [substitute(f, roots) for f in flags]
+    args.add_all(flags + debug_info_flags(flags))
     args.add_all(["-c", "-o", out, src])
     ctx.actions.run(
         executable = tc.clang,
