@@ -15,6 +15,33 @@ load(
     "offline_shim_repository",
 )
 
+# (name, arch, fragments after tinyconfig, LTO imports; "thin" serves thin and thin_dist).
+_OUR_KERNELS = [
+    # Our own two kernels, behind //:vmlinux and its siblings, in every LTO choice.
+    ("linux_arm64", "arm64", ["arm64"], ["none", "thin", "full"]),
+    ("linux_x86_64", "x86_64", ["x86_64"], ["none", "thin", "full"]),
+    # kCFI (tests/cfi, issue 11): CFI_CLANG, LKDTM, debugfs in every LTO choice, and the same
+    # config without CFI (configs/no_cfi.config), `none` only: the initcall reference.
+    ("linux_arm64_cfi", "arm64", ["arm64", "arm64_cfi"], ["none", "thin", "full"]),
+    ("linux_arm64_cfi_off", "arm64", ["arm64", "arm64_cfi", "no_cfi"], ["none"]),
+    ("linux_x86_64_cfi", "x86_64", ["x86_64", "x86_64_cfi"], ["none", "thin", "full"]),
+    ("linux_x86_64_cfi_off", "x86_64", ["x86_64", "x86_64_cfi", "no_cfi"], ["none"]),
+    # MODVERSIONS (tests/modversions, issue 11 part 3).
+    ("linux_x86_64_modv", "x86_64", ["x86_64", "modversions"], ["none", "thin"]),
+    # The EFI stub (tests/efi, issue 9): vmlinux links libstub's lib.a (Kbuild's STUBCPY and
+    # OBJCOPY objects).
+    ("linux_arm64_efi", "arm64", ["arm64", "arm64_efi"], ["none", "thin"]),
+    # KVM (tests/kvm, issue 9): vmlinux links the nVHE hypervisor kvm_nvhe.o, a partial link
+    # of its own objects (the plan's partial_links: ld -r -T hyp.lds, gen-hyprel, objcopy).
+    ("linux_arm64_kvm", "arm64", ["arm64", "arm64_kvm"], ["none", "thin"]),
+    # x86_64's EFI stub: libstub's lib.a is linked only into the bzImage's compressed
+    # vmlinux (rules/private/kernel_bzimage.bzl).
+    ("linux_x86_64_efi", "x86_64", ["x86_64", "x86_64_efi"], ["none"]),
+    # Debug information (tests/repro, manual): every compile passes -g, so DW_AT_comp_dir
+    # must not name the sandbox (rules/private/actions/debug_info.bzl).
+    ("linux_arm64_debug", "arm64", ["arm64", "debug_info"], ["none", "thin"]),
+]
+
 def _maybe(rule, name, **kwargs):
     if not native.existing_rule(name):
         rule(name = name, **kwargs)
@@ -49,90 +76,17 @@ def rules_kernel_lto_dependencies(
     for arch in ["arm64", "x86_64"]:
         _maybe(kernel_busybox_repository, "kernel_busybox_" + arch, arch = arch)
 
-    # Our own two kernels (tinyconfig + configs/<arch>.config, every LTO choice): the
-    # imports @linux_<arch>_<none|thin|full> behind //:vmlinux, and the hubs @linux_<arch>.
-    for arch in ["arm64", "x86_64"]:
-        if not native.existing_rule("linux_" + arch):
+    # Our kernels: tinyconfig + configs/<fragment>.config, one kernel_config each (the
+    # imports @NAME_<none|thin|full> and the hub @NAME).
+    for name, arch, fragments, lto in _OUR_KERNELS:
+        if not native.existing_rule(name):
             kernel_config(
-                name = "linux_" + arch,
+                name = name,
                 arch = arch,
                 defconfig_target = "tinyconfig",
-                fragments = ["@rules_kernel_lto//configs:{}.config".format(arch)],
-                lto = ["none", "thin", "full"],
+                fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in fragments],
+                lto = lto,
             )
-
-    # kCFI variants of them (tests/cfi, issue 11): + configs/<arch>_cfi.config (CFI_CLANG,
-    # LKDTM, debugfs) in every LTO choice, and the same config without CFI
-    # (+ configs/no_cfi.config), `none` only: the initcall reference of the CFI boots.
-    for arch in ["arm64", "x86_64"]:
-        for suffix, extra, lto in [
-            ("_cfi", [], ["none", "thin", "full"]),
-            ("_cfi_off", ["no_cfi"], ["none"]),
-        ]:
-            if not native.existing_rule("linux_" + arch + suffix):
-                kernel_config(
-                    name = "linux_" + arch + suffix,
-                    arch = arch,
-                    defconfig_target = "tinyconfig",
-                    fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in [arch, arch + "_cfi"] + extra],
-                    lto = lto,
-                )
-
-    # The MODVERSIONS variant (tests/modversions, issue 11 part 3): tiny x86_64 +
-    # configs/modversions.config; `none` and `thin` (serves thin and thin_dist).
-    if not native.existing_rule("linux_x86_64_modv"):
-        kernel_config(
-            name = "linux_x86_64_modv",
-            arch = "x86_64",
-            defconfig_target = "tinyconfig",
-            fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["x86_64", "modversions"]],
-            lto = ["none", "thin"],
-        )
-
-    # The EFI stub variant (tests/efi, issue 9): tiny arm64 + configs/arm64_efi.config; its
-    # vmlinux links libstub's lib.a (28 kinds of Kbuild STUBCPY/OBJCOPY objects in defconfig).
-    if not native.existing_rule("linux_arm64_efi"):
-        kernel_config(
-            name = "linux_arm64_efi",
-            arch = "arm64",
-            defconfig_target = "tinyconfig",
-            fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["arm64", "arm64_efi"]],
-            lto = ["none", "thin"],
-        )
-
-    # The KVM variant (tests/kvm, issue 9): tiny arm64 + configs/arm64_kvm.config; vmlinux
-    # links KVM's nVHE hypervisor, kvm_nvhe.o, a partial link of its own objects (the plan's
-    # partial_links: ld -r -T hyp.lds, gen-hyprel, objcopy --prefix-symbols).
-    if not native.existing_rule("linux_arm64_kvm"):
-        kernel_config(
-            name = "linux_arm64_kvm",
-            arch = "arm64",
-            defconfig_target = "tinyconfig",
-            fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["arm64", "arm64_kvm"]],
-            lto = ["none", "thin"],
-        )
-
-    # Debug information (tests/repro, manual): tiny arm64 + configs/debug_info.config; every
-    # compile passes -g, so DW_AT_comp_dir must not name the sandbox. `none` and `thin`.
-    if not native.existing_rule("linux_arm64_debug"):
-        kernel_config(
-            name = "linux_arm64_debug",
-            arch = "arm64",
-            defconfig_target = "tinyconfig",
-            fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["arm64", "debug_info"]],
-            lto = ["none", "thin"],
-        )
-
-    # x86_64's: tiny x86_64 + configs/x86_64_efi.config; libstub's lib.a is linked only into
-    # the bzImage's compressed vmlinux (rules/private/kernel_bzimage.bzl). `none` only.
-    if not native.existing_rule("linux_x86_64_efi"):
-        kernel_config(
-            name = "linux_x86_64_efi",
-            arch = "x86_64",
-            defconfig_target = "tinyconfig",
-            fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["x86_64", "x86_64_efi"]],
-            lto = ["none"],
-        )
     _maybe(
         kernel_llvm_repository,
         "kernel_llvm",
