@@ -16,19 +16,9 @@ per mode (voffset.h is nm of vmlinux; misc.o, piggy.o, the compressed vmlinux an
 header.o follow from it).
 """
 
-_VMLINUX = "vmlinux"
+load("//rules/private/actions:kbuild_tools.bzl", "kbuild_tools")
 
-def _tools(tc):
-    return {
-        "CC": tc.clang,
-        "LD": tc.ld_lld,
-        "AR": tc.llvm_ar,
-        "NM": tc.llvm_nm,
-        "OBJCOPY": tc.llvm_objcopy,
-        "OBJDUMP": tc.llvm_objdump,
-        "READELF": tc.llvm_readelf,
-        "STRIP": tc.llvm_strip,
-    }
+_VMLINUX = "vmlinux"
 
 def _resolve(plan, src, obj, objects, stamp, label):
     """The plan's boot steps with their source-tree and import-made files looked up.
@@ -85,7 +75,7 @@ def _emit_step(ctx, tc, tool, srctree, dirs, env, step, made, prefix):
     args.set_param_file_format("multiline")
     args.add("--cmd=" + e["cmd"])
     args.add("--srctree=" + srctree)
-    for var, f in _tools(tc).items():
+    for var, f in kbuild_tools(tc).items():
         args.add("--tool={}={}".format(var, f.path))
     for p in sorted(inputs):
         args.add("--input={}={}".format(p, inputs[p].path))

@@ -15,19 +15,9 @@ so lld's LTO module names, are Kbuild's). The result is native: it enters its ar
 any other native member.
 """
 
-_MNEMONICS = {"ld": "KernelPartialLink", "run": "KernelHostStep", "objcopy": "KernelObjcopy"}
+load("//rules/private/actions:kbuild_tools.bzl", "kbuild_tools")
 
-def _tools(tc):
-    return {
-        "CC": tc.clang,
-        "LD": tc.ld_lld,
-        "AR": tc.llvm_ar,
-        "NM": tc.llvm_nm,
-        "OBJCOPY": tc.llvm_objcopy,
-        "OBJDUMP": tc.llvm_objdump,
-        "READELF": tc.llvm_readelf,
-        "STRIP": tc.llvm_strip,
-    }
+_MNEMONICS = {"ld": "KernelPartialLink", "run": "KernelHostStep", "objcopy": "KernelObjcopy"}
 
 def _declare(ctx, plan):
     """Declares every non-compile step's output before the compiles (hyp-reloc.o's source is
@@ -84,7 +74,7 @@ def _emit(ctx, *, tc, tool, plan, made, objects, scripts, obj, stamp, srctree):
             args.set_param_file_format("multiline")
             args.add("--cmd=" + step["cmd"])
             args.add("--srctree=" + srctree)
-            for var, f in _tools(tc).items():
+            for var, f in kbuild_tools(tc).items():
                 args.add("--tool={}={}".format(var, f.path))
             for p in sorted(inputs):
                 args.add("--input={}={}".format(p, inputs[p].path))
