@@ -23,9 +23,9 @@ line from --flagfile. Without --kallsyms there are no kallsyms passes
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
-import tempfile
 
 from absl import app, flags
 
@@ -57,7 +57,7 @@ _OUT_VMLINUX = flags.DEFINE_string("out_vmlinux", None, "vmlinux to write.", req
 _OUT_SYSTEM_MAP = flags.DEFINE_string("out_system_map", None, "System.map to write.", required=True)
 _OUT_IMAGE = flags.DEFINE_string("out_image", None, "arm64 Image to write (objcopy -O binary of vmlinux).")
 _WORKDIR = flags.DEFINE_string(
-    "workdir", None, "Directory for the .tmp_vmlinux.kallsyms* temporaries (kept); default: a temporary one."
+    "workdir", None, "Directory for the .tmp_vmlinux.kallsyms* temporaries (kept); default: OUT.link_vmlinux.d beside the first output (removed)."
 )
 
 
@@ -182,8 +182,16 @@ def main(argv):
             os.makedirs(_WORKDIR.value, exist_ok=True)
             _Linker(_WORKDIR.value).run()
         else:
-            with tempfile.TemporaryDirectory(prefix="link_vmlinux.") as tmp:
+            # A fixed path relative to the execution root, not a random /tmp name: under
+            # debug info the assembler records the kallsyms .S's path (DW_AT_name), which
+            # must be the same in every build, machine and output base.
+            tmp = outputs[0] + ".link_vmlinux.d"
+            shutil.rmtree(tmp, ignore_errors=True)
+            os.makedirs(tmp)
+            try:
                 _Linker(tmp).run()
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
     except (lib.LinkError, OSError) as e:
         # Like link-vmlinux.sh's cleanup(): no half-made outputs are left.
         for p in outputs:
