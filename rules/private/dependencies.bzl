@@ -28,6 +28,9 @@ _OUR_KERNELS = [
     ("linux_x86_64_cfi_off", "x86_64", ["x86_64", "x86_64_cfi", "no_cfi"], ["none"]),
     # MODVERSIONS (tests/modversions, issue 11 part 3).
     ("linux_x86_64_modv", "x86_64", ["x86_64", "modversions"], ["none", "thin"]),
+    # srcversion (tests/srcversion, issue 9 / defconfig-steps 7.4): in-tree modules with
+    # MODULE_VERSION (xz_dec.ko of four parts, xz_dec_test.ko).
+    ("linux_x86_64_srcv", "x86_64", ["x86_64", "srcversion"], ["none"]),
     # The EFI stub (tests/efi, issue 9): vmlinux links libstub's lib.a (Kbuild's STUBCPY and
     # OBJCOPY objects).
     ("linux_arm64_efi", "arm64", ["arm64", "arm64_efi"], ["none", "thin"]),

@@ -14,6 +14,16 @@ load("//rules/private/actions:modules.bzl", "modules_actions")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 
+def _srcversion(ctx, tc, info, plan):
+    """srcversion for the MODULE_VERSION modules the import found (actions/modules.bzl)."""
+    mods = []
+    for ko in ctx.attr.srcversion_modules:
+        m = plan["list"].get(ko)
+        if not m:
+            fail("{}: srcversion module {} is not in the plan's modules; re-import".format(ctx.label, ko))
+        mods.append((m["name"], m["objects"]))
+    return modules_actions.srcversion(ctx, tc, info.roots, mods, info.part_compiles, ctx.label.name)
+
 def _kernel_modules_impl(ctx):
     tc = ctx.toolchains[_TOOLCHAIN].kernel
     info = ctx.attr.objects[KernelObjectsInfo]
@@ -22,11 +32,6 @@ def _kernel_modules_impl(ctx):
     plan = info.modules
     if not plan:
         fail("{}: this kernel config has no loadable modules (CONFIG_MODULES is not set); add CONFIG_MODULES=y and =m drivers to its config fragment".format(ctx.label))
-    if ctx.attr.srcversion_modules:
-        fail("{}: MODULE_VERSION in {}: srcversion is not built for in-tree modules yet (kernel_module has it); set the config option =n in the config fragment".format(
-            ctx.label,
-            ", ".join(ctx.attr.srcversion_modules),
-        ))
     vmlinux_o = ctx.attr.vmlinux[OutputGroupInfo].vmlinux_o.to_list()[0]
     prefix = ctx.label.name
     module_objects = {}
@@ -79,6 +84,7 @@ def _kernel_modules_impl(ctx):
         [],
         prefix,
         [plan["list"][ko]["mod_o"]["src"] for ko in plan["order"]],
+        srcversion = _srcversion(ctx, tc, info, plan) if ctx.attr.srcversion_modules else None,
         crcs = crcs,
     )
     kos = {}
@@ -140,7 +146,7 @@ kernel_modules = rule(
         "objects": attr.label(mandatory = True, providers = [KernelObjectsInfo], doc = "The compiled kernel (its module parts)."),
         "vmlinux": attr.label(mandatory = True, doc = "The kernel_vmlinux of the same mode (modpost reads its vmlinux.o)."),
         "mode": attr.string(mandatory = True, values = ["none", "full", "thin", "thin_dist"], doc = "Link mode."),
-        "srcversion_modules": attr.string_list(doc = "In-tree modules whose sources use MODULE_VERSION (the import finds them); an error until srcversion is built for them."),
+        "srcversion_modules": attr.string_list(doc = "In-tree modules whose sources use MODULE_VERSION (the import finds them): modpost computes their srcversion, from depfiles of their parts (KernelSrcversionDeps)."),
         "headers": attr.label(allow_files = True, doc = "Kernel headers out-of-tree modules may include (include/, arch/<srcarch>/include/)."),
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
         "_thinlto": attr.label(default = "//tools/thinlto", executable = True, cfg = "exec"),

@@ -122,6 +122,7 @@ def _kernel_objects_impl(ctx):
 
     objects = {}
     bitcode = {}
+    part_compiles = {}
     asm_inputs = []
     asm_transitive = []
     modules = plan.get("modules")
@@ -157,6 +158,8 @@ def _kernel_objects_impl(ctx):
             args.add_all(["-E", "-o", out, source])
         else:
             args.add_all(["-c", "-o", out, source])
+        if o.get("module"):  # srcversion (kernel_modules) compiles module parts again for their depfile
+            part_compiles[o["out"]] = struct(source = source, inputs = depset(inputs, transitive = shared), flags = _entry_flags(flag_sets, o, roots))
         post = o.get("post", [])
         if len(post) > 1:
             fail("{}: {} has {} post-compile steps; only one objtool step is supported".format(ctx.label, o["out"], len(post)))
@@ -283,6 +286,7 @@ def _kernel_objects_impl(ctx):
             asflags = asflags,
             asm_inputs = depset(asm_inputs, transitive = asm_transitive),
             modules = modules,
+            part_compiles = part_compiles,
             module_lds = module_lds,
             mod_c_inputs = depset(mod_c_inputs),
             roots = roots,

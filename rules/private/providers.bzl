@@ -26,6 +26,7 @@ KernelObjectsInfo = provider(
         "asflags": "list[string]: flags to assemble the kallsyms .S like Kbuild (those of vmlinux.a's first assembly object).",
         "asm_inputs": "depset[File]: headers the assembly objects read (covers the kallsyms .S).",
         "modules": "dict or None: the plan's `modules` section (None: CONFIG_MODULES is off).",
+        "part_compiles": "dict[string, struct]: module part Kbuild path -> struct(source = File, inputs = depset[File] (its source, headers and generated inputs, no toolchain), flags = list[string] (its compile flags, placeholders substituted, without -c/-o)): what its KernelCompile ran, for srcversion's depfiles.",
         "module_lds": "File or None: scripts/module.lds, preprocessed.",
         "mod_c_inputs": "depset[File]: the headers every *.mod.c compile reads.",
         "roots": "dict[string, string]: plan placeholder ($(srctree), $(objtree), $(CC_RESOURCE_DIR)) -> exec path.",

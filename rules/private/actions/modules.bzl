@@ -158,7 +158,9 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
 
 # Writes, for srcversion (sumversion.c), what Kbuild leaves in the object tree: M.mod (the
 # parts) and each part's .P.o.cmd with `source_` and the `deps_` list in the compiler's
-# -MMD order, from the part's depfile. Args: "--mod" M PARTS... "--" | "--cmd" P DEPFILE.
+# -MMD order, from the part's depfile. Args: "--mod" M PARTS... "--" | "--cmd" P DEPFILE;
+# "--strip" PREFIX (before --cmd) removes PREFIX from the front of every depfile path
+# (in-tree parts: the exec root's srctree/objtree, leaving Kbuild's relative paths).
 # For modpost -m (CONFIG_MODVERSIONS): "--symvers" P FILE appends P's genksyms lines
 # (KernelSymversions) to .P.o.cmd after a newline (modpost looks for "\n#SYMVER "), for
 # vmlinux objects and module parts; "--vmlinux_objs" OBJS... "--" writes .vmlinux.objs
@@ -168,8 +170,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --mod) mod="$2"; shift 2; : > "$mod.mod"
       while [ "$1" != -- ]; do echo "$1" >> "$mod.mod"; shift; done; shift ;;
+    --strip) strip="${strip-}$2 "; shift 2 ;;
     --cmd) part="$2"; deps="$root/$3"; shift 3
       words=$(sed -e 's/\\$//' "$deps" | tr ' ' '\n' | grep -v -e ':$' -e '^$')
+      for prefix in ${strip-}; do words=$(echo "$words" | while IFS= read -r w; do echo "${w#"$prefix"}"; done); done
+      mkdir -p "$(dirname "$part")"
       {
         echo "source_$part := $(echo "$words" | head -1)"
         echo
@@ -186,6 +191,81 @@ while [ $# -gt 0 ]; do
 done
 """
 
+def _in_own_dir(path, d):
+    """sumversion.c parse_source_files(): a dependency is hashed when the object's directory
+    `d` ("drivers/net/") first occurs in its path right before the file name."""
+    at = path.find(d)
+    return at >= 0 and at + len(d) - 1 == path.rfind("/")
+
+def _kbuild_path(f, roots):
+    """A File's path as Kbuild names it (relative to srctree or objtree), or None."""
+    for root in [roots["$(srctree)"], roots["$(objtree)"]]:
+        if f.path.startswith(root + "/"):
+            return f.path[len(root) + 1:]
+    return None
+
+def srcversion(ctx, tc, roots, mods, part_compiles, prefix):
+    """What modpost needs for srcversion (MODULE_VERSION modules; sumversion.c), as Kbuild
+    6.1 leaves it in the object tree: M.mod, and per part `.P.o.cmd` from the compile's
+    `-Wp,-MMD` depfile (the compiler's order: the hash is of the files in that order).
+
+    Each part of such a module is compiled again with Kbuild's `-Wp,-MMD,<depfile>` in front
+    of its flags, the object discarded (KernelSrcversionDeps; the KernelCompile actions stay
+    as they are). The depfile's paths are made Kbuild's (relative to srctree/objtree: never
+    the exec root's) before modpost sees them, and exactly the files sumversion reads (each
+    part's source and its dependencies in the part's own directory) are staged at those
+    paths in modpost's directory.
+
+    Args:
+      ctx: rule context.
+      tc: the kernel toolchain.
+      roots: dict[string, string]: plan placeholder -> exec path ($(srctree), $(objtree)).
+      mods: list[(M, list[part path])]: the modules whose sources use MODULE_VERSION.
+      part_compiles: dict[string, struct]: KernelObjectsInfo.part_compiles.
+      prefix: modpost's directory (emit_modpost's out_prefix).
+
+    Returns:
+      emit_modpost's srcversion struct.
+    """
+    parts = []
+    for _, objects in mods:
+        for p in objects:
+            if p not in parts:
+                parts.append(p)
+    staged = {}
+    depfiles = []
+    for p in parts:
+        c = part_compiles.get(p)
+        if not c:
+            fail("{}: module part {} has no compile in the plan; re-import".format(ctx.label, p))
+        depfile = ctx.actions.declare_file("{}/srcversion/{}.d".format(prefix, p))
+        args = ctx.actions.args()
+        args.add("-Wp,-MMD," + depfile.path)
+        args.add_all(c.flags)
+        args.add_all(["-c", "-o", "/dev/null", c.source])
+        ctx.actions.run(
+            executable = tc.clang,
+            arguments = [args],
+            inputs = depset(transitive = [c.inputs, tc.all_files]),
+            outputs = [depfile],
+            mnemonic = "KernelSrcversionDeps",
+            progress_message = "Dependencies of {} (srcversion)".format(p),
+        )
+        depfiles.append((p, depfile))
+        d = p[:p.rfind("/") + 1]
+        for f in c.inputs.to_list():
+            path = _kbuild_path(f, roots)
+            if path and (f == c.source or _in_own_dir(path, d)) and path not in staged:
+                link = ctx.actions.declare_file("{}/{}".format(prefix, path))
+                ctx.actions.symlink(output = link, target_file = f)
+                staged[path] = link
+    return struct(
+        inputs = staged.values() + [f for _, f in depfiles],
+        mods = mods,
+        parts = depfiles,
+        strip = [roots["$(srctree)"] + "/", roots["$(objtree)"] + "/"],
+    )
+
 def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers_in, out_prefix, mod_c_paths, srcversion = None, crcs = None):
     """KernelModpost: tools/modpost in `out_prefix` (Kbuild's object tree for the modules).
 
@@ -201,7 +281,8 @@ def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers
       out_prefix: directory of the outputs, relative to the package.
       mod_c_paths: list[string]: the M.mod.c paths modpost writes.
       srcversion: None, or struct(inputs = list[File] (sources staged under out_prefix,
-        depfiles), mods = list[(M, list[part path])], parts = list[(part path, depfile)]):
+        depfiles), mods = list[(M, list[part path])], parts = list[(part path, depfile)],
+        strip = list[string] (prefixes removed from the depfiles' paths; optional)):
         writes M.mod and .P.o.cmd stubs first, so that modules with MODULE_VERSION get
         their srcversion as Kbuild computes it.
       crcs: None, or (modpost -m) struct(mods = list[(M, list[part path])], symversions =
@@ -236,6 +317,8 @@ def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers
     stubs = []
     if srcversion:
         inputs += srcversion.inputs
+        for prefix in getattr(srcversion, "strip", []):
+            stubs += ["--strip", prefix]
         for m, parts in srcversion.mods:
             stubs += ["--mod", m] + parts + ["--"]
         for p, depfile in srcversion.parts:
@@ -371,5 +454,6 @@ modules_actions = struct(
     ld_argv = ld_argv,
     link_flags = link_flags,
     plan_args = plan_args,
+    srcversion = srcversion,
     substitute = substitute,
 )
