@@ -58,6 +58,7 @@ def _kernel_modules_impl(ctx):
             info.objtool,
             prefix,
             shared,
+            incbin = getattr(info, "incbin", {}),
         )
         module_objects[m["name"] + ".o"] = made.obj
         if made.lto:
@@ -150,6 +151,7 @@ kernel_modules = rule(
         "headers": attr.label(allow_files = True, doc = "Kernel headers out-of-tree modules may include (include/, arch/<srcarch>/include/)."),
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
         "_thinlto": attr.label(default = "//tools/thinlto", executable = True, cfg = "exec"),
+        "_lto_link": attr.label(default = "//tools/thinlto_cache:link", executable = True, cfg = "exec"),
         "_modpost": attr.label(default = "//tools/modpost", executable = True, cfg = "exec"),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },

@@ -13,6 +13,7 @@ load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelObjectsInfo")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
+load("//rules/private/actions:lto.bzl", "lto_actions")
 load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
 load("//rules/private/actions:partial_link.bzl", "partial_link_actions")
 load("//rules/private/actions:plan_check.bzl", "plan_check_actions")
@@ -123,6 +124,7 @@ def _kernel_objects_impl(ctx):
     objects = {}
     bitcode = {}
     part_compiles = {}
+    incbin = {}
     asm_inputs = []
     asm_transitive = []
     modules = plan.get("modules")
@@ -163,10 +165,21 @@ def _kernel_objects_impl(ctx):
         post = o.get("post", [])
         if len(post) > 1:
             fail("{}: {} has {} post-compile steps; only one objtool step is supported".format(ctx.label, o["out"], len(post)))
+        executable, arguments = tc.clang, [args]
+        if o["lto"] == "bitcode" and o.get("incbin"):
+            # clang parses the object's inline assembly for its symbol table and looks the
+            # .incbin file up from its working directory (Kbuild compiles in the object tree).
+            executable, arguments, _ = lto_actions.lto_link_command(
+                ctx,
+                struct(tool = ctx.attr._lto_link[DefaultInfo].files_to_run, incbins = [(p, _lookup(obj, p, "generated file", o["out"])) for p in o["incbin"]]),
+                tc.clang,
+                args,
+                cache = False,
+            )
         run_then_objtool(
             ctx,
-            tc.clang,
-            [args],
+            executable,
+            arguments,
             depset(inputs, transitive = shared + [tc.all_files]),
             out,
             objtool,
@@ -206,6 +219,9 @@ def _kernel_objects_impl(ctx):
         else:
             objects[o["out"]] = out
             bitcode[o["out"]] = o["lto"] == "bitcode"
+            if bitcode[o["out"]] and o.get("incbin"):
+                # In-process LTO links generate this object's code: lld reads these then.
+                incbin[o["out"]] = [(p, _lookup(obj, p, "generated file", o["out"])) for p in o["incbin"]]
 
     # Objects Kbuild derives from compiled ones (EFI stub, arm64 pi/): native, as their sources.
     for name, d in sorted(plan.get("derived", {}).items()):
@@ -276,6 +292,7 @@ def _kernel_objects_impl(ctx):
             lto = plan["lto"],
             objects = objects,
             bitcode = bitcode,
+            incbin = incbin,
             vmlinux_members = members,
             lib_members = libs,
             link_objects = vt,
@@ -309,6 +326,7 @@ kernel_objects = rule(
         "built_from": attr.label_list(allow_files = True, doc = "Other source-tree files the import's own builds read (from its record)."),
         "config_inputs": attr.label_list(allow_files = True, doc = "The import's .config and fragments, in its order."),
         "_plan_check": attr.label(default = "//tools/plan_check", executable = True, cfg = "exec"),
+        "_lto_link": attr.label(default = "//tools/thinlto_cache:link", executable = True, cfg = "exec"),
         "_stubcopy": attr.label(default = "//tools/stubcopy", executable = True, cfg = "exec"),
         "_boot_step": attr.label(default = "//tools/boot_step", executable = True, cfg = "exec"),
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),

@@ -86,6 +86,7 @@ def _kernel_vmlinux_impl(ctx):
         order = members + _lazy(libs),
         objtool = info.objtool,
         objtool_flags = objtool_flags(post, "vmlinux.o", ctx.label) if post else None,
+        lto = lto_actions.lto_link(ctx, mode, lto_actions.link_incbins(info, info.vmlinux_members + info.lib_members)),
     )
     outs = _link_vmlinux(ctx, tc, info, vmlinux_o, _export_o(ctx, tc, info, vmlinux_o))
     if getattr(info, "boot", None):  # x86_64: bzImage from this vmlinux (kernel_bzimage.bzl)
@@ -187,6 +188,7 @@ kernel_vmlinux = rule(
         "objects": attr.label(mandatory = True, providers = [KernelObjectsInfo], doc = "The compiled kernel."),
         "mode": attr.string(mandatory = True, values = ["none", "full", "thin", "thin_dist"], doc = "Link mode."),
         "_thinlto": attr.label(default = "//tools/thinlto", executable = True, cfg = "exec"),
+        "_lto_link": attr.label(default = "//tools/thinlto_cache:link", executable = True, cfg = "exec"),
         "_initcall_order": attr.label(default = "//tools/initcall_order", executable = True, cfg = "exec"),
         "_link_vmlinux": attr.label(default = "//tools/link_vmlinux", executable = True, cfg = "exec"),
         "_modpost": attr.label(default = "//tools/modpost", executable = True, cfg = "exec"),

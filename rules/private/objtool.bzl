@@ -32,14 +32,22 @@ def objtool_flags(cmd, target, where):
     return got.flags
 
 def run_then_objtool(ctx, executable, arguments, inputs, out, objtool, flags, extra_outputs = [], **kwargs):
-    """ctx.actions.run(executable, arguments), then `objtool FLAGS out` if flags != None."""
+    """ctx.actions.run(executable, arguments), then `objtool FLAGS out` if flags != None.
+
+    executable: a File, or the FilesToRunProvider of a tool with runfiles (a py_tool).
+    """
     if flags == None:
         ctx.actions.run(executable = executable, arguments = arguments, inputs = inputs, outputs = [out] + extra_outputs, **kwargs)
         return
+    if type(executable) == "File":
+        path, direct, tools = executable.path, [executable, objtool], []
+    else:
+        path, direct, tools = executable.executable.path, [objtool], [executable]
     ctx.actions.run_shell(
         command = 'set -e\n"$@"\n{} {} {}'.format(objtool.path, " ".join(flags), out.path),
-        arguments = [executable.path] + arguments,
-        inputs = depset([executable, objtool], transitive = [inputs]),
+        arguments = [path] + arguments,
+        inputs = depset(direct, transitive = [inputs]),
+        tools = tools,
         outputs = [out] + extra_outputs,
         **kwargs
     )

@@ -16,6 +16,7 @@ KernelObjectsInfo = provider(
         "lto": "string: the config's LTO setting: \"none\", \"thin\" or \"full\".",
         "objects": "dict[string, File]: every compiled object and every object derived from one (KernelObjcopy), by its Kbuild path (e.g. \"init/main.o\").",
         "bitcode": "dict[string, bool]: Kbuild path -> whether that object is LLVM bitcode.",
+        "incbin": "dict[string, list[(string, File)]]: bitcode object's Kbuild path -> the files its `.incbin` directives read (objtree-relative name, File); in-process LTO links need them (tools/thinlto_cache link).",
         "vmlinux_members": "list[string]: members of vmlinux.a, in link order (head objects first).",
         "lib_members": "list[string]: members of KBUILD_VMLINUX_LIBS archives (lazy), in order.",
         "link_objects": "list[File]: objects the final link adds after vmlinux.o (init/version-timestamp.o).",

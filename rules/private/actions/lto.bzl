@@ -111,11 +111,54 @@ def emit_backend(ctx, tc, thinlto, obj, tree, out):
 # written are the same (tests/faults:full_disk_test).
 LD_SAFE_FLAGS = ["--no-mmap-output-file"]
 
-def emit_link(ctx, tc, objects, out, ldflags, order = None, objtool = None, objtool_flags = None, mnemonic = "KernelLink"):
+def lto_link(ctx, mode, incbins):
+    """How an in-process LTO link runs: struct(tool, incbins) for emit_link/emit_module_object, or None.
+
+    `thin` links always go through tools/thinlto_cache:link (the ThinLTO cache, when the
+    machine has one enabled: README "ThinLTO cache"); `full` links only when a bitcode
+    object `.incbin`s a file (lld reads it when it generates code, relative to its working
+    directory, as Kbuild links in the object tree). The command line is the same with and
+    without a cache.
+
+    Args:
+      ctx: rule context with attr _lto_link.
+      mode: the link mode.
+      incbins: list[(string, File)]: (.incbin name, file) of the link's bitcode objects.
+    """
+    if mode == "thin" or (mode == "full" and incbins):
+        return struct(tool = ctx.attr._lto_link[DefaultInfo].files_to_run, incbins = incbins)
+    return None
+
+def link_incbins(info, paths):
+    """The (.incbin name, File) pairs of the objects at Kbuild PATHS (KernelObjectsInfo.incbin)."""
+    table = getattr(info, "incbin", {})
+    out = []
+    for p in paths:
+        for pair in table.get(p, []):
+            if pair not in out:
+                out.append(pair)
+    return out
+
+def lto_link_command(ctx, link, ld, ld_args, cache = True):
+    """(executable, arguments, extra inputs) of a link through the wrapper LINK (lto_link()), or
+    ld itself when LINK is None. cache = False: never the ThinLTO cache (a compile)."""
+    if link == None:
+        return ld, [ld_args], []
+    pre = ctx.actions.args()
+    pre.add("--tool", ld)
+    if not cache:
+        pre.add("--nothinlto_cache")
+    for name, f in link.incbins:
+        pre.add_all([f], format_each = "--incbin=" + name.replace("%", "%%") + "=%s")
+    pre.add("--")
+    return link.tool, [pre, ld_args], [f for _, f in link.incbins] + [ld]
+
+def emit_link(ctx, tc, objects, out, ldflags, order = None, objtool = None, objtool_flags = None, mnemonic = "KernelLink", lto = None):
     """One KernelLink action: ld.lld EMULATION LDFLAGS -o OUT ORDER (default ORDER: objects).
 
     With objtool_flags (x86_64 LTO: Kbuild's `; objtool ... --link vmlinux.o`), the same
-    action then runs `objtool FLAGS OUT` on the linked file.
+    action then runs `objtool FLAGS OUT` on the linked file. With `lto` (lto_link()), ld.lld
+    runs through tools/thinlto_cache:link.
     """
     args = ctx.actions.args()
     args.use_param_file("@%s", use_always = True)
@@ -124,11 +167,12 @@ def emit_link(ctx, tc, objects, out, ldflags, order = None, objtool = None, objt
     args.add_all(ldflags)
     args.add("-o", out)
     args.add_all(order if order != None else objects)
+    executable, arguments, extra = lto_link_command(ctx, lto, tc.ld_lld, args)
     run_then_objtool(
         ctx,
-        tc.ld_lld,
-        [args],
-        depset(objects, transitive = [tc.all_files]),
+        executable,
+        arguments,
+        depset(objects + extra, transitive = [tc.all_files]),
         out,
         objtool,
         objtool_flags,
@@ -152,4 +196,7 @@ lto_actions = struct(
     emit_compile = emit_compile,
     emit_link = emit_link,
     emit_thin_link = emit_thin_link,
+    link_incbins = link_incbins,
+    lto_link = lto_link,
+    lto_link_command = lto_link_command,
 )

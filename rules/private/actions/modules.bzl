@@ -88,7 +88,7 @@ def ld_argv(template, values, parts = []):
             out.append(substitute(word, values))
     return out
 
-def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, out_prefix, shared = {}):
+def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, out_prefix, shared = {}, incbin = {}):
     """M.o from its parts: a KernelModuleObject action (thin_dist: thin-link + backends first).
 
     Args:
@@ -104,6 +104,8 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
       out_prefix: directory (relative to the package) of this rule's outputs.
       shared: dict[string, ...]: parts also linked into another module (compiled once);
         thin_dist gives their index and backend output a per-module path (M.o.parts/).
+      incbin: KernelObjectsInfo.incbin (.incbin files of bitcode parts). With ctx.attr._lto_link,
+        thin (and full with .incbin) links run through tools/thinlto_cache:link.
 
     Returns:
       struct(obj = File, lto = KernelLtoInfo fields or None).
@@ -143,11 +145,13 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
             files[p] = native
         lto = struct(bitcode = objs, indexes = trees, natives = natives)
     args, used = plan_args(ctx, link, files, (path, out), roots, where)
+    wrap = lto_actions.lto_link(ctx, mode, [pair for p, _ in parts for pair in incbin.get(p, [])]) if hasattr(ctx.attr, "_lto_link") else None
+    executable, arguments, extra = lto_actions.lto_link_command(ctx, wrap, tc.ld_lld, args)
     run_then_objtool(
         ctx,
-        tc.ld_lld,
-        [args],
-        depset(used, transitive = [tc.all_files]),
+        executable,
+        arguments,
+        depset(used + extra, transitive = [tc.all_files]),
         out,
         objtool,
         flags,
