@@ -166,7 +166,7 @@ def _kernel_objects_impl(ctx):
         if len(post) > 1:
             fail("{}: {} has {} post-compile steps; only one objtool step is supported".format(ctx.label, o["out"], len(post)))
         executable, arguments = tc.clang, [args]
-        if o["lto"] == "bitcode" and o.get("incbin"):
+        if o.get("lto") == "bitcode" and o.get("incbin"):
             # clang parses the object's inline assembly for its symbol table and looks the
             # .incbin file up from its working directory (Kbuild compiles in the object tree).
             executable, arguments, _ = lto_actions.lto_link_command(
