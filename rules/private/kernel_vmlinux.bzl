@@ -24,10 +24,23 @@ def _initcall_order(ctx, tc, inputs):
     args.add("--nm", tc.llvm_nm)
     args.add("--out", out)
     args.add_all(inputs, format_each = "--object=%s")
+    tool = ctx.attr._initcall_order[DefaultInfo].files_to_run
+    incbins = lto_actions.link_incbins(ctx.attr.objects[KernelObjectsInfo], ctx.attr.objects[KernelObjectsInfo].vmlinux_members + ctx.attr.objects[KernelObjectsInfo].lib_members)
+    executable, arguments, extra = tool, [args], []
+    if incbins:
+        # llvm-nm parses a bitcode object's inline assembly, .incbin included, from its cwd.
+        executable, arguments, extra = lto_actions.lto_link_command(
+            ctx,
+            struct(tool = ctx.attr._lto_link[DefaultInfo].files_to_run, incbins = incbins),
+            tool.executable,
+            args,
+            cache = False,
+        )
     ctx.actions.run(
-        executable = ctx.attr._initcall_order[DefaultInfo].files_to_run,
-        arguments = [args],
-        inputs = depset(inputs, transitive = [tc.all_files]),
+        executable = executable,
+        arguments = arguments,
+        tools = [tool] if incbins else [],
+        inputs = depset(inputs + extra, transitive = [tc.all_files]),
         outputs = [out],
         mnemonic = "KernelInitcallOrder",
         progress_message = "Ordering initcalls of {} objects for {}".format(len(inputs), ctx.label),
