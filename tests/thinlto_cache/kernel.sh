@@ -14,21 +14,25 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 config=${1:-linux_arm64_ikconfig}
 flags=(--platforms=//platforms:arm64 --//:lto=thin)
-./bazel build "@$config//:vmlinux" "${flags[@]}" 2>&1 | tail -1
+./bazel build "@$config//:vmlinux" //tools/thinlto_cache "${flags[@]}" 2>&1 | tail -1
 root=$(./bazel info execution_root 2>/dev/null)
+cli=$root/$(./bazel cquery //tools/thinlto_cache "${flags[@]}" --output=starlark \
+  --starlark:expr='target.files_to_run.executable.path' 2>/dev/null)
 tmp=$(mktemp -d /var/tmp/thinlto-kernel.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 ./bazel aquery "mnemonic('^KernelLink$', deps(@$config//:vmlinux))" "${flags[@]}" --output=jsonproto \
   2>/dev/null > "$tmp/aquery.json"
-python3 - "$tmp" "$root" <<'PY'
+python3 - "$tmp" "$root" "$cli" <<'PY'
 import gzip, json, os, subprocess, sys, time, zlib
-tmp, root = sys.argv[1:]
+tmp, root, cli = sys.argv[1:]
 actions = json.load(open(os.path.join(tmp, "aquery.json")))["actions"]
 assert len(actions) == 1, f"expected one KernelLink, found {len(actions)}"
 argv = actions[0]["arguments"]
 sep = argv.index("--")
-params = argv[sep + 1][1:]
-lines = open(os.path.join(root, params)).read().splitlines()
+# aquery shows the ld.lld response file's words inline (or the @file).
+lines = argv[sep + 1:]
+if len(lines) == 1 and lines[0].startswith("@"):
+    lines = open(os.path.join(root, lines[0][1:])).read().splitlines()
 out_i = lines.index("-o") + 1
 built = os.path.join(root, lines[out_i])
 lines[out_i] = os.path.join(tmp, "vmlinux.o")
@@ -37,7 +41,6 @@ incbin = [a for a in argv[:sep] if a.startswith("--incbin=kernel/config_data.gz=
 assert incbin, f"the link names no kernel/config_data.gz: {argv[:sep]}"
 gz = incbin[0].split("=", 2)[2]
 cache = os.path.join(tmp, "cache")
-cli = argv[0][:-len("link")] + "thinlto_cache"
 subprocess.run([cli, f"--cache_root={cache}", "enable"], cwd=root, check=True, stdout=subprocess.DEVNULL)
 # A changed .config: the same gzip (-9 -n, as Kbuild's cmd_gzip) of one more line.
 text = gzip.decompress(open(os.path.join(root, gz), "rb").read()) + b"# CONFIG_THINLTO_CACHE_TEST is not set\n"
