@@ -514,6 +514,27 @@ class InitramfsTest(absltest.TestCase):
                                                    r"base_old_true_key \(err -2\) \(and 2 more\)$"):
             lib.check_boot(lib.RunResult("satisfied", None, 1.0, ""), w, 60)
 
+    def test_unknown_symbol_after_a_version_disagreement_is_the_refusal(self):
+        w = lib.Watcher([r"kernel_lto: insmod modv_user_stale refused \d+"], done=lib.DONE_MARKER,
+                        failures=lib.FAILURE_PATTERNS)
+        for line in [
+            "[    1.2] modv_user_stale: disagrees about version of symbol modv_value",
+            "[    1.2] modv_user_stale: Unknown symbol modv_value (err -22)",
+            "kernel_lto: insmod modv_user_stale refused 1",
+            # Not excused: another module, another symbol, another error.
+            "[    1.3] other: Unknown symbol modv_value (err -22)",
+            "[    1.3] modv_user_stale: Unknown symbol printk (err -22)",
+            "[    1.3] modv_user_stale: Unknown symbol modv_value (err -2)",
+            "kernel_lto: init done",
+        ]:
+            w.feed(line + "\n")
+        self.assertEqual(w.failures, [
+            "other: Unknown symbol modv_value (err -22)",
+            "modv_user_stale: Unknown symbol printk (err -22)",
+            "modv_user_stale: Unknown symbol modv_value (err -2)",
+        ])
+        self.assertEqual(w.missing(), [])
+
     def test_timeout_names_the_done_marker(self):
         w = lib.Watcher(["Hello"], done=lib.DONE_MARKER, failures=lib.FAILURE_PATTERNS)
         w.feed("Run /init as init process\n")
