@@ -14,7 +14,10 @@ the architecture are the kernel's (`kernel`, default //:modules, follows --platf
 --//:lto); thin_dist gives the module its own thin-link and backend actions.
 
 modpost runs with `-e -i <kernel Module.symvers>` plus `-i` per dep, as Kbuild does with
-KBUILD_EXTRA_SYMBOLS. Modules are named by package path ("tests/modules/pair"), not by an
+KBUILD_EXTRA_SYMBOLS. With CONFIG_MODVERSIONS (the plan's extmod has `symversions`), each
+part gets Kbuild's genksyms step (KernelSymversions) and modpost runs with -m: the module's
+`____versions` hold the CRCs of the kernel's and deps' Module.symvers, its own exports get
+CRCs in its Module.symvers. Modules are named by package path ("tests/modules/pair"), not by an
 absolute directory, so outputs do not depend on where the workspace is. Nothing is
 written into the kernel's outputs.
 """
@@ -23,6 +26,7 @@ load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:providers.bzl", "KernelModuleInfo", "KernelModulesInfo")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
 load("//rules/private/actions:modules.bzl", "modules_actions")
+load("//rules/private/actions:symversions.bzl", "symversions_actions")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 
@@ -53,18 +57,18 @@ def _kernel_module_impl(ctx):
     mode = k.mode
     parts = []
     depfiles = []
+    symversions = []
     for c in cs:
         base = c.basename[:-len(".c")]
         part_path = "{}/{}.o".format(mdir, base)
         common = {"$(NAME)": name, "$(MODNAME)": modname, "$(PART)": base, "$(BASENAME)": _name_fix(base)}
         out = ctx.actions.declare_file("{}/parts/{}".format(name, part_path))
         depfile = ctx.actions.declare_file("{}/parts/{}/.{}.o.d".format(name, mdir, base))
+        c_flags = [modules_actions.substitute(modules_actions.substitute(f, dict(common, **{"$(M)": src_dir})), roots) for f in ext["c_flags"]]
+        cflags = c_flags + includes + ctx.attr.copts  # what Kbuild's cpp for genksyms sees too
         args = ctx.actions.args()
         args.add("-Wp,-MMD," + depfile.path)  # as Kbuild: the -MMD order feeds srcversion
-        c_flags = [modules_actions.substitute(modules_actions.substitute(f, dict(common, **{"$(M)": src_dir})), roots) for f in ext["c_flags"]]
-        args.add_all(c_flags)
-        args.add_all(includes)
-        args.add_all(ctx.attr.copts)
+        args.add_all(cflags)
         args.add_all(debug_info_flags(c_flags + ctx.attr.copts))
         args.add_all(["-c", "-o", out, c])
         post = [modules_actions.substitute(p, dict(common, **{"$(M)": mdir})) for p in ext.get("part_post", [])]
@@ -83,6 +87,26 @@ def _kernel_module_impl(ctx):
         )
         parts.append((part_path, out))
         depfiles.append((part_path, depfile))
+        if ext.get("symversions"):
+            # CONFIG_MODVERSIONS: genksyms over the part's preprocessed source, as Kbuild's
+            # gen_symversions after `CC [M]` (the CRCs of this module's own exports).
+            if not k.genksyms:
+                fail("{}: the kernel's plan runs genksyms on module parts but its import built none (scripts/genksyms/genksyms); re-import".format(ctx.label))
+            sv = ctx.actions.declare_file("{}/symversions/{}.symversions".format(name, part_path))
+            symversions_actions.emit(
+                ctx,
+                tc = tc,
+                genksyms = k.genksyms,
+                path = part_path,
+                obj = out,
+                source = c,
+                entry = {"kind": "c"},
+                flags = cflags,
+                roots = roots,
+                inputs = depset(hdrs, transitive = [k.hdrs]),
+                out = sv,
+            )
+            symversions.append((part_path, sv))
     mo_path = path + ".o"
     values = {"$(M)": mdir, "$(NAME)": name, "$(MODNAME)": modname}
     if single:
@@ -132,6 +156,8 @@ def _kernel_module_impl(ctx):
         name,
         [path + ".mod.c"],
         srcversion = srcversion,
+        # modpost -m: `#SYMVER` lines of the parts; vmlinux's CRCs come from Module.symvers.
+        crcs = struct(mods = srcversion.mods, symversions = symversions, vmlinux_objs = None) if ext.get("symversions") else None,
     )
     mod_o = modules_actions.emit_mod_o(
         ctx,

@@ -130,6 +130,7 @@ def _kernel_modules_impl(ctx):
             hdrs = hdrs,
             mod_c_inputs = info.mod_c_inputs,
             objtool = info.objtool,
+            genksyms = info.host_programs.get("scripts/genksyms/genksyms"),
         ),
     ]
     if lto:

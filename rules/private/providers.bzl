@@ -53,6 +53,7 @@ KernelModulesInfo = provider(
         "hdrs": "depset[File]: every header an out-of-tree module may include (kernel include dirs, generated headers).",
         "mod_c_inputs": "depset[File]: the headers a *.mod.c compile reads.",
         "objtool": "File or None: tools/objtool/objtool (x86_64).",
+        "genksyms": "File or None: scripts/genksyms/genksyms (CONFIG_MODVERSIONS: out-of-tree modules' KernelSymversions).",
     },
 )
 
