@@ -19,6 +19,7 @@ KernelToolchainInfo = provider(
         "all_files": "depset[File]: every file the LLVM tools run with (binaries, their libraries, builtin headers).",
         "host_sysroot": "string: execroot-relative path of the pinned host sysroot (for --sysroot).",
         "host_sysroot_files": "depset[File]: the host sysroot's files.",
+        "sh": "File: the shell of every shell command of the rules, run as `sh -c` (rules/private/actions/shell.bzl): the pinned statically linked busybox, a declared input, so no action needs the machine's /bin/sh, /bin/bash or /usr/bin (sed, tr, ... are its applets).",
     },
 )
 
@@ -45,6 +46,7 @@ def _kernel_clang_toolchain_impl(ctx):
         all_files = depset(transitive = [ctx.attr.all_files[DefaultInfo].files]),
         host_sysroot = (sysroot.workspace_root + "/" + sysroot.package).rstrip("/"),
         host_sysroot_files = ctx.attr.host_sysroot[DefaultInfo].files,
+        sh = ctx.file.sh,
     )
     return [platform_common.ToolchainInfo(kernel = info), info]
 
@@ -70,5 +72,15 @@ kernel_clang_toolchain = rule(
         "builtin_headers": attr.label(mandatory = True, cfg = "exec", doc = "clang's builtin headers."),
         "all_files": attr.label(mandatory = True, cfg = "exec", doc = "Every file the tools need at run time."),
         "host_sysroot": attr.label(mandatory = True, cfg = "exec", doc = "all_files of the host sysroot repository (its root is the sysroot)."),
+        # Remote execution (issue 13): a worker has no /bin/bash, which ctx.actions.run_shell
+        # names. Debian's busybox-static (amd64, the exec platform of every toolchain here)
+        # with its standalone shell runs sed, tr, grep, ... as applets, PATH or not.
+        "sh": attr.label(
+            default = "@kernel_busybox_x86_64//:busybox",
+            allow_single_file = True,
+            executable = True,
+            cfg = "exec",
+            doc = "A statically linked busybox: the shell (and sed, tr, ...) of the rules' shell commands.",
+        ),
     },
 )

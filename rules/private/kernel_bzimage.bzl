@@ -17,6 +17,7 @@ header.o follow from it).
 """
 
 load("//rules/private/actions:kbuild_tools.bzl", "kbuild_tools")
+load("//rules/private/actions:shell.bzl", "run_shell")
 
 _VMLINUX = "vmlinux"
 
@@ -128,7 +129,8 @@ def _emit_after(ctx, tc, tool, boot, vmlinux):
         # The import could not model this config's boot image: building it fails with that line
         # (in execution, so vmlinux, System.map and modules still build).
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, boot.image))
-        ctx.actions.run_shell(
+        run_shell(
+            ctx,
             outputs = [out],
             command = "echo '{}: no {}: {}' >&2; exit 1".format(ctx.label, boot.image, boot.unsupported.replace("'", "'\\''")),
             mnemonic = "KernelBootStep",

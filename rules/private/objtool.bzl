@@ -6,6 +6,8 @@ tables, static-call and retpoline sites, ...). A kernel built without it boots b
 silently different, so a plan step we do not understand fails the build.
 """
 
+load("//rules/private/actions:shell.bzl", "run_shell")
+
 _OBJTOOL = "./tools/objtool/objtool"
 
 def parse_objtool(cmd, target):
@@ -43,7 +45,8 @@ def run_then_objtool(ctx, executable, arguments, inputs, out, objtool, flags, ex
         path, direct, tools = executable.path, [executable, objtool], []
     else:
         path, direct, tools = executable.executable.path, [objtool], [executable]
-    ctx.actions.run_shell(
+    run_shell(
+        ctx,
         command = 'set -e\n"$@"\n{} {} {}'.format(objtool.path, " ".join(flags), out.path),
         arguments = [path] + arguments,
         inputs = depset(direct, transitive = [inputs]),

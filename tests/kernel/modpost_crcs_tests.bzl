@@ -45,6 +45,8 @@ modpost_crcs_subject = rule(
         "m": attr.bool(),
         "_modpost": attr.label(default = "//tools/modpost", executable = True, cfg = "exec"),
     },
+    # modpost runs through the toolchain's shell (rules/private/actions/shell.bzl).
+    toolchains = [str(Label("//toolchains:toolchain_type"))],
 )
 
 def _staging_impl(ctx):
@@ -63,7 +65,7 @@ def _staging_impl(ctx):
     asserts.equals(env, ["lib/a.o", "lib/b.o", "--"], argv[i + 1:i + 4])
     i = argv.index("--mod")
     asserts.equals(env, ["drivers/m", "drivers/m.o", "--"], argv[i + 1:i + 4])
-    script = argv[2]
+    script = argv[argv.index("-c") + 1]  # sh -c SCRIPT (rules/private/actions/shell.bzl)
     asserts.true(env, "{ echo; cat" in script, "the #SYMVER lines need a newline before them (modpost looks for \\n#SYMVER)")
     asserts.true(env, "-m" in argv[argv.index("--"):], "modpost gets -m")
     return analysistest.end(env)
@@ -84,7 +86,7 @@ def _export_c_impl(ctx):
     asserts.true(env, argv[i + 2] in inputs, "does not read the #SYMVER lines of lib/a.o")
     i = argv.index("--vmlinux_objs")
     asserts.equals(env, ["lib/a.o", "lib/b.o", "--"], argv[i + 1:i + 4])
-    asserts.true(env, "-m -T - vmlinux.o" in argv[2], "modpost -m over vmlinux.o alone")
+    asserts.true(env, "-m -T - vmlinux.o" in argv[argv.index("-c") + 1], "modpost -m over vmlinux.o alone")
     asserts.true(env, [p for p in inputs if p.endswith("/export/vmlinux.o")], "vmlinux.o staged beside it")
     return analysistest.end(env)
 

@@ -44,6 +44,8 @@ def _subject_impl(ctx):
 srcversion_subject = rule(
     implementation = _subject_impl,
     attrs = {"_modpost": attr.label(default = "//tools/modpost", executable = True, cfg = "exec")},
+    # modpost runs through the toolchain's shell (rules/private/actions/shell.bzl).
+    toolchains = [str(Label("//toolchains:toolchain_type"))],
 )
 
 def _test_impl(ctx):

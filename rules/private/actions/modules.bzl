@@ -18,6 +18,7 @@ action's own files where the plan names Kbuild paths.
 load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
 load("//rules/private/actions:lto.bzl", "lto_actions")
+load("//rules/private/actions:shell.bzl", "run_shell")
 
 def substitute(word, roots):
     """Replaces the plan's placeholders ($(srctree), ...) in one word."""
@@ -339,7 +340,8 @@ def emit_modpost(ctx, modpost, args_template, order, objects, vmlinux_o, symvers
             stubs += ["--vmlinux_objs"] + crcs.vmlinux_objs + ["--"]
     elif "-m" in argv:
         fail("{}: the plan's modpost runs with -m (CONFIG_MODVERSIONS) but no symbol CRCs were given".format(ctx.label))
-    ctx.actions.run_shell(
+    run_shell(
+        ctx,
         command = """set -e
 root="$PWD"; tool="$PWD/$1"; dir="$2"; shift 2
 cd "$dir"
@@ -380,7 +382,8 @@ def emit_vmlinux_export_c(ctx, modpost, vmlinux_o, crcs, out_prefix):
     for p, f in crcs.symversions:
         stubs += ["--symvers", p, f.path]
         inputs.append(f)
-    ctx.actions.run_shell(
+    run_shell(
+        ctx,
         command = """set -e
 root="$PWD"; tool="$PWD/$1"; dir="$2"; shift 2
 cd "$dir"
@@ -407,7 +410,8 @@ def emit_builtin(ctx, tc, commands, vmlinux_o, out_prefix):
         fail("{}: the plan's modules.builtin commands are not the two of Linux 6.1; re-import".format(ctx.label))
     if vmlinux_o.dirname != outs[0].dirname:
         fail("{}: vmlinux.o must be staged beside modules.builtin".format(ctx.label))
-    ctx.actions.run_shell(
+    run_shell(
+        ctx,
         command = 'set -e\nobjcopy="$PWD/$1"; cd "$2"\n' + commands[0].replace("$(OBJCOPY)", '"$objcopy"') + "\n" + commands[1] + "\n",
         arguments = [tc.llvm_objcopy.path, vmlinux_o.dirname],
         inputs = depset([vmlinux_o], transitive = [tc.all_files]),
