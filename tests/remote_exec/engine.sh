@@ -27,9 +27,11 @@
 # The worker image (what a worker sandbox has besides the action's input root, which is its
 # `/`): read-only, the host's glibc (Debian libc6: the dynamic loader and its libraries,
 # nothing else from /lib; the toolchain's contract, toolchains/locks/llvm.packages) and the
-# pinned static busybox (busybox.lock.json) as /bin/sh and /bin/bash (a standalone shell:
-# sed, tr, cat... are its applets, found without PATH); /dev, /proc, /tmp. No /usr: an
-# action that needs anything else must declare it.
+# pinned static busybox (busybox.lock.json) as /bin/sh, for the `#!/bin/sh` launchers of
+# py_tool and tools/boot_step's `/bin/sh -c` (a standalone shell: sed, tr, cat... are its
+# applets, found without PATH); /dev, /proc, /tmp. No /bin/bash (the rules' shell commands
+# run through the toolchain's declared busybox: rules/private/actions/shell.bzl), no /usr:
+# an action that needs anything else must declare it.
 # Bot sessions expire after RE_KEEPALIVE seconds without an update (default 20; the bots
 # report every 2 s while an action runs), after which BuildGrid requeues the lease.
 
@@ -210,13 +212,12 @@ EOF
 }
 
 _re_image_binds() {  # bot.py arguments: the worker image, read-only: the host's glibc
-  # (libc6's loader and .so files) and RE_SHELL (a static busybox) as /bin/sh and /bin/bash
+  # (libc6's loader and .so files) and RE_SHELL (a static busybox) as /bin/sh
   local f
   dpkg -L libc6 | grep -E '^/(usr/)?lib(64)?(/x86_64-linux-gnu)?/[^/]*\.so[.0-9]*$' | sort -u | while read -r f; do
     [ -e "$f" ] && echo "--runner_arg=--ro-bind-mount=$f:$f"
   done
   echo "--runner_arg=--ro-bind-mount=$RE_SHELL:/bin/sh"
-  echo "--runner_arg=--ro-bind-mount=$RE_SHELL:/bin/bash"
 }
 
 re_start_worker() {  # N
