@@ -208,6 +208,7 @@ EOF
   mkdir -p "$RE_DIR/cas"
   setsid "$RE_VENV/bin/bgd" server start ${RE_BGD_FLAGS:-} "$RE_DIR/server.yml" >> "$RE_DIR/bgd.log" 2>&1 < /dev/null &
   RE_BGD_PID=$!
+  disown "$RE_BGD_PID" 2>/dev/null   # no "Killed" job notices from re_stop_server
   _re_wait_port "$RE_PORT" "$RE_BGD_PID" BuildGrid "$RE_DIR/bgd.log"
 }
 
@@ -228,6 +229,7 @@ re_start_worker() {  # N
     setsid "$RE_BUILDBOX/buildbox-casd" --cas-remote="http://127.0.0.1:$RE_PORT" --cas-instance="$RE_INSTANCE" \
       --bind="unix:$w/casd.sock" --log-level=warning "$w/cache" >> "$w/casd.log" 2>&1 < /dev/null &
     echo $! > "$w/casd.pid"
+    disown $! 2>/dev/null
     local i
     for i in $(seq 1 100); do [ -S "$w/casd.sock" ] && break; sleep 0.1; done
     [ -S "$w/casd.sock" ] || { _re_err "buildbox-casd of worker $n did not start: $w/casd.log"; return 1; }
@@ -238,6 +240,7 @@ re_start_worker() {  # N
     --runner="$RE_BUILDBOX/buildbox-run" --work_dir="$w" $(_re_image_binds) \
     >> "$w/bot.log" 2>&1 < /dev/null &
   echo $! > "$w/bot.pid"
+  disown $! 2>/dev/null
 }
 
 re_start() {  # DIR [WORKERS]
