@@ -95,7 +95,9 @@ kernel_initramfs = rule(
         ),
         "expect_loaded": attr.string_list(
             doc = "Module names (.modinfo name=) whose `kernel_lto: insmod <name> ok` marker a " +
-                  "kernel_boot_test requires; each must be packed. Empty: every packed module.",
+                  "kernel_boot_test requires; each must be packed. Empty: every packed module. A packed " +
+                  "module left out (e.g. a driver whose device QEMU lacks) may fail to load: its marker " +
+                  "is then `insmod <name> not loaded <status>`, not FAILED.",
         ),
         "commands": attr.string_list(
             doc = "Shell lines /etc/init.sh runs after loading the modules, before `kernel_lto: init done`, " +

@@ -29,10 +29,14 @@ def _kernel_initcalls_impl(ctx):
     kernel = _kernel_file(ctx)
     out = ctx.actions.declare_file(ctx.label.name + ".txt")
     log = ctx.actions.declare_file(ctx.label.name + ".serial.log")
+    initrd, _ = _initramfs_files(ctx)
+    args = _boot_args(ctx, kernel) + ["--write_initcalls=" + out.path, "--serial_log=" + log.path]
+    if initrd:
+        args.append("--initrd=" + initrd.path)
     ctx.actions.run(
         executable = ctx.attr._boot_test[DefaultInfo].files_to_run,
-        arguments = _boot_args(ctx, kernel) + ["--write_initcalls=" + out.path, "--serial_log=" + log.path],
-        inputs = depset([kernel, ctx.file._qemu], transitive = [ctx.attr._qemu_files[DefaultInfo].files]),
+        arguments = args,
+        inputs = depset([kernel, ctx.file._qemu] + ([initrd] if initrd else []), transitive = [ctx.attr._qemu_files[DefaultInfo].files]),
         outputs = [out, log],
         mnemonic = "KernelBoot",
         progress_message = "Booting {} in QEMU to record its initcalls".format(ctx.attr.kernel[0].label),
@@ -67,16 +71,24 @@ def _with_qemu(attrs, arch):
     d["_qemu_files"] = attr.label(default = "@kernel_qemu//:files", cfg = "exec")
     return d
 
+_INITCALLS_ATTRS = dict(_COMMON)
+_INITCALLS_ATTRS["initramfs"] = attr.label(
+    allow_files = True,
+    doc = "Optional initramfs (QEMU -initrd): a kernel_initramfs (the boot ends at its `kernel_lto: " +
+          "init done` line) or a single archive file; for kernels that cannot reach init without one " +
+          "(defconfig has no root file system otherwise).",
+)
+
 kernel_initcalls_arm64 = rule(
     implementation = _kernel_initcalls_impl,
     doc = "Boots an arm64 kernel once (an action, cached) and records its initcall sequence.",
-    attrs = _with_qemu(_COMMON, "arm64"),
+    attrs = _with_qemu(_INITCALLS_ATTRS, "arm64"),
 )
 
 kernel_initcalls_x86_64 = rule(
     implementation = _kernel_initcalls_impl,
     doc = "Boots an x86_64 kernel once (an action, cached) and records its initcall sequence.",
-    attrs = _with_qemu(_COMMON, "x86_64"),
+    attrs = _with_qemu(_INITCALLS_ATTRS, "x86_64"),
 )
 
 _TEST = """#!/bin/sh

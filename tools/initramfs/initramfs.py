@@ -13,8 +13,9 @@ or assemble a boot-test initramfs from busybox-static and kernel modules:
 The second form packs /bin/busybox (+ applet links), /init (busybox's init, which runs
 /etc/init.sh through /etc/inittab), and /lib/modules/<name>.ko in dependency order (the
 .modinfo `depends=`); /etc/init.sh insmods them one by one and prints
-`kernel_lto: insmod <name> ok` or `... FAILED <status>` for each, then `kernel_lto: init
-done`, then powers off. With --shell (`bazel run //:boot`) it does not power off: busybox
+`kernel_lto: insmod <name> ok` or `... FAILED <status>` for each (`... not loaded <status>`
+for a module left out of a non-empty --expect_loaded), then `kernel_lto: init done`, then
+powers off. With --shell (`bazel run //:boot`) it does not power off: busybox
 init starts a login shell on the serial console's tty (prompt `kernel_lto # `). Each
 --refused module is packed as /lib/modules/refused/<name>.ko and insmod-ed after the others;
 it must fail (`kernel_lto: insmod <name> refused <status>`; if it loads, a FAILED marker).
@@ -90,7 +91,8 @@ def _boot_initramfs():
         if names.count(m.name) > 1:
             raise lib.InitramfsError(f"{m.path}: module {m.name} is refused twice; give one .ko per name")
     generated = {
-        _GEN + "init.sh": lib.init_script(modules, _COMMANDS.value, shell=_SHELL.value, refused=refused).encode(),
+        _GEN + "init.sh": lib.init_script(modules, _COMMANDS.value, shell=_SHELL.value, refused=refused,
+                                           optional=sorted({m.name for m in modules} - set(expected))).encode(),
         _GEN + "inittab": (lib.shell_inittab(_ARCH.value) if _SHELL.value else lib.INITTAB).encode(),
         _GEN + "profile": lib.SHELL_PROFILE.encode(),
     }

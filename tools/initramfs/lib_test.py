@@ -161,6 +161,17 @@ class ModulesTest(absltest.TestCase):
         self.assertEqual(proc.stdout, "kernel_lto: insmod good ok\nkernel_lto: insmod bad FAILED 1\n"
                                       "kernel_lto: init done\nOFF\n")
 
+    def test_init_script_optional(self):
+        # A module the boot need not load (expect_loaded names the others) fails without a
+        # FAILED marker; the others keep theirs.
+        self.assertEqual(lib.init_script([_mod("good")], optional=[]), lib.init_script([_mod("good")]))
+        script = lib.init_script([_mod("good"), _mod("nodev"), _mod("bad")], optional=["nodev"])
+        stubs = ("insmod() { [ \"$1\" = /lib/modules/good.ko ]; }; mount() { :; }; poweroff() { echo OFF; }\n")
+        body = script.replace("export PATH=/bin\n", stubs)
+        proc = subprocess.run(["/bin/sh", "-c", body], capture_output=True, text=True, check=True)
+        self.assertEqual(proc.stdout, "kernel_lto: insmod good ok\nkernel_lto: insmod nodev not loaded 1\n"
+                                      "kernel_lto: insmod bad FAILED 1\nkernel_lto: init done\nOFF\n")
+
     def test_init_script_commands(self):
         # Commands run after the modules, before the final marker; a child killed by a signal
         # (an oops in the kernel) does not stop the script.
