@@ -3,7 +3,7 @@
 from absl.testing import absltest
 
 from tools.kbuild_import.common import KbuildImportError
-from tools.kbuild_import.deps import Deps, classify_deps, find_incbins, missing_sources, parse_make_deps
+from tools.kbuild_import.deps import Deps, classify_deps, find_incbins, missing_sources, parse_make_deps, scan_deps_result
 from tools.kbuild_import.dryrun import Compile
 from tools.kbuild_import.test_util import ROOTS, SRC, read_testdata
 
@@ -45,6 +45,23 @@ class DepsTest(absltest.TestCase):
         self.assertEqual(find_incbins("kernel/configs.o", configs_c), ["kernel/config_data.gz"])
         with self.assertRaisesRegex(KbuildImportError, "quoted"):
             find_incbins("arch/riscv/kernel/vdso/vdso.o", ".incbin __VDSO_PATH\n")
+        self.assertEqual(find_incbins("init/main.o", "/* no directive */ int x;\n"), [])
+
+    def test_scan_deps_result(self):
+        a, b = Compile("a.o", "/s/a.c", "c", (), ()), Compile("b.o", "/s/b.S", "asm", (), ())
+        by_input = {"/s/a.c": a, "/s/b.S": b}
+        result = {"translation-units": [
+            {"commands": [{"input-file": "/s/b.S", "file-deps": ["/s/b.S", "/s/z.h", "/s/a.h", "/s/z.h"]}]},
+            # A unit with two commands (an .S: preprocess, assemble) lists its deps twice.
+            {"commands": [{"input-file": "/s/a.c", "file-deps": ["/s/a.c", "/s/y.h"]},
+                          {"input-file": "/s/a.c", "file-deps": ["/s/a.c", "/s/x.h", "/s/y.h"]}]},
+        ]}
+        self.assertEqual(scan_deps_result(result, by_input.get), {
+            "b.o": ["/s/b.S", "/s/z.h", "/s/a.h"],  # the scanner's order, each once
+            "a.o": ["/s/a.c", "/s/y.h", "/s/x.h"],
+        })
+        with self.assertRaisesRegex(KbuildImportError, "unknown input /s/c.c"):
+            scan_deps_result({"translation-units": [{"commands": [{"input-file": "/s/c.c"}]}]}, by_input.get)
 
 
 if __name__ == "__main__":

@@ -153,7 +153,7 @@ def main(argv):
                 fragments=[plan_check.sha256_file(p) for p in config_inputs],
                 tools=run.tool_identity(opts), repo=_REPO.value, source=_SOURCE_KIND.value)
             run.write_atomically(_SOURCES.value, plan_check.dump(record))
-        run.write_atomically(_PLAN.value, dump_plan(plan))
+        run.write_atomically(_PLAN.value, state.get("plan_text") or dump_plan(plan))
     except KbuildConfigError as e:  # the config's fault: the repository reports it (EXIT_CONFIG)
         print(f"kbuild_import: {e}", file=sys.stderr)
         sys.exit(EXIT_CONFIG)

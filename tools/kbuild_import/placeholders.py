@@ -114,9 +114,17 @@ def normalize_flags(flags: Sequence[str], roots: Roots, where: str = "") -> list
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def _root_patterns(roots: Roots) -> list[tuple[re.Pattern, str]]:
+    return [(re.compile(re.escape(root.rstrip("/")) + r"(?![\w.+-])"), ph) for root, ph in roots.all()]
+
+
+@functools.lru_cache(maxsize=1 << 18)
 def _replace_roots(s: str, roots: Roots) -> str:
-    for root, ph in roots.all():
-        s = re.sub(re.escape(root.rstrip("/")) + r"(?![\w.+-])", lambda _m, ph=ph: ph, s)
+    # Memoized: ~250,000 flags of x86_64 defconfig's 2,715 objects are ~10,000 distinct
+    # strings (re.escape + re.sub per root per flag was 20 s of the plan's 32 s).
+    for pattern, ph in _root_patterns(roots):
+        s = pattern.sub(lambda _m, ph=ph: ph, s)
     return s
 
 
