@@ -1,0 +1,45 @@
+"""Tests of scale.py's graph, critical path and list schedule (python3 scale_test.py)."""
+
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scale  # noqa: E402
+
+
+def spawn(out, ins=(), argv=None):
+    return {"actualOutputs": [{"path": out}], "inputs": [{"path": p} for p in ins],
+            "commandArgs": argv or ["cc", out], "progressMessage": out}
+
+
+class ScaleTest(unittest.TestCase):
+    def setUp(self):
+        # a, b independent; c reads both; d reads c and a source file.
+        log = [spawn("a"), spawn("b"), spawn("c", ["a", "b"]), spawn("d", ["c", "src.c"])]
+        self.nodes, self.deps = scale.graph(log)
+
+    def test_graph_edges_from_inputs(self):
+        self.assertEqual([set(), set(), {0, 1}, {2}], self.deps)
+
+    def test_spawns_reads_concatenated_objects(self):
+        text = json.dumps(spawn("a")) + "\n" + json.dumps(spawn("b"))
+        self.assertEqual(["a", "b"], [s["actualOutputs"][0]["path"] for s in scale.spawns(text)])
+
+    def test_critical_path_and_makespan(self):
+        dur = [2.0, 5.0, 1.0, 1.0]
+        end, rest, users = scale.longest_paths(dur, self.deps)
+        self.assertEqual(7.0, max(end))  # b -> c -> d
+        self.assertEqual(9.0, scale.makespan(dur, self.deps, 1, 0.0, rest, users))
+        self.assertEqual(7.0, scale.makespan(dur, self.deps, 2, 0.0, rest, users))
+        # 1 s overhead per action on the 3-action chain
+        self.assertEqual(10.0, scale.makespan(dur, self.deps, 8, 1.0, rest, users))
+
+    def test_cycle_is_an_error(self):
+        with self.assertRaises(ValueError):
+            scale.topo([{1}, {0}])
+
+
+if __name__ == "__main__":
+    unittest.main()
