@@ -12,11 +12,10 @@
 # KBUILD_BUILD_*). Compares, byte for
 # byte: .vmlinux.export.c (every SYMBOL_CRC of vmlinux), and through tests/modules/kbuild_diff.sh
 # modules.order, Module.symvers (with the CRCs), modules.builtin{,.modinfo}, every M.mod.c
-# (its ____versions[]); with --mode=none also every module's .o and .ko. Then the
-# out-of-tree modules of tests/modversions (kernel_module, modpost -m) against Kbuild's
-# `make M=` in that tree: .mod.c files and the provider's Module.symvers, with the unchanged
-# and the changed prototype. Prints one line per file, the number of `____versions`
-# entries, and `N identical, N different`; exits 1 on any difference. Kbuild's make: ~25 min
+# (its ____versions[]); with --mode=none also every module's .o and .ko. Then
+# extmod_diff.sh in that tree (the out-of-tree modules against Kbuild's `make M=`). Prints
+# one line per file, the number of `____versions` entries, and `N identical, N different`;
+# exits 1 on any difference. Kbuild's make: ~25 min
 # (none) to ~30 min (thin) on 2 loaded cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -85,45 +84,6 @@ echo "____versions: $versions entries in $(wc -l < "$work/modules.order") module
 # shellcheck disable=SC2086
 tests/modules/kbuild_diff.sh $ko "$ours" "$work" || fail=1
 
-# Out-of-tree (kernel_module: genksyms per part, modpost -m) against Kbuild's `make M=` in
-# that object tree: the provider and its user built with api/modv_api.h, and again with
-# changed/modv_api.h (the changed prototype). Each module's .mod.c and the provider's
-# Module.symvers line (CRC, symbol, export; Kbuild names the module by its M= path, we by
-# package) must be Kbuild's; the two providers' CRCs of modv_value must differ.
-extmod() {  # extmod <api|changed> <our package> <user module>
-  local m="$work/extmod_$1" user="$3"
-  mkdir -p "$m"
-  cp tests/modversions/modv_provider.c tests/modversions/modv_user.c "tests/modversions/$1/modv_api.h" "$m/"
-  if [ "$user" = modv_user ]; then
-    printf 'obj-m := modv_provider.o modv_user.o\n' > "$m/Kbuild"
-  else
-    printf 'obj-m := modv_provider.o %s.o\n%s-y := modv_user.o\n' "$user" "$user" > "$m/Kbuild"
-  fi
-  "${mk[@]}" M="$m" modules >"$m/make.log" 2>&1 || { tail -20 "$m/make.log"; echo "FAIL make M=$m modules"; fail=1; return; }
-  local mod o
-  for mod in modv_provider "$user"; do
-    o=$(ls -1t "$out"/*/bin/"$2/$mod/$2/$mod.mod.c" 2>/dev/null | head -1)
-    if [ -z "$o" ]; then echo "MISSING $2/$mod.mod.c (not built)"; fail=1
-    elif cmp -s "$o" "$m/$mod.mod.c"; then
-      echo "same    $1: $mod.mod.c ($(grep -c '^	{ *0' "$o") ____versions entries)"
-    else echo "DIFFERS $1: $mod.mod.c"; diff -u "$m/$mod.mod.c" "$o" | head -20; fail=1
-    fi
-  done
-  o=$(ls -1t "$out"/*/bin/"$2/modv_provider/$2/Module.symvers" 2>/dev/null | head -1)
-  local theirs mine
-  theirs=$(cut -f1,2,4 "$m/Module.symvers")
-  mine=$(cut -f1,2,4 "${o:-/dev/null}")
-  if [ -n "$theirs" ] && [ "$theirs" = "$mine" ]; then echo "same    $1: modv_provider Module.symvers ($theirs)"
-  else echo "DIFFERS $1: modv_provider Module.symvers: Kbuild '$theirs', ours '$mine'"; fail=1
-  fi
-  crc[$1]=$(cut -f1 "$m/Module.symvers")
-}
-declare -A crc
-extmod api tests/modversions modv_user
-extmod changed tests/modversions/changed modv_user_stale
-if [ -n "${crc[api]:-}" ] && [ "${crc[api]}" != "${crc[changed]:-}" ]; then
-  echo "modv_value's CRC: ${crc[api]} (int), ${crc[changed]:-none} (long)"
-else
-  echo "FAIL the changed prototype did not change modv_value's CRC (${crc[api]:-none})"; fail=1
-fi
+# Out-of-tree (kernel_module, modpost -m) against Kbuild's `make M=` in that tree.
+tests/modversions/extmod_diff.sh --mode="$mode" --kbuild="$work" || fail=1
 exit $fail
