@@ -16,6 +16,8 @@
 # with //:initramfs_golden (busybox, no modules) through tools/boot_test. Prints one line:
 #   x86_64 defconfig lto=<lto>: kbuild all N s (load A -> B), boot N s, N initcalls[, equal]
 # Default --lto=thin (Kbuild's ThinLTO; the sequence equals the non-LTO one's), --jobs=2.
+# The build runs with V=1: with --keep, WORK/out-<lto>/build.log and the tree are what
+# tools/kbuild_import/check_plan.py compares the import's plan with (--log_srctree).
 # Run it alone on a shared box (nice -n 10 ...), not next to a Bazel kernel build.
 set -euo pipefail
 
@@ -77,6 +79,8 @@ mk=(make -s -C "$out" -f "$src/Makefile" O="$out" ARCH=x86_64 LLVM=1
     KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 1970" KBUILD_BUILD_USER=kbuild
     KBUILD_BUILD_HOST=kbuild KBUILD_BUILD_VERSION=1)
 kmake() { env -i PATH=/usr/bin:/bin HOME="$out" LC_ALL=C TZ=UTC "${mk[@]}" "$@"; }
+# `make -s` would override V=1 (Kbuild sets quiet=silent_): the build itself runs without it.
+kmake_v() { env -i PATH=/usr/bin:/bin HOME="$out" LC_ALL=C TZ=UTC make "${mk[@]:2}" V=1 "$@"; }
 
 # The .config: the import's, with the LTO choice of --lto; nothing else may move.
 cp "$cfg" "$out/.config"
@@ -91,7 +95,7 @@ fi
 
 load0=$(cut -d' ' -f1 /proc/loadavg)
 t0=$(date +%s.%N)
-kmake -j"$jobs" all > "$out/build.log" 2>&1 || {
+kmake_v -j"$jobs" all > "$out/build.log" 2>&1 || {
   tail -n 20 "$out/build.log" >&2; die "make all failed (log: $out/build.log)"; }
 t1=$(date +%s.%N)
 load1=$(cut -d' ' -f1 /proc/loadavg)

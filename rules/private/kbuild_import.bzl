@@ -110,47 +110,6 @@ def _absolute_label(label):
     repository's own package (a fragment of the user's workspace: "missing input file")."""
     return "@{}//{}:{}".format(label.workspace_name, label.package, label.name)
 
-def _srctree_labels(plan, repo):
-    """Labels of exactly the source-tree files the plan's compiles read.
-
-    Depending on these instead of the whole tree (~70,000 files) keeps analysis to the
-    few thousand files a tiny kernel uses.
-    """
-    paths = {}
-    entries = plan["objects"] + [plan["link"]["lds"]]  # objects include module parts (schema 2)
-    modules = plan.get("modules")
-    if modules:
-        entries.append(modules["lds"])  # scripts/module.lds.S and its headers
-        for h in modules["mod_c"]["hdrs"]:  # what every generated *.mod.c includes
-            paths[h] = True
-    for final in plan.get("partial_links", {}):  # KVM nVHE's hyp.lds.S (tools/kbuild_import/partial.py)
-        entries += plan["partial_links"][final]["lds"]
-    for step in plan.get("boot", {}).get("steps", []):  # x86_64 bzImage (tools/kbuild_import/boot.py)
-        for h in step["srcs"]:
-            paths[h] = True
-    for o in entries:
-        if o["src_root"] == "srctree":
-            paths[o["src"]] = True
-        for h in o["hdrs"]:
-            paths[h] = True
-    return ["@{}//:{}".format(repo, p) for p in sorted(paths)]
-
-def _srcversion_modules(rctx, plan, src):
-    """The in-tree modules whose sources use MODULE_VERSION (modpost then wants srcversion)."""
-    if not plan.get("modules"):
-        return []
-    module_of = {}
-    for ko, m in plan["modules"]["list"].items():
-        for p in m["objects"]:
-            module_of.setdefault(p, []).append(ko)  # a part of several modules: each
-    found = {}
-    for o in plan["objects"]:
-        kos = module_of.get(o["out"])
-        if kos and o["src_root"] == "srctree" and "MODULE_VERSION(" in rctx.read("{}/{}".format(src, o["src"])):
-            for ko in kos:
-                found[ko] = True
-    return sorted(found)
-
 def _python(rctx):
     """The pinned Python and the environment that runs this repository's tools with it."""
     python = rctx.path(Label("@kernel_python//:usr/bin/python3.11"))
@@ -336,23 +295,29 @@ def _generate(rctx, src):
         rctx.path(Label("//tools/kbuild_import:bazel_plan.py")),
         "--plan=" + str(rctx.path("plan.json")),
         "--out=" + str(rctx.path("plan_bazel.json")),
+        "--repo_out=" + str(rctx.path("plan_repo.json")),
+        "--srctree=" + str(src),
     ], environment = env, timeout = 600, quiet = True)
     if res.return_code != 0:
         fail("{}: interning the plan failed: {}".format(rctx.name, (res.stderr or res.stdout).strip()))
-    plan = json.decode(rctx.read("plan.json"))
+
+    # What this rule needs of the plan, computed by bazel_plan.py: decoding plan.json here
+    # cost ~90 s of Starlark for x86_64 defconfig.
+    repo = json.decode(rctx.read("plan_repo.json"))
+    rctx.delete("plan_repo.json")
     srcrepo = rctx.attr.srctree.workspace_name
     built_from = json.decode(rctx.read("plan_sources.json"))["built_from"]
     config = getattr(rctx.attr, "config", None)
     rctx.file("plan.bzl", "PLAN_JSON = {}\nSRCTREE_FILES = {}\nSRCVERSION_MODULES = {}\nBUILT_FROM = {}\nCONFIG_INPUTS = {}\n".format(
         json.encode(rctx.read("plan_bazel.json")),
-        json.encode(_srctree_labels(plan, srcrepo)),
-        json.encode(_srcversion_modules(rctx, plan, src)),
+        json.encode(["@{}//:{}".format(srcrepo, p) for p in repo["srctree_files"]]),
+        json.encode(repo["srcversion_modules"]),
         json.encode(["@{}//:{}".format(srcrepo, p) for p in sorted(built_from)]),
         # In the import's order (the check compares them one by one).
         json.encode([_absolute_label(f) for f in ([config] if config else []) + rctx.attr.fragments]),
     ))
     platform = rctx.attr.platform or "@rules_kernel_lto//platforms:" + rctx.attr.arch
-    headers = "@{}//:headers_{}".format(rctx.attr.srctree.workspace_name, plan["srcarch"])
+    headers = "@{}//:headers_{}".format(rctx.attr.srctree.workspace_name, repo["srcarch"])
     targets = "".join([_TARGET.format(mode = mode, platform = platform, headers = headers) for mode in MODES_OF_CONFIG[rctx.attr.lto]])
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))
     rctx.file("BUILD.bazel", _BUILD.format(

@@ -1,12 +1,16 @@
 """Writes the plan as the Bazel rules read it (intern.py): header, generated-file and flag lists shared.
 
-    bazel_plan.py --plan=plan.json --out=plan_bazel.json
+    bazel_plan.py --plan=plan.json --out=plan_bazel.json [--repo_out=plan_repo.json --srctree=DIR]
 
 kernel_kbuild_repository runs it after the import; plan.bzl embeds the result (compact
-JSON). plan.json, what check_plan and the tests read, is not changed.
+JSON). plan.json, what check_plan and the tests read, is not changed. --repo_out is what
+the repository rule itself needs from the plan (so that Starlark never decodes plan.json:
+66 MB for x86_64 defconfig, 186 MB for arm64's): {"srcarch", "srctree_files",
+"srcversion_modules"} (intern.srctree_files, intern.srcversion_modules over --srctree).
 """
 
 import json
+import os
 
 from absl import flags
 
@@ -15,6 +19,22 @@ from tools.kbuild_import import intern
 
 _PLAN = flags.DEFINE_string("plan", None, "The plan the import wrote (JSON).", required=True)
 _OUT = flags.DEFINE_string("out", None, "Where to write the interned plan (JSON).", required=True)
+_REPO_OUT = flags.DEFINE_string("repo_out", None, "Where to write what the repository rule reads (JSON).")
+_SRCTREE = flags.DEFINE_string("srctree", None, "The kernel source tree (with --repo_out).")
+
+
+def repo_data(plan, srctree):
+    """What kernel_kbuild_repository reads from the plan (see the module docstring)."""
+
+    def read_source(path):
+        with open(os.path.join(srctree, path), encoding="utf-8", errors="surrogateescape") as f:
+            return f.read()
+
+    return {
+        "srcarch": plan["srcarch"],
+        "srctree_files": intern.srctree_files(plan),
+        "srcversion_modules": intern.srcversion_modules(plan, read_source),
+    }
 
 
 def main(argv):
@@ -27,6 +47,11 @@ def main(argv):
     text = json.dumps(intern.bazel_plan(plan), separators=(",", ":"), sort_keys=True)
     with common.atomic_output(_OUT.value, "w", encoding="utf-8") as f:
         f.write(text)
+    if _REPO_OUT.value:
+        if not _SRCTREE.value:
+            raise SystemExit("bazel_plan: --repo_out needs --srctree (the kernel tree the plan reads)")
+        with common.atomic_output(_REPO_OUT.value, "w", encoding="utf-8") as f:
+            json.dump(repo_data(plan, _SRCTREE.value), f, separators=(",", ":"), sort_keys=True)
 
 
 if __name__ == "__main__":

@@ -148,3 +148,47 @@ def expand_plan(bplan):
             e[key] = expand(interned[key], e[key])
         e["flags"] = entry_flags(interned["flags"], e["flags"], e.pop("own_flags"))
     return out
+
+
+def srctree_files(plan):
+    """Source-tree paths the plan's compiles read, sorted: each compile's srctree source and
+    headers, vmlinux.lds's and module.lds's, what every *.mod.c includes, the partial links'
+    linker scripts (KVM nVHE) and the boot steps' sources (x86_64 bzImage).
+
+    The generated repository's targets depend on exactly these (not the ~70,000 files of
+    the tree), so analysis sees the few thousand files a kernel uses.
+    """
+    paths = set()
+    entries = plan["objects"] + [plan["link"]["lds"]]
+    modules = plan.get("modules")
+    if modules:
+        entries.append(modules["lds"])
+        paths.update(modules["mod_c"]["hdrs"])
+    for final in plan.get("partial_links", {}):
+        entries += plan["partial_links"][final]["lds"]
+    for step in plan.get("boot", {}).get("steps", []):
+        paths.update(step["srcs"])
+    for o in entries:
+        if o["src_root"] == "srctree":
+            paths.add(o["src"])
+        paths.update(o["hdrs"])
+    return sorted(paths)
+
+
+def srcversion_modules(plan, read_source):
+    """The .ko names (sorted) of in-tree modules one of whose parts' sources uses
+    MODULE_VERSION( (modpost then writes a srcversion). read_source(path) -> the text of a
+    source-tree file."""
+    modules = plan.get("modules")
+    if not modules:
+        return []
+    module_of = collections.defaultdict(list)
+    for ko, m in modules["list"].items():
+        for p in m["objects"]:
+            module_of[p].append(ko)  # a part of several modules: each
+    found = set()
+    for o in plan["objects"]:
+        kos = module_of.get(o["out"])
+        if kos and o["src_root"] == "srctree" and "MODULE_VERSION(" in read_source(o["src"]):
+            found.update(kos)
+    return sorted(found)

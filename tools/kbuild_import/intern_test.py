@@ -83,5 +83,46 @@ class BazelPlanTest(absltest.TestCase):
             self.assertEqual(json.loads(json.dumps(bplan)), bplan)
 
 
+class RepoDataTest(absltest.TestCase):
+    """What the repository rule reads instead of decoding plan.json."""
+
+    def _plan(self):
+        objects = [
+            {"out": "init/main.o", "src": "init/main.c", "src_root": "srctree", "hdrs": ["include/a.h", "include/b.h"]},
+            {"out": "drivers/x/x.o", "src": "drivers/x/x.c", "src_root": "srctree", "hdrs": ["include/c.h"]},
+            {"out": "drivers/x/y.o", "src": "drivers/x/y.c", "src_root": "srctree", "hdrs": []},
+            {"out": "lib/gen.o", "src": "lib/gen.c", "src_root": "objtree", "hdrs": ["include/g.h"]},
+        ]
+        return {
+            "objects": objects,
+            "link": {"lds": {"src": "arch/x/vmlinux.lds.S", "src_root": "srctree", "hdrs": ["include/l.h"]}},
+            "modules": {
+                "lds": {"src": "scripts/module.lds.S", "src_root": "srctree", "hdrs": []},
+                "mod_c": {"hdrs": ["include/linux/module.h"]},
+                "list": {"drivers/x/xm.ko": {"objects": ["drivers/x/x.o", "drivers/x/y.o"]},
+                         "drivers/x/ym.ko": {"objects": ["drivers/x/y.o"]}},
+            },
+            "partial_links": {"arch/x/kvm.o": {"lds": [{"src": "arch/x/hyp.lds.S", "src_root": "srctree", "hdrs": ["include/h.h"]}]}},
+            "boot": {"steps": [{"srcs": ["arch/x/boot/setup.ld"]}]},
+        }
+
+    def test_srctree_files(self):
+        self.assertEqual(intern.srctree_files(self._plan()), [
+            "arch/x/boot/setup.ld", "arch/x/hyp.lds.S", "arch/x/vmlinux.lds.S", "drivers/x/x.c", "drivers/x/y.c",
+            "include/a.h", "include/b.h", "include/c.h", "include/g.h", "include/h.h", "include/l.h",
+            "include/linux/module.h", "init/main.c", "scripts/module.lds.S"])  # not lib/gen.c: objtree
+
+    def test_srcversion_modules(self):
+        texts = {"drivers/x/x.c": "int x;", "drivers/x/y.c": 'MODULE_VERSION("1");', "init/main.c": "MODULE_VERSION(no)"}
+        read = lambda p: texts[p]  # noqa: E731
+        # y.o is a part of both modules; init/main.o of none (built in: never read).
+        self.assertEqual(intern.srcversion_modules(self._plan(), read), ["drivers/x/xm.ko", "drivers/x/ym.ko"])
+        texts["drivers/x/y.c"] = "int y;"
+        self.assertEqual(intern.srcversion_modules(self._plan(), read), [])
+        plan = self._plan()
+        del plan["modules"]
+        self.assertEqual(intern.srcversion_modules(plan, read), [])
+
+
 if __name__ == "__main__":
     absltest.main()
