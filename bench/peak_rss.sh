@@ -1,22 +1,30 @@
 #!/bin/bash
 # Peak RSS of a kernel link action, re-run by hand from its recorded command line.
 #
-#   bench/peak_rss.sh OUTPUT_BASE ARCH MODE MNEMONIC
+#   bench/peak_rss.sh OUTPUT_BASE ARCH MODE MNEMONIC [WORKSPACE TARGET]
 #     e.g. bench/peak_rss.sh /work/bench1/ob arm64 thin_dist KernelThinLink
 #          bench/peak_rss.sh /work/bench1/ob arm64 thin KernelLink    (lld's in-process ThinLTO)
 #
-# The kernel must be built in OUTPUT_BASE (bench/clean_builds.sh). The action's command
+#   e.g. bench/peak_rss.sh "$(cd examples/x86_64_defconfig && ../../bazel info output_base)" \
+#          x86_64 thin_dist KernelThinLink examples/x86_64_defconfig @my_kernel//:vmlinux
+#
+# The kernel must be built in OUTPUT_BASE (bench/clean_builds.sh; WORKSPACE: this repository
+# or a user's workspace such as examples/x86_64_defconfig, TARGET default //:vmlinux). The action's command
 # line comes from `bazel aquery`; its params file is rewritten so every output goes to a
 # temporary directory (the build's outputs are untouched), then it runs under
 # /usr/bin/time -v in the execution root. Prints: MNEMONIC ARCH/MODE wall_s max_rss_MB.
 set -euo pipefail
-ob=$1 arch=$2 mode=$3 mnemonic=$4
+ob=$1 arch=$2 mode=$3 mnemonic=$4 ws=${5:-.} target=${6:-//:vmlinux}
 cd "$(dirname "$0")/.."
-bz() { ./bazel --output_base="$ob" "$@"; }
+bazel="$PWD/bazel"
+cd "$ws"
+plat=//platforms:$arch lto=//:lto
+[ "$ws" = . ] || plat=@rules_kernel_lto//platforms:$arch lto=@rules_kernel_lto//:lto
+bz() { "$bazel" --output_base="$ob" "$@"; }
 root=$(bz info execution_root 2>/dev/null)
 tmp=$(mktemp -d /tmp/peak-rss.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-bz aquery "mnemonic('^$mnemonic\$', deps(//:vmlinux))" --platforms=//platforms:$arch --//:lto=$mode \
+bz aquery "mnemonic('^$mnemonic\$', deps($target))" --platforms=$plat --$lto=$mode \
   --output=jsonproto 2>/dev/null > "$tmp/aquery.json"
 python3 - "$tmp" "$root" <<'PY' > "$tmp/cmd"
 import json, os, shlex, sys
