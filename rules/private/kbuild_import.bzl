@@ -297,6 +297,8 @@ def _generate(rctx, src):
         "--out=" + str(rctx.path("plan_bazel.json")),
         "--repo_out=" + str(rctx.path("plan_repo.json")),
         "--srctree=" + str(src),
+        # With --srctree: each object's config footprint (tools/kbuild_import/footprint.py).
+        "--objtree=" + str(rctx.path("obj")),
     ], environment = env, timeout = 600, quiet = True)
     if res.return_code != 0:
         fail("{}: interning the plan failed: {}".format(rctx.name, (res.stderr or res.stdout).strip()))

@@ -12,6 +12,7 @@ load("//rules/private:kernel_bzimage.bzl", "bzimage_actions")
 load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelObjectsInfo")
+load("//rules/private/actions:config_slice.bzl", "config_slice_actions")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
 load("//rules/private/actions:lto.bzl", "lto_actions")
 load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
@@ -46,13 +47,14 @@ def _lookup(files, path, what, obj):
         fail("{}: {} {} is not in the tree; the plan is stale, re-import (bazel sync --only=<repo>)".format(obj, what, path))
     return f
 
-def _node_depsets(table, files, what, label):
+def _node_depsets(table, files, what, label, skip = None):
     """One depset per node of an interned list table (tools/kbuild_import/intern.py): a
-    node's files and its ancestors', shared by every object whose list ends there."""
-    table_files = [_lookup(files, p, what, label) for p in table["paths"]]
+    node's files and its ancestors', shared by every object whose list ends there (without
+    the path `skip`)."""
+    table_files = [_lookup(files, p, what, label) if p != skip else None for p in table["paths"]]
     nodes = []
     for parent, indices in table["nodes"]:
-        direct = [table_files[i] for i in indices]
+        direct = [table_files[i] for i in indices if table_files[i]]
         nodes.append(depset(direct, transitive = [nodes[parent]] if parent >= 0 else []))
     return nodes
 
@@ -62,6 +64,35 @@ def _entry_flags(flag_sets, o, roots):
     for i, f in o["own_flags"]:
         flags.insert(i, _substitute(f, roots))
     return flags
+
+def _config_slices(ctx, interned, obj, entries):
+    """(autoconf.h, {config_key: File}): the import's autoconf.h and the slices of it each
+    compile reads instead (actions/config_slice.bzl)."""
+    autoconf = _lookup(obj, config_slice_actions.AUTOCONF, "generated file", ctx.label)
+    return autoconf, config_slice_actions.declare(
+        ctx,
+        tool = ctx.attr._config_slice[DefaultInfo].files_to_run,
+        table = interned["config"],
+        entries = entries,
+        autoconf = autoconf,
+    )
+
+def _config_check(ctx, tc, o, source, slice, autoconf, flags, inputs):
+    """The KernelConfigCheck stamp of one object (output group config_check)."""
+    out = ctx.actions.declare_file("{}/config_check/{}.ok".format(ctx.label.name, o["out"]))
+    config_slice_actions.emit_check(
+        ctx,
+        tool = ctx.attr._config_check[DefaultInfo].files_to_run,
+        clang = tc.clang,
+        entry = o,
+        source = source,
+        slice = slice,
+        autoconf = autoconf,
+        flags = flags,
+        inputs = inputs,
+        out = out,
+    )
+    return out
 
 def _kernel_objects_impl(ctx):
     tc = ctx.toolchains[_TOOLCHAIN].kernel
@@ -108,7 +139,10 @@ def _kernel_objects_impl(ctx):
 
     # Per-object lists are interned: a depset per header-list node, a flag list per set.
     hdr_nodes = _node_depsets(interned["hdrs"], src, "header", ctx.label)
-    gen_nodes = _node_depsets(interned["gen_inputs"], obj, "generated file", ctx.label)
+
+    # With config footprints, autoconf.h is not among them: each compile reads its slice.
+    sliced = "config" in interned
+    gen_nodes = _node_depsets(interned["gen_inputs"], obj, "generated file", ctx.label, skip = config_slice_actions.AUTOCONF if sliced else None)
     flag_sets = [[_substitute(f, roots) for f in fs] for fs in interned["flags"]]
     flag_sets = [fs + debug_info_flags(fs) for fs in flag_sets]  # -g: a path-free DW_AT_comp_dir
 
@@ -141,6 +175,8 @@ def _kernel_objects_impl(ctx):
         for e in plan["partial_links"][final]["lds"]:
             lds_plans.append(e)
             partial_lds[e["out"]] = None
+    autoconf, slices = _config_slices(ctx, interned, obj, plan["objects"] + lds_plans) if sliced else (None, {})
+    config_checks = []
     for o in plan["objects"] + lds_plans:
         is_lds = o["out"].endswith(".lds")
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, o["out"]))
@@ -151,7 +187,11 @@ def _kernel_objects_impl(ctx):
         inputs = [source, stamp]
         inputs += [_lookup(obj, h, "generated file", o["out"]) for h in o["build_inputs"] + o.get("incbin", [])]
         shared = [nodes[o[key]] for nodes, key in [(hdr_nodes, "hdrs"), (gen_nodes, "gen_inputs")] if o[key] >= 0]
-        args = ctx.actions.args()
+        slice = slices.get(o.get("config_key"))
+        if sliced:  # its slice of autoconf.h, or (a source a build step makes) the whole file
+            shared.append(depset([slice or autoconf]))
+        slice_flags = [config_slice_actions.include_flag(slice)] if slice else []
+        args = config_slice_actions.include_args(ctx, slice) if slice else ctx.actions.args()
         args.add_all(_entry_flags(flag_sets, o, roots))
         if o.get("incbin"):
             # Kbuild assembles in the object tree, where .incbin paths are relative.
@@ -161,7 +201,7 @@ def _kernel_objects_impl(ctx):
         else:
             args.add_all(["-c", "-o", out, source])
         if o.get("module"):  # srcversion (kernel_modules) compiles module parts again for their depfile
-            part_compiles[o["out"]] = struct(source = source, inputs = depset(inputs, transitive = shared), flags = _entry_flags(flag_sets, o, roots))
+            part_compiles[o["out"]] = struct(source = source, inputs = depset(inputs, transitive = shared), flags = slice_flags + _entry_flags(flag_sets, o, roots))
         post = o.get("post", [])
         if len(post) > 1:
             fail("{}: {} has {} post-compile steps; only one objtool step is supported".format(ctx.label, o["out"], len(post)))
@@ -202,11 +242,13 @@ def _kernel_objects_impl(ctx):
                 obj = out,
                 source = source,
                 entry = sv,
-                flags = _entry_flags(flag_sets, o, roots),
+                flags = slice_flags + _entry_flags(flag_sets, o, roots),
                 roots = roots,
                 inputs = depset(inputs, transitive = shared + ([sv_asm_inputs] if sv["kind"] == "asm" else [])),
                 out = symversions[o["out"]],
             )
+        if slice:
+            config_checks.append(_config_check(ctx, tc, o, source, slice, autoconf, _entry_flags(flag_sets, o, roots), depset(inputs, transitive = shared + [tc.all_files])))
         if o.get("lang") == "asm":
             asm_inputs += inputs[2:]
             asm_transitive += shared
@@ -267,6 +309,8 @@ def _kernel_objects_impl(ctx):
     # kallsyms' generated .S is assembled with the kernel's asm flags: those of the
     # first assembly object of vmlinux.a.
     asm = [o for o in plan["objects"] if o["lang"] == "asm" and o["out"] in members]
+    if autoconf:  # the kallsyms .S has no footprint: it reads the whole autoconf.h
+        asm_inputs.append(autoconf)
     asflags = _entry_flags(flag_sets, asm[0], roots) if asm else []
     mod_c_inputs = []
     if modules:
@@ -286,7 +330,8 @@ def _kernel_objects_impl(ctx):
         DefaultInfo(files = depset(objects.values())),
         # `bazel build @linux_<arch>_<lto>//:objects --output_groups=plan_check`: the check alone.
         # --output_groups=symversions: the `#SYMVER` lines of every object (MODVERSIONS).
-        OutputGroupInfo(plan_check = depset([stamp]), symversions = depset(symversions.values())),
+        # --output_groups=config_check: every object preprocesses the same with its config slice.
+        OutputGroupInfo(plan_check = depset([stamp]), symversions = depset(symversions.values()), config_check = depset(config_checks)),
         KernelObjectsInfo(
             arch = plan["arch"],
             lto = plan["lto"],
@@ -327,6 +372,8 @@ kernel_objects = rule(
         "config_inputs": attr.label_list(allow_files = True, doc = "The import's .config and fragments, in its order."),
         "_plan_check": attr.label(default = "//tools/plan_check", executable = True, cfg = "exec"),
         "_lto_link": attr.label(default = "//tools/thinlto_cache:link", executable = True, cfg = "exec"),
+        "_config_slice": attr.label(default = "//tools/config_slice", executable = True, cfg = "exec"),
+        "_config_check": attr.label(default = "//tools/config_slice:check", executable = True, cfg = "exec"),
         "_stubcopy": attr.label(default = "//tools/stubcopy", executable = True, cfg = "exec"),
         "_boot_step": attr.label(default = "//tools/boot_step", executable = True, cfg = "exec"),
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),

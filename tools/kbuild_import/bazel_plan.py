@@ -1,12 +1,14 @@
 """Writes the plan as the Bazel rules read it (intern.py): header, generated-file and flag lists shared.
 
-    bazel_plan.py --plan=plan.json --out=plan_bazel.json [--repo_out=plan_repo.json --srctree=DIR]
+    bazel_plan.py --plan=plan.json --out=plan_bazel.json [--repo_out=plan_repo.json --srctree=DIR] [--objtree=DIR]
 
 kernel_kbuild_repository runs it after the import; plan.bzl embeds the result (compact
 JSON). plan.json, what check_plan and the tests read, is not changed. --repo_out is what
 the repository rule itself needs from the plan (so that Starlark never decodes plan.json:
 66 MB for x86_64 defconfig, 186 MB for arm64's): {"srcarch", "srctree_files",
 "srcversion_modules"} (intern.srctree_files, intern.srcversion_modules over --srctree).
+With --srctree and --objtree it adds each object's config footprint to plan_bazel.json
+(footprint.py: the CONFIG_ symbols its source and headers mention).
 """
 
 import json
@@ -15,12 +17,13 @@ import os
 from absl import flags
 
 from tools.common import lib as common
-from tools.kbuild_import import intern
+from tools.kbuild_import import footprint, intern
 
 _PLAN = flags.DEFINE_string("plan", None, "The plan the import wrote (JSON).", required=True)
+_OBJTREE = flags.DEFINE_string("objtree", None, "The import's object tree (for the config footprints).")
 _OUT = flags.DEFINE_string("out", None, "Where to write the interned plan (JSON).", required=True)
 _REPO_OUT = flags.DEFINE_string("repo_out", None, "Where to write what the repository rule reads (JSON).")
-_SRCTREE = flags.DEFINE_string("srctree", None, "The kernel source tree (with --repo_out).")
+_SRCTREE = flags.DEFINE_string("srctree", None, "The kernel source tree (with --repo_out; for the config footprints).")
 
 
 def repo_data(plan, srctree):
@@ -37,6 +40,14 @@ def repo_data(plan, srctree):
     }
 
 
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
 def main(argv):
     del argv
     with open(_PLAN.value, encoding="utf-8") as f:
@@ -44,7 +55,11 @@ def main(argv):
     if not isinstance(plan.get("link"), dict) or not plan["link"].get("lds"):
         raise SystemExit(f"bazel_plan: {_PLAN.value}: the plan has no vmlinux.lds compile (link.lds); "
                          "the import's dry run did not print it: re-import from an empty object tree")
-    text = json.dumps(intern.bazel_plan(plan), separators=(",", ":"), sort_keys=True)
+    bplan = intern.bazel_plan(plan)
+    if _SRCTREE.value and _OBJTREE.value:
+        roots = {"srctree": _SRCTREE.value, "objtree": _OBJTREE.value}
+        footprint.add_footprints(bplan, plan, lambda root, path: _read(os.path.join(roots[root], path)))
+    text = json.dumps(bplan, separators=(",", ":"), sort_keys=True)
     with common.atomic_output(_OUT.value, "w", encoding="utf-8") as f:
         f.write(text)
     if _REPO_OUT.value:

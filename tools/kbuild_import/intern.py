@@ -113,6 +113,11 @@ def entry_flags(sets, set_id, own):
     return flags
 
 
+def entries(plan):
+    """The entries whose lists are interned: objects, then the linker scripts."""
+    return _entries(plan)
+
+
 def _entries(plan):
     entries = list(plan["objects"]) + [plan["link"]["lds"]]
     if plan.get("modules"):

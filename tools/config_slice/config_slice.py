@@ -1,0 +1,41 @@
+"""Writes the config slices of an imported plan (KernelConfigSlice, kernel_objects.bzl).
+
+    config_slice.py --autoconf=include/generated/autoconf.h --table=config_table.json \\
+        --slice=12:out/12/generated/autoconf.h --slice=-1:out/-1/generated/autoconf.h ...
+
+table: plan_bazel.json's interned["config"] (tools/kbuild_import/footprint.py); each
+--slice writes autoconf.h's lines of one node's symbols (lib.py).
+"""
+
+import json
+import sys
+
+from absl import app, flags
+
+from tools.common import lib as common
+from tools.config_slice import lib
+
+_AUTOCONF = flags.DEFINE_string("autoconf", None, "The full include/generated/autoconf.h.", required=True)
+_TABLE = flags.DEFINE_string("table", None, "The interned symbol sets (JSON).", required=True)
+_SLICES = flags.DEFINE_multi_string("slice", [], "NODE:PATH, a slice to write (repeat).")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    try:
+        slices = [lib.parse_slice_flag(v) for v in _SLICES.value]
+        with open(_TABLE.value, encoding="utf-8") as f:
+            table = json.load(f)
+        with open(_AUTOCONF.value, encoding="utf-8") as f:
+            lines = lib.defines(f.read(), _AUTOCONF.value)
+        texts = [lib.slice_text(lines, lib.expand(table, node)) for node, _ in slices]
+    except lib.SliceError as e:
+        sys.exit(f"config_slice: {e}")
+    for (_, path), text in zip(slices, texts):
+        with common.atomic_output(path, "w", encoding="utf-8") as out:
+            out.write(text)
+
+
+if __name__ == "__main__":
+    common.run(main, "config_slice")
