@@ -21,6 +21,29 @@ kernel_lto_flag = rule(
     build_setting = config.string(flag = True),
 )
 
+KernelConfigSlicesInfo = provider(
+    doc = "The --//:config_slices setting (rules/private/actions/config_slice.bzl).",
+    fields = {"mode": "string: min or exact."},
+)
+
+CONFIG_SLICE_MODES = ["min", "exact"]
+
+def _kernel_config_slices_flag_impl(ctx):
+    if ctx.build_setting_value not in CONFIG_SLICE_MODES:
+        fail("--{}={}: use one of {}".format(ctx.label, ctx.build_setting_value, ", ".join(CONFIG_SLICE_MODES)))
+    return [KernelConfigSlicesInfo(mode = ctx.build_setting_value)]
+
+kernel_config_slices_flag = rule(
+    implementation = _kernel_config_slices_flag_impl,
+    doc = """What each compile reads of autoconf.h: `min` (default) its config footprint's
+lines, so a config change recompiles only the objects that mention a changed symbol
+(Kbuild's fixdep); `exact` the same lines padded to autoconf.h's size, so ThinLTO bitcode
+(inline asm source locations, hence module hashes and `.llvm.<hash>` names) is identical
+to a clean Kbuild build's, at the price of recompiling everything when autoconf.h's size
+changes. Native code is the same in both.""",
+    build_setting = config.string(flag = True),
+)
+
 def _kernel_front_impl(ctx):
     kernel = ctx.attr.kernel
     kernel = kernel[0] if type(kernel) == "list" else kernel

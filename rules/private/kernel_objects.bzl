@@ -8,6 +8,7 @@ source tree's Makefiles, Kconfig files, ... no longer match what the import reco
 stale plan never compiles, so it never links (vmlinux, Image, System.map, modules).
 """
 
+load("//rules/private:flags.bzl", "KernelConfigSlicesInfo")
 load("//rules/private:kernel_bzimage.bzl", "bzimage_actions")
 load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:platform_transition.bzl", "own_platform")
@@ -75,6 +76,7 @@ def _config_slices(ctx, interned, obj, entries):
         table = interned["config"],
         entries = entries,
         autoconf = autoconf,
+        pad = ctx.attr._config_slices[KernelConfigSlicesInfo].mode == "exact",
     )
 
 def _config_check(ctx, tc, o, source, slice, autoconf, flags, inputs):
@@ -372,6 +374,7 @@ kernel_objects = rule(
         "config_inputs": attr.label_list(allow_files = True, doc = "The import's .config and fragments, in its order."),
         "_plan_check": attr.label(default = "//tools/plan_check", executable = True, cfg = "exec"),
         "_lto_link": attr.label(default = "//tools/thinlto_cache:link", executable = True, cfg = "exec"),
+        "_config_slices": attr.label(default = "//:config_slices", providers = [KernelConfigSlicesInfo]),
         "_config_slice": attr.label(default = "//tools/config_slice", executable = True, cfg = "exec"),
         "_config_check": attr.label(default = "//tools/config_slice:check", executable = True, cfg = "exec"),
         "_stubcopy": attr.label(default = "//tools/stubcopy", executable = True, cfg = "exec"),

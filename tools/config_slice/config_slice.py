@@ -4,7 +4,8 @@
         --slice=12:out/12/generated/autoconf.h --slice=-1:out/-1/generated/autoconf.h ...
 
 table: plan_bazel.json's interned["config"] (tools/kbuild_import/footprint.py); each
---slice writes autoconf.h's lines of one node's symbols (lib.py).
+--slice writes autoconf.h's lines of one node's symbols (lib.py). --pad: each slice has
+autoconf.h's size (lib.pad).
 """
 
 import json
@@ -17,6 +18,7 @@ from tools.config_slice import lib
 
 _AUTOCONF = flags.DEFINE_string("autoconf", None, "The full include/generated/autoconf.h.", required=True)
 _TABLE = flags.DEFINE_string("table", None, "The interned symbol sets (JSON).", required=True)
+_PAD = flags.DEFINE_bool("pad", False, "Pad each slice with newlines to autoconf.h's size (lib.pad).")
 _SLICES = flags.DEFINE_multi_string("slice", [], "NODE:PATH, a slice to write (repeat).")
 
 
@@ -28,8 +30,11 @@ def main(argv):
         with open(_TABLE.value, encoding="utf-8") as f:
             table = json.load(f)
         with open(_AUTOCONF.value, encoding="utf-8") as f:
-            lines = lib.defines(f.read(), _AUTOCONF.value)
+            full = f.read()
+        lines = lib.defines(full, _AUTOCONF.value)
         texts = [lib.slice_text(lines, lib.expand(table, node)) for node, _ in slices]
+        if _PAD.value:
+            texts = [lib.pad(t, len(full.encode())) for t in texts]
     except lib.SliceError as e:
         sys.exit(f"config_slice: {e}")
     for (_, path), text in zip(slices, texts):

@@ -57,6 +57,18 @@ def slice_text(lines, symbols):
     return "".join(out)
 
 
+def pad(text, size):
+    """text padded with newlines to `size` bytes (UTF-8), for --pad: clang numbers source
+    locations by byte offset across the files of a translation unit, and ThinLTO bitcode
+    records them (inline asm's !srcloc), so its module hash and the `.llvm.<hash>` names
+    of promoted locals depend on autoconf.h's size. A slice of the full size keeps the
+    bitcode identical to a compile that reads the whole autoconf.h."""
+    n = size - len(text.encode())
+    if n < 0:
+        raise SliceError(f"a slice of {len(text.encode())} bytes is longer than autoconf.h ({size}); this is a bug")
+    return text + "\n" * n
+
+
 def parse_slice_flag(value):
     """`NODE:PATH` -> (int node, path)."""
     node, sep, path = value.partition(":")

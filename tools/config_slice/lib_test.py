@@ -70,6 +70,11 @@ class SliceTest(absltest.TestCase):
             with self.assertRaisesRegex(lib.SliceError, "expected NODE:PATH"):
                 lib.parse_slice_flag(bad)
 
+    def test_pad(self):
+        self.assertEqual(lib.pad("ab\n", 6), "ab\n\n\n\n")
+        with self.assertRaisesRegex(lib.SliceError, "longer than autoconf.h"):
+            lib.pad("abc", 2)
+
     def test_first_difference(self):
         self.assertIsNone(lib.first_difference("a\nb\n", "a\nb\n"))
         self.assertEqual(lib.first_difference("a\nb\n", "a\nc\n"), (2, "b", "c"))

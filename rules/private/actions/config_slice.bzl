@@ -18,7 +18,7 @@ AUTOCONF = "include/generated/autoconf.h"
 def _slice_include_dir(f):
     return "-I" + f.dirname[:-len("/generated")]
 
-def _declare(ctx, *, tool, table, entries, autoconf):
+def _declare(ctx, *, tool, table, entries, autoconf, pad = False):
     """Declares the KernelConfigSlice action.
 
     Args:
@@ -27,6 +27,7 @@ def _declare(ctx, *, tool, table, entries, autoconf):
       table: dict, plan_bazel.json's interned["config"] (None: an import without footprints).
       entries: list[dict], the plan entries (those with "config" get a slice).
       autoconf: File, the import's include/generated/autoconf.h.
+      pad: bool, pad each slice to autoconf.h's size (--//:config_slices=exact).
 
     Returns:
       dict[string, File]: config_key -> slice (empty when the plan has no footprints).
@@ -47,6 +48,8 @@ def _declare(ctx, *, tool, table, entries, autoconf):
     args.set_param_file_format("multiline")
     args.add("--autoconf", autoconf)
     args.add("--table", table_file)
+    if pad:
+        args.add("--pad")
     for key in sorted(nodes):
         f = ctx.actions.declare_file("{}/config/{}/generated/autoconf.h".format(ctx.label.name, key))
         slices[key] = f
