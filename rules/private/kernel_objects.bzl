@@ -10,9 +10,10 @@ stale plan never compiles, so it never links (vmlinux, Image, System.map, module
 
 load("//rules/private:flags.bzl", "KernelConfigSlicesInfo")
 load("//rules/private:kernel_bzimage.bzl", "bzimage_actions")
-load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
+load("//rules/private:objtool.bzl", "objtool_flags")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelObjectsInfo")
+load("//rules/private/actions:compile.bzl", "run_compile")
 load("//rules/private/actions:config_slice.bzl", "config_slice_actions")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
 load("//rules/private/actions:lto.bzl", "lto_actions")
@@ -218,14 +219,19 @@ def _kernel_objects_impl(ctx):
                 args,
                 cache = False,
             )
-        run_then_objtool(
+        run_compile(
             ctx,
-            executable,
-            arguments,
-            depset(inputs, transitive = shared + [tc.all_files]),
-            out,
-            objtool,
-            objtool_flags(post[0], o["out"], ctx.label) if post else None,
+            executable = executable,
+            arguments = arguments,
+            inputs = depset(inputs, transitive = shared + [tc.all_files]),
+            out = out,
+            objtool = objtool,
+            objtool_flags = objtool_flags(post[0], o["out"], ctx.label) if post else None,
+            srctree = srctree,
+            objtree = roots["$(objtree)"],
+            repo = ctx.file.plan_sources.owner.workspace_name,
+            name = o["out"],
+            source = source,
             mnemonic = "KernelCompile",
             progress_message = "Compiling {} ({}{})".format(o["out"], "linker script" if is_lds else o["lto"], ", objtool" if post else ""),
         )
