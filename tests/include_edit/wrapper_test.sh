@@ -84,4 +84,11 @@ mkdir -p "$t/sb/execroot/__main__" && ln -sfn "$t/ex/external" "$t/sb/execroot/_
 wrap external/linux/init/main.c "" "" "$clang" -Iexternal/linux/include -c -o main.o "$t/sb/execroot/__main__/external/linux/init/main.c"
 check absolute_prefix eval '! grep -q "execroot\|external/" out.txt && grep -q "^init/main.c:1: linux/zutil.h is in the kernel tree" out.txt'
 
+# A config slice's autoconf.h (actions/config_slice.bzl) reads as include/generated/autoconf.h.
+mkdir -p bazel-out/k8-fastbuild/bin/external/r/objects/config/0a1b/generated
+printf '#define CONFIG_X 1\n#warning in_slice\n' >bazel-out/k8-fastbuild/bin/external/r/objects/config/0a1b/generated/autoconf.h
+put init/main.c $'#include <generated/autoconf.h>\nint x;'
+wrap external/linux/init/main.c "" "" "$clang" -Ibazel-out/k8-fastbuild/bin/external/r/objects/config/0a1b -c -o main.o external/linux/init/main.c
+check config_slice_path eval 'grep -q "^include/generated/autoconf.h:2:2: warning: in_slice" out.txt && ! grep -q bazel-out out.txt'
+
 exit $failed

@@ -6,8 +6,9 @@ says `external/linux/init/main.c:710:10: fatal error: 'linux/zutil.h' file not f
 sandbox path, and wrong when the header exists in the tree. Here the compile runs under the
 toolchain's pinned `sh` (actions/shell.bzl), which keeps clang's stderr and, only if there
 is any:
-  - rewrites the source and object tree prefixes (and any absolute `.../execroot/<ws>/`)
-    so every path is relative to the kernel tree, as Kbuild prints it;
+  - rewrites the source and object tree prefixes (and any absolute `.../execroot/<ws>/`,
+    and a config slice's bazel-out/.../config/<key>/generated/ as include/generated/) so
+    every path is relative to the kernel tree, as Kbuild prints it;
   - on a missing header, replaces clang's "file not found" with one line naming the
     including file and line, and the re-import command: with the tree's real directory (the
     action's source is a symlink into it; looked up only after the failure) it says whether
@@ -26,7 +27,7 @@ shift 8
 e=$("$@" 2>&1)
 rc=$?
 if [ -n "$e" ]; then
-  e=$(printf '%s\n' "$e" | sed -e 's#/[^ :]*/execroot/[^/ ]*/##g' -e "s#$o/##g" -e "s#$s/##g")
+  e=$(printf '%s\n' "$e" | sed -e 's#/[^ :]*/execroot/[^/ ]*/##g' -e 's#bazel-out/[^ :]*/config/[0-9a-zA-Z_]*/generated/#include/generated/#g' -e "s#$o/##g" -e "s#$s/##g")
 fi
 if [ $rc -ne 0 ]; then
   m=$(printf '%s\n' "$e" | sed -n "s#^\([^ :]*\):\([0-9]*\):[0-9]*: fatal error: '\([^']*\)' file not found\$#\1 \2 \3#p" | head -n 1)
