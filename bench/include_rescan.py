@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What an automatic include rescan would cost (issue 16 part 0; design in the commit).
+"""What an automatic include rescan would cost (issue 16 part 0; design: docs/header-sets.md).
 
     python3 bench/include_rescan.py OUTPUT_BASE REPO [OBJECT...]
 
