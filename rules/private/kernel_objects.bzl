@@ -80,9 +80,11 @@ def _config_slices(ctx, interned, obj, entries):
         pad = ctx.attr._config_slices[KernelConfigSlicesInfo].mode == "exact",
     )
 
-def _config_check(ctx, tc, o, source, slice, autoconf, flags, inputs):
-    """The KernelConfigCheck stamp of one object (output group config_check)."""
+def _config_check(ctx, tc, o, source, slice, autoconf, flags, inputs, checking):
+    """The KernelConfigCheck stamp of one object (output group config_check); checking:
+    struct(table = interned["config"], fixdep = File or None, symbol_files = dict)."""
     out = ctx.actions.declare_file("{}/config_check/{}.ok".format(ctx.label.name, o["out"]))
+    fixdep = checking.fixdep
     config_slice_actions.emit_check(
         ctx,
         tool = ctx.attr._config_check[DefaultInfo].files_to_run,
@@ -94,6 +96,8 @@ def _config_check(ctx, tc, o, source, slice, autoconf, flags, inputs):
         flags = flags,
         inputs = inputs,
         out = out,
+        fixdep = fixdep,
+        symbols = config_slice_actions.symbols_file(ctx, checking.table, o, checking.symbol_files) if fixdep else None,
     )
     return out
 
@@ -180,6 +184,7 @@ def _kernel_objects_impl(ctx):
             partial_lds[e["out"]] = None
     autoconf, slices = _config_slices(ctx, interned, obj, plan["objects"] + lds_plans) if sliced else (None, {})
     config_checks = []
+    checking = struct(table = interned.get("config"), fixdep = obj.get("scripts/basic/fixdep"), symbol_files = {})
     for o in plan["objects"] + lds_plans:
         is_lds = o["out"].endswith(".lds")
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, o["out"]))
@@ -256,7 +261,7 @@ def _kernel_objects_impl(ctx):
                 out = symversions[o["out"]],
             )
         if slice:
-            config_checks.append(_config_check(ctx, tc, o, source, slice, autoconf, _entry_flags(flag_sets, o, roots), depset(inputs, transitive = shared + [tc.all_files])))
+            config_checks.append(_config_check(ctx, tc, o, source, slice, autoconf, _entry_flags(flag_sets, o, roots), depset(inputs, transitive = shared + [tc.all_files]), checking))
         if o.get("lang") == "asm":
             asm_inputs += inputs[2:]
             asm_transitive += shared

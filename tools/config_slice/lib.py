@@ -8,6 +8,8 @@ gives the same output as with the full autoconf.h (tests/config_slice checks it)
 action key changes only when one of its symbols does.
 """
 
+import re
+
 _DEFINE = "#define CONFIG_"
 
 
@@ -79,6 +81,21 @@ def parse_slice_flag(value):
     if not sep or not path or n is None or n < -1:
         raise SliceError(f"--slice={value}: expected NODE:PATH (NODE an integer >= -1)")
     return n, path
+
+
+_FIXDEP_CONFIG = re.compile(r"include/config/([A-Za-z0-9_]+)")
+
+
+def fixdep_symbols(text):
+    """The symbols of Kbuild's fixdep output (`$(wildcard include/config/<S>)` lines)."""
+    return set(_FIXDEP_CONFIG.findall(text))
+
+
+def missing_message(name, missing):
+    shown = ", ".join("CONFIG_" + s for s in sorted(missing)[:5])
+    return (f"{name}: Kbuild's fixdep makes it depend on {len(missing)} config symbol(s) its footprint lacks "
+            f"({shown}): a toggle Kbuild recompiles it for would not recompile it here "
+            "(tools/kbuild_import/footprint.py); re-import, and report it if it persists")
 
 
 def first_difference(full, sliced):

@@ -75,6 +75,12 @@ class SliceTest(absltest.TestCase):
         with self.assertRaisesRegex(lib.SliceError, "longer than autoconf.h"):
             lib.pad("abc", 2)
 
+    def test_fixdep_symbols(self):
+        out = "cmd_x.o := cc\n\ndeps_x.o := \\\n  a.h \\\n    $(wildcard include/config/FOO) \\\n" \
+              "    $(wildcard include/config/BAR_BAZ) \\\n"
+        self.assertEqual(lib.fixdep_symbols(out), {"FOO", "BAR_BAZ"})
+        self.assertIn("2 config symbol(s) its footprint lacks (CONFIG_A, CONFIG_B)", lib.missing_message("x.o", {"B", "A"}))
+
     def test_first_difference(self):
         self.assertIsNone(lib.first_difference("a\nb\n", "a\nb\n"))
         self.assertEqual(lib.first_difference("a\nb\n", "a\nc\n"), (2, "b", "c"))
@@ -114,11 +120,33 @@ class EndToEndTest(absltest.TestCase):
         self.assertEqual((p.returncode, p.stderr), (0, ""))
         return os.path.dirname(os.path.dirname(out))
 
-    def _check(self, slice_dir):
+    def _check(self, slice_dir, fixdep_args=()):
         flags_ = ["-nostdinc", "-I" + self._path("src/include"), "-I" + self._path("obj/include"),
                   "-include", self._path("src/include/linux/kconfig.h")]
         return self._run(_CHECK_TOOL.value, [f"--clang={_CLANG.value}", f"--slice_include={slice_dir}", "--name=x.o",
-                                             f"--out={self._path('stamp')}", "--"] + flags_ + [self._path("src/x.c")])
+                                             f"--out={self._path('stamp')}", *fixdep_args, "--"] + flags_ +
+                         [self._path("src/x.c")])
+
+    def _fake_fixdep(self, symbols):
+        """A stand-in for Kbuild's fixdep: prints its include/config/ lines for `symbols`."""
+        path = self._path("fixdep")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n" + "".join(f"echo '    $(wildcard include/config/{s}) \\'\n" for s in symbols))
+        os.chmod(path, 0o755)
+        return path
+
+    def test_fixdep_symbol_missing_from_footprint_fails(self):
+        slice_dir = self._slice(["FOO", "LOG_BUF_SHIFT", "PRINTK_TIME"])
+        with open(self._path("symbols"), "w") as f:
+            f.write("FOO\nLOG_BUF_SHIFT\nPRINTK_TIME\n")
+        ok = self._check(slice_dir, [f"--fixdep={self._fake_fixdep(['FOO', 'PRINTK_TIME'])}",
+                                     f"--symbols={self._path('symbols')}"])
+        self.assertEqual((ok.returncode, ok.stderr), (0, ""))
+        bad = self._check(slice_dir, [f"--fixdep={self._fake_fixdep(['FOO', 'ZAP'])}",
+                                      f"--symbols={self._path('symbols')}"])
+        self.assertEqual(bad.returncode, 1, bad.stderr)
+        self.assertIn("x.o: Kbuild's fixdep makes it depend on 1 config symbol(s) its footprint lacks (CONFIG_ZAP)",
+                      bad.stderr)
 
     def test_sound_slice_passes(self):
         p = self._check(self._slice(["FOO", "LOG_BUF_SHIFT", "PRINTK_TIME"]))

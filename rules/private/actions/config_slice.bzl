@@ -10,7 +10,8 @@ include/linux/kconfig.h's `#include <generated/autoconf.h>` reads the slice. A c
 re-runs the slice action; Bazel then re-runs only the compiles whose slice bytes changed.
 
 KernelConfigCheck (output group config_check) preprocesses an object with the full
-autoconf.h and with its slice and fails unless both outputs are identical.
+autoconf.h and with its slice and fails unless both outputs are identical, and unless every
+symbol Kbuild's own fixdep finds for it (on that preprocessing's depfile) is in its footprint.
 """
 
 AUTOCONF = "include/generated/autoconf.h"
@@ -74,7 +75,27 @@ def _include_flag(slice):
     """The same -I as a string (for actions that take flags as a list)."""
     return _slice_include_dir(slice)
 
-def _emit_check(ctx, *, tool, clang, entry, source, slice, autoconf, flags, inputs, out):
+def _expand(table, node):
+    """The symbols of a node of the interned table (tools/kbuild_import/intern.py)."""
+    out = []
+    for _ in range(len(table["nodes"]) + 1):
+        if node < 0:
+            break
+        parent, indices = table["nodes"][node]
+        out += [table["paths"][i] for i in indices]
+        node = parent
+    return sorted(out)
+
+def _symbols_file(ctx, table, entry, cache):
+    """A file of the entry's footprint, one symbol a line (one per distinct set)."""
+    key = entry["config_key"]
+    if key not in cache:
+        f = ctx.actions.declare_file("{}/config/{}.symbols".format(ctx.label.name, key))
+        ctx.actions.write(f, "".join([s + "\n" for s in _expand(table, entry["config"])]))
+        cache[key] = f
+    return cache[key]
+
+def _emit_check(ctx, *, tool, clang, entry, source, slice, autoconf, flags, inputs, out, fixdep = None, symbols = None):
     """KernelConfigCheck: `clang -E -P` with the full autoconf.h and with the slice agree.
 
     Args:
@@ -88,8 +109,15 @@ def _emit_check(ctx, *, tool, clang, entry, source, slice, autoconf, flags, inpu
       flags: list[string], the compile's flags without the slice's -I.
       inputs: depset[File], what the compile reads (with the toolchain).
       out: File, the stamp.
+      fixdep: File or None, Kbuild's scripts/basic/fixdep from the import.
+      symbols: File or None, the entry's footprint (_symbols_file), with fixdep.
     """
     args = ctx.actions.args()
+    extra = []
+    if fixdep:
+        args.add("--fixdep", fixdep)
+        args.add("--symbols", symbols)
+        extra = [fixdep, symbols]
     args.add("--clang", clang)
     args.add("--slice_include", _include_flag(slice)[len("-I"):])
     args.add("--name", entry["out"])
@@ -100,7 +128,7 @@ def _emit_check(ctx, *, tool, clang, entry, source, slice, autoconf, flags, inpu
     ctx.actions.run(
         executable = tool,
         arguments = [args],
-        inputs = depset([slice, autoconf], transitive = [inputs]),
+        inputs = depset([slice, autoconf] + extra, transitive = [inputs]),
         outputs = [out],
         mnemonic = "KernelConfigCheck",
         progress_message = "Checking the config slice of {}".format(entry["out"]),
@@ -110,6 +138,7 @@ config_slice_actions = struct(
     AUTOCONF = AUTOCONF,
     declare = _declare,
     emit_check = _emit_check,
+    symbols_file = _symbols_file,
     include_args = _include_args,
     include_flag = _include_flag,
 )
