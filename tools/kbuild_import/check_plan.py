@@ -161,7 +161,8 @@ def log_compiles(text):
             continue
         if "-o" not in argv:
             continue
-        target = argv[argv.index("-o") + 1]
+        # Kbuild names some outputs through "..": KVM's arch/arm64/kvm/hyp/nvhe/../entry.nvhe.o.
+        target = posixpath.normpath(argv[argv.index("-o") + 1])
         if "-c" in argv or "-E" in argv:
             out[target] = argv
     return out
@@ -272,7 +273,9 @@ def main(argv):
     mod_o = {m["mod_o"]["out"]: m for m in (modules or {"list": {}})["list"].values()}
     dirs = tuple(d.rstrip("/") + "/" for d in _ONLY_DIRS.value or [])
     if dirs:
-        objs = {k: v for k, v in objs.items() if k.startswith(dirs)}
+        # init/version-timestamp.o is compiled by the vmlinux link (scripts/Makefile.vmlinux),
+        # which `make DIR/` does not run.
+        objs = {k: v for k, v in objs.items() if k.startswith(dirs) and k != "init/version-timestamp.o"}
         kernel = {k: v for k, v in kernel.items() if k.startswith(dirs)}
         mod_o = {}
         print(f"sample: {len(objs)} plan objects under {' '.join(dirs)}")
