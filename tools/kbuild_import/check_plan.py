@@ -293,13 +293,39 @@ def main(argv):
     if _MODULES_ONLY.value:
         objs = {k: v for k, v in objs.items() if v.get("module")}
         kernel = {k: v for k, v in kernel.items() if "-DMODULE" in v}
-    # Objects of the vDSO shared object and scripts/mod/empty.o are not linked into
-    # vmlinux (make prepare or a generator builds them; the plan lists their outputs).
-    prepared = sorted(o for o in kernel if o not in objs and (o.startswith("scripts/") or "/vdso/" in o))
+    # Objects of the vDSO shared object, of x86's real-mode image (realmode.elf, embedded
+    # by .incbin) and scripts/mod/empty.o are not linked into vmlinux (make prepare or a
+    # generator builds them; the plan lists their outputs in `generated`).
+    image_dirs = tuple(posixpath.dirname(g) + "/" for kind in plan.get("generated", {}).values()
+                       for g in kind if g.endswith((".elf", ".so")))
+    prepared = sorted(o for o in kernel if o not in objs and
+                      (o.startswith("scripts/") or "/vdso/" in o or o.startswith(image_dirs)))
     if prepared:
         print(f"skipped {len(prepared)} objects not linked into vmlinux: {' '.join(prepared)}")
     for o in prepared:
         del kernel[o]
+    # x86's boot image (arch/x86/boot: setup, compressed/): the plan's boot steps replay
+    # Kbuild's commands; each compile must be the log's, with $(srctree) as the log has it.
+    if not dirs and not _MODULES_ONLY.value:
+        srctree = roots.srctree if roots else "."
+        for step in plan.get("boot", {}).get("steps", []):
+            out = step.get("out", "")
+            if not (out.endswith(".o") and step.get("cmd", "").startswith("$(CC) ")):
+                continue
+            argv_log = kernel.pop(out, None) or compiles.get(out)
+            got = shlex.split(step["cmd"].replace("$(srctree)", srctree))[1:]
+            checks.check("boot", out, argv_log is not None and got == argv_log[1:],
+                         "not compiled in Kbuild's log" if argv_log is None else first_diff(got, argv_log[1:]))
+    # .vmlinux.export.o (Makefile.vmlinux, with CONFIG_MODULES): without CONFIG_MODVERSIONS
+    # its source is modpost's bare `#include <linux/export-internal.h>`: no symbols, and
+    # the plan has no link.export_o.
+    export_c = os.path.join(_TREE.value, ".vmlinux.export.c") if _TREE.value else None
+    if ".vmlinux.export.o" in kernel and not plan["link"].get("export_o") and export_c:
+        with open(export_c) as f:
+            text = f.read()
+        checks.check("objects", ".vmlinux.export.o", text.strip() == "#include <linux/export-internal.h>",
+                     f"Kbuild's {export_c} exports symbols, the plan has no link.export_o")
+        del kernel[".vmlinux.export.o"]
     for out in sorted(set(kernel) | set(objs)):
         checks.check("objects", out, out in kernel and out in objs,
                      "only in the plan" if out in objs else "only in Kbuild's log")
