@@ -70,17 +70,12 @@ mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 out="$work/out-$lto"
 rm -rf "$out" && mkdir -p "$out"
-mk=(make -s -C "$out" -f "$src/Makefile" O="$out" ARCH=x86_64 LLVM=1
-    CC="$bin/clang" LD="$bin/ld.lld" AR="$bin/llvm-ar" NM="$bin/llvm-nm" OBJCOPY="$bin/llvm-objcopy"
-    OBJDUMP="$bin/llvm-objdump" READELF="$bin/llvm-readelf" STRIP="$bin/llvm-strip"
-    HOSTCC="$bin/clang --sysroot=$sysroot -fuse-ld=lld -Qunused-arguments"
-    HOSTLD="$bin/ld.lld" HOSTAR="$bin/llvm-ar" HOSTCXX=false HOSTPKG_CONFIG=false
-    "HOSTLDFLAGS=-static -lz -lzstd"
-    KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 1970" KBUILD_BUILD_USER=kbuild
-    KBUILD_BUILD_HOST=kbuild KBUILD_BUILD_VERSION=1)
-kmake() { env -i PATH=/usr/bin:/bin HOME="$out" LC_ALL=C TZ=UTC "${mk[@]}" "$@"; }
+# shellcheck source=../../tests/kbuild_make.sh
+source "$here/../../tests/kbuild_make.sh"
+kbuild_make_argv "$ext" "$out" x86_64
+kmake() { env -i PATH=/usr/bin:/bin HOME="$out" LC_ALL=C TZ=UTC "${KBUILD_MAKE[@]}" -s "$@"; }
 # `make -s` would override V=1 (Kbuild sets quiet=silent_): the build itself runs without it.
-kmake_v() { env -i PATH=/usr/bin:/bin HOME="$out" LC_ALL=C TZ=UTC make "${mk[@]:2}" V=1 "$@"; }
+kmake_v() { env -i PATH=/usr/bin:/bin HOME="$out" LC_ALL=C TZ=UTC "${KBUILD_MAKE[@]}" V=1 "$@"; }
 
 # The .config: the import's, with the LTO choice of --lto; nothing else may move.
 cp "$cfg" "$out/.config"

@@ -41,22 +41,16 @@ ext="$ob/external"
 repo="$ext/my_kernel_$lto"
 [ -f "$repo/plan.json" ] || die "$repo/plan.json missing: import first (../../bazel build --nobuild //:vmlinux in $ws)"
 src="$ext/linux"
-bin="$ext/kernel_llvm/bin"
 arch=$(sed -n 's/^CONFIG_ARM64=y$/arm64/p; s/^CONFIG_X86_64=y$/x86_64/p' "$repo/obj/.config" | head -1)
 [ -n "$arch" ] || die "$repo/obj/.config: neither CONFIG_ARM64 nor CONFIG_X86_64"
 
 if [ -z "$tree" ]; then
   tree="/tmp/kbuild-plan-diff.$arch"
   rm -rf "$tree" && mkdir -p "$tree"
-  mk=(make -C "$tree" -f "$src/Makefile" O="$tree" ARCH="$arch" LLVM=1
-      CC="$bin/clang" LD="$bin/ld.lld" AR="$bin/llvm-ar" NM="$bin/llvm-nm" OBJCOPY="$bin/llvm-objcopy"
-      OBJDUMP="$bin/llvm-objdump" READELF="$bin/llvm-readelf" STRIP="$bin/llvm-strip"
-      HOSTCC="$bin/clang --sysroot=$ext/kernel_sysroot -fuse-ld=lld -Qunused-arguments"
-      HOSTLD="$bin/ld.lld" HOSTAR="$bin/llvm-ar" HOSTCXX=false HOSTPKG_CONFIG=false
-      "HOSTLDFLAGS=-static -lz -lzstd"
-      KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 1970" KBUILD_BUILD_USER=kbuild
-      KBUILD_BUILD_HOST=kbuild KBUILD_BUILD_VERSION=1)
-  kmake() { env -i PATH=/usr/bin:/bin HOME="$tree" LC_ALL=C TZ=UTC "${mk[@]}" "$@"; }
+  # shellcheck source=tests/kbuild_make.sh
+  source "$root/tests/kbuild_make.sh"
+  kbuild_make_argv "$ext" "$tree" "$arch"
+  kmake() { env -i PATH=/usr/bin:/bin HOME="$tree" LC_ALL=C TZ=UTC "${KBUILD_MAKE[@]}" "$@"; }
   cp "$repo/obj/.config" "$tree/.config"
   kmake -s olddefconfig > "$tree/config.log" 2>&1 || die "make olddefconfig failed (see $tree/config.log)"
   cmp -s "$repo/obj/.config" "$tree/.config" || die "make olddefconfig changed the imported .config (see $tree/.config)"
@@ -68,7 +62,7 @@ fi
 [ -f "$tree/build.log" ] || die "$tree/build.log missing (kbuild_golden.sh --keep writes it)"
 
 args=(--plan="$repo/plan.json" --build_log="$tree/build.log" --kbuild_tree="$tree" --log_srctree="$src"
-      --ar="$bin/llvm-ar")
+      --ar="$ext/kernel_llvm/bin/llvm-ar")
 [ ${#dirs[@]} -eq 0 ] || args+=(--only_dirs="$(IFS=,; echo "${dirs[*]}")")
 "${bazel[@]}" run --ui_event_filters=-info,-stdout,-stderr --noshow_progress \
   @rules_kernel_lto//tools/kbuild_import:check_plan -- "${args[@]}"
