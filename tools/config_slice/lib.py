@@ -45,6 +45,10 @@ def defines(autoconf, name="autoconf.h"):
             raise SliceError(f"{name}:{n}: `#define CONFIG_` without a name; regenerate it (olddefconfig)")
         sym = words[0]
         out.append((sym, line if line.endswith("\n") else line + "\n"))
+    if not out:
+        # Every Kconfig run defines some (CONFIG_CC_VERSION_TEXT at least): an empty or
+        # truncated file would give every object an empty slice, silently.
+        raise SliceError(f"{name}: no `#define CONFIG_` line (empty or not autoconf.h); regenerate it (olddefconfig)")
     return out
 
 

@@ -57,6 +57,11 @@ class SliceTest(absltest.TestCase):
         self.assertEqual(lib.slice_text(lines, []), "")
         self.assertEqual(lib.slice_text(lines, ["PRINTK"]), "#define CONFIG_PRINTK 1\n")  # not PRINTK_TIME
 
+    def test_autoconf_without_defines_is_refused(self):
+        for bad in ["", "/* Automatically generated file; DO NOT EDIT. */\n", "#define FOO 1\n"]:
+            with self.assertRaisesRegex(lib.SliceError, "no `#define CONFIG_` line"):
+                lib.defines(bad, "autoconf.h")
+
     def test_expand_and_bad_node(self):
         table = {"paths": ["A", "B", "C"], "nodes": [[-1, [0]], [0, [1, 2]]]}
         self.assertEqual(sorted(lib.expand(table, 1)), ["A", "B", "C"])
