@@ -31,7 +31,7 @@ import re
 import subprocess
 import threading
 import time
-from typing import Callable, Iterable, List, Optional, Sequence
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 DEFAULT_EXPECT = r"Run /bin/sh as init process"
 
@@ -174,6 +174,40 @@ def parse_sequence(text: str) -> List[str]:
 def format_sequence(names: Sequence[str]) -> str:
     """The text of a sequence file (what parse_sequence reads back)."""
     return "".join(f"{n}\n" for n in names)
+
+
+_UNIQUE_ID = "__UNIQUE_ID_"
+
+
+def match_lto_stubs(
+    expected: Sequence[str], observed: Sequence[str]
+) -> Tuple[List[str], List[str]]:
+    """The two sequences with each LTO stub name `__UNIQUE_ID_<hook><N>` that the other
+    sequence calls `<hook>` renamed `<hook>`.
+
+    With CONFIG_LTO_CLANG, include/linux/pci.h wraps each PCI fixup hook in a global stub
+    named `__UNIQUE_ID_<hook><__COUNTER__>`, and initcall_debug prints the stub; a kernel
+    without LTO prints the hook. A hook's own name may end in digits, so the counter is
+    found through the other sequence's names (the longest one that fits), never by
+    stripping digits: a stub the other side does not name stays as it is.
+    """
+
+    def rename(names: Sequence[str], other: Sequence[str]) -> List[str]:
+        known = set(other)
+        out = []
+        for name in names:
+            if name.startswith(_UNIQUE_ID) and name not in known:
+                rest = name[len(_UNIQUE_ID):]
+                end = len(rest)
+                while end > 1 and rest[end - 1].isdigit():
+                    end -= 1
+                    if rest[:end] in known:
+                        name = rest[:end]
+                        break
+            out.append(name)
+        return out
+
+    return rename(expected, observed), rename(observed, expected)
 
 
 def diff_initcalls(

@@ -194,6 +194,37 @@ class DiffTest(absltest.TestCase):
         self.assertIn("\n-c\n", diff)
 
 
+class MatchLtoStubsTest(absltest.TestCase):
+    def test_stub_against_hook(self):
+        # Kbuild's ThinLTO x86_64 defconfig vs our none build (PCI fixups).
+        lto = ["pci_arch_init", "__UNIQUE_ID_quirk_piix4_acpi407", "__UNIQUE_ID_pci_fixup_video363"]
+        none = ["pci_arch_init", "quirk_piix4_acpi", "pci_fixup_video"]
+        want = ["pci_arch_init", "quirk_piix4_acpi", "pci_fixup_video"]
+        self.assertEqual(lib.match_lto_stubs(lto, none), (want, want))
+        self.assertEqual(lib.match_lto_stubs(none, lto), (want, want))
+        self.assertIsNone(lib.diff_initcalls(*lib.match_lto_stubs(lto, none)))
+
+    def test_hook_ending_in_digits(self):
+        # The longest name the other side has wins: the counter is 07, not 407.
+        self.assertEqual(
+            lib.match_lto_stubs(["__UNIQUE_ID_quirk_piix407"], ["quirk_piix4", "quirk_piix"]),
+            (["quirk_piix4"], ["quirk_piix4", "quirk_piix"]),
+        )
+
+    def test_unmatched_stub_stays_and_differs(self):
+        lto, none = ["a", "__UNIQUE_ID_quirk_x12"], ["a", "quirk_y"]
+        self.assertEqual(lib.match_lto_stubs(lto, none), (lto, none))
+        self.assertIsNotNone(lib.diff_initcalls(*lib.match_lto_stubs(lto, none)))
+
+    def test_lto_against_lto_unchanged(self):
+        a = ["__UNIQUE_ID_quirk_x12", "b"]
+        self.assertEqual(lib.match_lto_stubs(a, list(a)), (a, a))
+
+    def test_order_still_matters(self):
+        lto = ["__UNIQUE_ID_f1", "__UNIQUE_ID_g2"]
+        self.assertIsNotNone(lib.diff_initcalls(*lib.match_lto_stubs(lto, ["g", "f"])))
+
+
 class QemuCommandTest(absltest.TestCase):
     def test_arm64(self):
         self.assertEqual(
@@ -375,6 +406,21 @@ class MainTest(absltest.TestCase):
             f"--- {golden}\n+++ observed\n@@ -1,2 +1,2 @@\n+a_init\n b_init\n-a_init\n",
         )
         self.assertEqual(_read_path(log), _BOOT)
+
+    def test_each_expected_file(self):
+        # Every --expected_initcalls file must equal the boot; the first that differs fails it.
+        tmp = self.create_tempdir()
+        qemu, _ = _fake_qemu(tmp, _BOOT)
+        kernel = tmp.create_file("Image", "").full_path
+        good = tmp.create_file("good.txt", "a_init\nb_init\n").full_path
+        bad = tmp.create_file("bad.txt", "a_init\n").full_path
+        r = self._run(f"--qemu={qemu}", "--arch=arm64", f"--kernel={kernel}",
+                      f"--expected_initcalls={good}", f"--expected_initcalls={bad}")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(
+            r.stderr.splitlines()[0],
+            f"boot_test: initcall sequence differs from {bad} (expected 1, observed 2)",
+        )
 
     def test_expect_flags_replace_the_default(self):
         tmp = self.create_tempdir()
