@@ -29,6 +29,7 @@ failed=0
   //tests/compile_commands:arm64_thin_sample_test \
   //tests/config_slice:arm64_thin_sample_test //tests/config_slice:x86_64_none_sample_test 2>&1 | tee "$log"
 bazel_status=${PIPESTATUS[0]}
+echo "=== bazel test: ${SECONDS} s"
 testlogs=$("$bazel" info bazel-testlogs 2>/dev/null)
 while read -r target result; do
   xml="$testlogs/${target#//}"; xml="${xml/://}/test.xml"
@@ -60,13 +61,16 @@ for script in tests/hermetic/run.sh tests/integration/*/run.sh "tests/repro/run.
   [ -f "${script%% *}" ] || continue
   echo "=== $script"
   # shellcheck disable=SC2086
+  t0=$SECONDS
   out=$(bash $script 2>&1); status=$?
   echo "$out" | tail -40
+  echo "=== $script: $((SECONDS - t0)) s"
   p=$(grep -c '\bPASS\b' <<<"$out"); f=$(grep -c '\bFAIL\b' <<<"$out")
   if [ $status != 0 ] && [ "$f" = 0 ]; then f=1; fi
   passed=$((passed + p)); failed=$((failed + f))
 done
 
 rm -f "$log"
+echo "=== total: ${SECONDS} s"
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]

@@ -9,6 +9,7 @@ LTO_MODES = ["thin_dist", "thin", "full", "none"]
 # BUILD file ("@//:lto" in our own workspace, "@rules_kernel_lto//:lto" in a user's: a bare
 # "//:lto" would name a target of the calling repository).
 _LTO_FLAG = "@{}//:lto".format(Label("//:lto").workspace_name)
+_IS_TRANSIT = "@{}//platforms:is_transit".format(Label("//:lto").workspace_name)
 
 def _kernel_lto_flag_impl(ctx):
     if ctx.build_setting_value not in LTO_MODES:
@@ -83,6 +84,41 @@ def front_door_error(target, keys):
         "|".join(modes),
     )
 
+def _kernel_front_misuse_impl(ctx):
+    fail(ctx.attr.message)
+
+_kernel_front_misuse = rule(
+    implementation = _kernel_front_misuse_impl,
+    doc = "Fails analysis with `message`: a front door reached through a kernel rule's transition.",
+    attrs = {"message": attr.string(mandatory = True)},
+)
+
+def misuse_error(target, hub):
+    """The error of a front door given to a rule that builds a kernel for its own platform.
+
+    Such a rule (kernel_boot_test, kernel_initcalls: `kernel` moves the platform away first,
+    platform_transition.bzl) reaches the front door where --platforms and --//:lto are gone.
+
+    Args:
+      target: how to name the front door.
+      hub: the hub repository ("@my_kernel") whose kernels.bzl selects before the
+        transition, or "" for our own //:vmlinux.
+
+    Returns:
+      One line.
+    """
+    if hub:
+        fix = "load(\"{}//:kernels.bzl\", \"vmlinux\") and give kernel = vmlinux() (selected by --platforms and --@rules_kernel_lto//:lto before the transition), or one mode's kernel such as {}_thin//:thin_dist".format(hub, hub)
+    else:
+        fix = "give one mode's kernel, e.g. @linux_arm64_thin//:thin_dist, or a select() on --//:lto in your BUILD file"
+    return "{} cannot be the kernel of a rule that builds it for its own platform (kernel_boot_test, kernel_initcalls): {}".format(target, fix)
+
+def _transit_branch(name, target, hub):
+    """The front door's select branch for the transit platform (a target that fails with misuse_error)."""
+    misuse = "_{}_misuse".format(name)
+    _kernel_front_misuse(name = misuse, message = misuse_error(target, hub), tags = ["manual"])
+    return {_IS_TRANSIT: ":" + misuse}
+
 def kernel_front_door(name, kernels, groups = ["image", "system_map", "vmlinux_o"], what = None):
     """//:vmlinux (or //:modules) and siblings, selected by target platform and --//:lto.
 
@@ -101,13 +137,17 @@ def kernel_front_door(name, kernels, groups = ["image", "system_map", "vmlinux_o
             name = setting,
             constraint_values = [cpus[arch]],
             flag_values = {_LTO_FLAG: mode},
+            # A hub's kernels.bzl selects on them from the user's BUILD files.
+            visibility = ["//visibility:public"],
         )
         choices[":" + setting] = label
+    target = "{}//:{}".format(what or "", name)
+    choices.update(_transit_branch(name, target, what or ""))
 
     # Manual: `bazel test //...` must not import and build every kernel; name them.
     _kernel_front(
         name = name,
-        kernel = select(choices, no_match_error = front_door_error("{}//:{}".format(what or "", name), kernels.keys())),
+        kernel = select(choices, no_match_error = front_door_error(target, kernels.keys())),
         tags = ["manual"],
         visibility = ["//visibility:public"],
     )

@@ -44,7 +44,7 @@ def _kernel_initcalls_impl(ctx):
     return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
 
 _COMMON = {
-    "kernel": attr.label(mandatory = True, cfg = to_transit, doc = "A kernel_vmlinux target; built for its own platform, in the same directory as //:vmlinux builds it."),
+    "kernel": attr.label(mandatory = True, cfg = to_transit, doc = "A kernel_vmlinux target (e.g. @NAME_thin//:thin_dist), or vmlinux() of a kernel_config's @NAME//:kernels.bzl for the one --platforms/--lto select; built for its own platform, in the same directory as //:vmlinux builds it. Not a front door (@NAME//:vmlinux): this attribute moves the platform first, so its select cannot work (one error says so)."),
     "arch": attr.string(mandatory = True, values = ["arm64", "x86_64"], doc = "Guest architecture."),
     "timeout_secs": attr.int(default = 240, doc = "Boot time limit (TCG)."),
     "boot_file": attr.string(

@@ -2,12 +2,12 @@
 # Integration test (CI): a real config imports and analyses. examples/x86_64_defconfig (Linux
 # 6.1 x86_64 `defconfig`, EFI stub, ThinLTO through kernel_config) is imported into a fresh
 # output base and its front door analysed: @my_kernel//:vmlinux, :image (bzImage), :modules in
-# thin_dist. The whole builds are benchmarks (bench/), not CI.
+# thin_dist, and its boot tests (//:bzimage_test, //:ovmf_test). The whole builds are benchmarks (bench/), not CI.
 #
 #   bash tests/integration/defconfig/run.sh
 #
 # Cases:
-#   import_analysis  `build --nobuild` of the three targets succeeds (the import runs every
+#   import_analysis  `build --nobuild` of the five targets succeeds (the import runs every
 #                    Kbuild step the plan models; a step it cannot model is a one-line error)
 #   plan             the plan holds at least 2,000 objects and 5 modules (x86_64 defconfig:
 #                    2,715 objects, 8 modules): an import that silently dropped work fails
@@ -41,7 +41,8 @@ failed=0
 pass() { echo "PASS $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL $*"; failed=$((failed + 1)); }
 
-targets=(@my_kernel//:vmlinux @my_kernel//:image @my_kernel//:modules)
+# and the example's boot tests (their kernel is vmlinux() of @my_kernel//:kernels.bzl).
+targets=(@my_kernel//:vmlinux @my_kernel//:image @my_kernel//:modules //:bzimage_test //:ovmf_test)
 flags=(--nobuild --symlink_prefix=/ --platforms=@rules_kernel_lto//platforms:x86_64)
 
 start=$(date +%s)

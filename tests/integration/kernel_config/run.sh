@@ -8,6 +8,9 @@
 #   front_door     @from_target//:vmlinux with --platforms=@rules_kernel_lto//platforms:x86_64
 #                  --@rules_kernel_lto//:lto=none resolves to @from_target_none//:none, and
 #                  :image/:system_map/:vmlinux_o/:modules exist
+#   boot_test_kernel  kernel_boot_test(kernel = vmlinux()) of @from_target//:kernels.bzl
+#                  reaches the selected import; kernel = "@from_target//:vmlinux" fails
+#                  with one line naming kernels.bzl
 #   wrong_mode     --@rules_kernel_lto//:lto=thin_dist (not imported): one error naming
 #                  the platform and the modes that were imported
 #   wrong_platform --platforms=@rules_kernel_lto//platforms:arm64: the same error
@@ -96,6 +99,22 @@ elif ! bz cquery '@from_target//:image + @from_target//:system_map + @from_targe
   fail_case front_door "the hub lacks one of image, system_map, vmlinux_o, modules, boot, dist" "$tmp/groups.log"
 else
   pass front_door
+fi
+
+# boot_test_kernel: a kernel_boot_test of vmlinux() from @from_target//:kernels.bzl reaches
+# the selected import (VMLINUX["x86_64/none"] too); the front door itself as its kernel
+# fails with one line naming kernels.bzl (its select cannot work after the transition).
+log="$tmp/boot_test_kernel.log"
+if ! bz cquery 'deps(//:boot_selected, 1) + deps(//:boot_none, 1)' "${x86[@]}" --@rules_kernel_lto//:lto=none > "$log" 2>&1; then
+  fail_case boot_test_kernel "cquery of //:boot_selected failed" "$log"
+elif [ "$(grep -c '^@from_target_none//:none ' "$log")" -lt 1 ]; then
+  fail_case boot_test_kernel "//:boot_selected does not reach @from_target_none//:none" "$log"
+elif bz cquery 'deps(//:boot_front_door, 1)' "${x86[@]}" --@rules_kernel_lto//:lto=none > "$tmp/misuse.log" 2>&1; then
+  fail_case boot_test_kernel "a boot test of the front door analysed" "$tmp/misuse.log"
+elif ! grep -qF '@from_target//:vmlinux cannot be the kernel of a rule that builds it for its own platform (kernel_boot_test, kernel_initcalls): load("@from_target//:kernels.bzl", "vmlinux")' "$tmp/misuse.log"; then
+  fail_case boot_test_kernel "no one-line error naming kernels.bzl" "$tmp/misuse.log"
+else
+  pass boot_test_kernel
 fi
 
 # wrong_mode / wrong_platform: one error naming what was imported.
