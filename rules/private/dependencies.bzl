@@ -2,6 +2,7 @@
 
 load("//rules/private:kernel_config.bzl", "kernel_config")
 load("//rules/private:kernel_source.bzl", "kernel_source_repository")
+load("//toolchains/private:boot_tools_repository.bzl", "kernel_boot_tools_repository")
 load("//toolchains/private:busybox_repository.bzl", "kernel_busybox_repository")
 load("//toolchains/private:kmod_repository.bzl", "kernel_kmod_repository")
 load("//toolchains/private:qemu_repository.bzl", "kernel_qemu_repository")
@@ -80,6 +81,7 @@ def rules_kernel_lto_dependencies(
     _maybe(kernel_source_repository, "linux")
     _maybe(kernel_qemu_repository, "kernel_qemu")
     _maybe(kernel_kmod_repository, "kernel_kmod")
+    _maybe(kernel_boot_tools_repository, "kernel_boot_tools")
     for arch in ["arm64", "x86_64"]:
         _maybe(kernel_busybox_repository, "kernel_busybox_" + arch, arch = arch)
 

@@ -16,7 +16,7 @@ per mode (voffset.h is nm of vmlinux; misc.o, piggy.o, the compressed vmlinux an
 header.o follow from it).
 """
 
-load("//rules/private/actions:kbuild_tools.bzl", "kbuild_tools")
+load("//rules/private/actions:kbuild_tools.bzl", "boot_tools", "kbuild_tools")
 load("//rules/private/actions:shell.bzl", "run_shell")
 
 _VMLINUX = "vmlinux"
@@ -64,6 +64,7 @@ def _resolve(plan, src, obj, objects, stamp, label):
 
 def _emit_step(ctx, tc, tool, srctree, dirs, env, step, made, prefix):
     e = step.entry
+    tools = boot_tools(ctx)
     out = ctx.actions.declare_file("{}/{}".format(prefix, e["out"]))
     inputs = dict(step.objtree)
     for p in e["inputs"]:
@@ -76,6 +77,7 @@ def _emit_step(ctx, tc, tool, srctree, dirs, env, step, made, prefix):
     args.set_param_file_format("multiline")
     args.add("--cmd=" + e["cmd"])
     args.add("--srctree=" + srctree)
+    args.add("--tools_dir=" + tools.dir)
     for var, f in kbuild_tools(tc).items():
         args.add("--tool={}={}".format(var, f.path))
     for p in sorted(inputs):
@@ -95,7 +97,7 @@ def _emit_step(ctx, tc, tool, srctree, dirs, env, step, made, prefix):
     ctx.actions.run(
         executable = tool,
         arguments = [args],
-        inputs = depset(step.srcs + inputs.values(), transitive = [tc.all_files]),
+        inputs = depset(step.srcs + inputs.values(), transitive = [tc.all_files, tools.files]),
         outputs = [out],
         mnemonic = mnemonic,
         progress_message = "{} {} (boot image{})".format(e["tag"], e["out"], "" if not e["after_vmlinux"] else ", " + ctx.label.name),

@@ -16,6 +16,7 @@ load("//rules/private:providers.bzl", "KernelObjectsInfo")
 load("//rules/private/actions:compile.bzl", "run_compile")
 load("//rules/private/actions:config_slice.bzl", "config_slice_actions")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
+load("//rules/private/actions:kbuild_tools.bzl", "BOOT_TOOLS_ATTR")
 load("//rules/private/actions:lto.bzl", "lto_actions")
 load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
 load("//rules/private/actions:partial_link.bzl", "partial_link_actions")
@@ -396,6 +397,7 @@ kernel_objects = rule(
         "_config_check": attr.label(default = "//tools/config_slice:check", executable = True, cfg = "exec"),
         "_stubcopy": attr.label(default = "//tools/stubcopy", executable = True, cfg = "exec"),
         "_boot_step": attr.label(default = "//tools/boot_step", executable = True, cfg = "exec"),
+        "_boot_tools": BOOT_TOOLS_ATTR["_boot_tools"],
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },

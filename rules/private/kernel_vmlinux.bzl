@@ -11,6 +11,7 @@ load("//rules/private:kernel_bzimage.bzl", "bzimage_actions")
 load("//rules/private:objtool.bzl", "objtool_flags")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelLtoInfo", "KernelObjectsInfo")
+load("//rules/private/actions:kbuild_tools.bzl", "BOOT_TOOLS_ATTR")
 load("//rules/private/actions:lto.bzl", "lto_actions")
 load("//rules/private/actions:modules.bzl", "modules_actions")
 
@@ -206,6 +207,7 @@ kernel_vmlinux = rule(
         "_link_vmlinux": attr.label(default = "//tools/link_vmlinux", executable = True, cfg = "exec"),
         "_modpost": attr.label(default = "//tools/modpost", executable = True, cfg = "exec"),
         "_boot_step": attr.label(default = "//tools/boot_step", executable = True, cfg = "exec"),
+        "_boot_tools": BOOT_TOOLS_ATTR["_boot_tools"],
         "platform": attr.label(mandatory = True, doc = "The platform this kernel is built for (an incoming transition: see platform_transition.bzl)."),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },

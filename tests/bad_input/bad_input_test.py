@@ -31,6 +31,7 @@ from absl.testing import absltest, parameterized
 _NM = flags.DEFINE_string("nm", None, "The pinned llvm-nm.", required=True)
 _LD = flags.DEFINE_string("ld", None, "The pinned ld.lld.", required=True)
 _BITCODE = flags.DEFINE_string("bitcode", None, "A ThinLTO bitcode object (aarch64) with symbols.", required=True)
+_BOOT_SH = flags.DEFINE_string("boot_sh", None, "bin/sh of the pinned boot tools (@kernel_boot_tools).", required=True)
 
 # Tool name -> its main, relative to the runfiles root of this repository.
 TOOLS = {
@@ -275,11 +276,13 @@ CASES = [
     ("stubcopy", "random --src", ["--strip={fake_ok}", "--objdump={fake_ok}", "--objcopy={fake_ok}",
                                   "--src={random}", "--out={out}", "--name=x.stub.o", "--reject_reloc=R_X86_64_64"]),
     ("boot_step", "no flags", []),
-    ("boot_step", "absolute --out_rel", ["--cmd=true", "--srctree={adir}", "--out_rel=/etc/x", "--out={out}"]),
-    ("boot_step", "unknown placeholder", ["--cmd=$(CC) -o x", "--srctree={adir}", "--out_rel=x", "--out={out}"]),
-    ("boot_step", "command writes nothing", ["--cmd=true", "--srctree={adir}", "--out_rel=x", "--out={out}"]),
-    ("boot_step", "command fails", ["--cmd=false", "--srctree={adir}", "--out_rel=x", "--out={out}"]),
-    ("boot_step", "bad --input", ["--cmd=true", "--srctree={adir}", "--input=noequals", "--out_rel=x", "--out={out}"]),
+    ("boot_step", "absolute --out_rel", ["--cmd=true", "--srctree={adir}", "--tools_dir={tools}", "--out_rel=/etc/x", "--out={out}"]),
+    ("boot_step", "unknown placeholder", ["--cmd=$(CC) -o x", "--srctree={adir}", "--tools_dir={tools}", "--out_rel=x", "--out={out}"]),
+    ("boot_step", "command writes nothing", ["--cmd=true", "--srctree={adir}", "--tools_dir={tools}", "--out_rel=x", "--out={out}"]),
+    ("boot_step", "command fails", ["--cmd=false", "--srctree={adir}", "--tools_dir={tools}", "--out_rel=x", "--out={out}"]),
+    ("boot_step", "bad --input", ["--cmd=true", "--srctree={adir}", "--tools_dir={tools}", "--input=noequals", "--out_rel=x", "--out={out}"]),
+    ("boot_step", "no bin/sh in --tools_dir", ["--cmd=true", "--srctree={adir}", "--tools_dir={adir}", "--out_rel=x", "--out={out}"]),
+    ("boot_step", "a tool not pinned", ["--cmd=bzip2 < /dev/null > x", "--srctree={adir}", "--tools_dir={tools}", "--out_rel=x", "--out={out}"]),
     ("kcfi_facts", "no flags", []),
     ("kcfi_facts", "missing --vmlinux", ["--arch=arm64", "--vmlinux={missing}", "--out={out}"]),
     ("kcfi_facts", "random --vmlinux", ["--arch=arm64", "--vmlinux={random}", "--out={out}"]),
@@ -402,6 +405,7 @@ def fixtures(d):
     os.makedirs(p["dir_packages"])
     p["nm"] = os.path.abspath(_NM.value)
     p["ld"] = os.path.abspath(_LD.value)
+    p["tools"] = os.path.dirname(os.path.dirname(os.path.abspath(_BOOT_SH.value)))
     return p
 
 

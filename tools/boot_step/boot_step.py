@@ -21,17 +21,20 @@ _SIZE_OF = flags.DEFINE_multi_string("size_of", [], "An --input whose size $(SIZ
 _ENV = flags.DEFINE_multi_string("env", [], "NAME=value Kbuild exports to the command (repeat).")
 _OUT_REL = flags.DEFINE_string("out_rel", None, "The output's objtree path.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Where to write the output.", required=True)
-_PATH = flags.DEFINE_string("path", "/usr/bin:/bin", "PATH of the command (sh, sed, cat, xz, ...).")
+_TOOLS_DIR = flags.DEFINE_string(
+    "tools_dir", None, "The pinned shell and tools (@kernel_boot_tools: bin/sh, bin/gzip, ..., lib/).", required=True
+)
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
+        shell, path, lib_path = lib.tools_paths(_TOOLS_DIR.value)
         lib.run_step(cmd=_CMD.value, srctree=_SRCTREE.value, tools=lib.parse_pairs(_TOOLS.value, "tool"),
                      inputs=lib.parse_pairs(_INPUTS.value, "input"), out_rel=_OUT_REL.value, out=_OUT.value, dirs=_DIRS.value,
                      size_of=_SIZE_OF.value, env=lib.parse_pairs(_ENV.value, "env"),
-                     workdir=_OUT.value + ".tree", path=_PATH.value)
+                     workdir=_OUT.value + ".tree", path=path, shell=shell, lib_path=lib_path)
     except lib.StepError as e:
         sys.exit(f"boot_step: {e}")
 

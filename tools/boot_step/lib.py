@@ -15,7 +15,7 @@ import posixpath
 import re
 import shutil
 import subprocess
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence, Tuple
 
 DEBUG_DIR_FLAG = "-fdebug-compilation-dir=."
 # ld.lld writes through a buffer, not an mmap of its output: on a full disk it then exits 1
@@ -76,15 +76,27 @@ def size_append(size: int) -> str:
     return "printf " + "".join("\\\\%03o" % b for b in size.to_bytes(4, "little"))
 
 
+def tools_paths(tools_dir: str) -> Tuple[str, str, str]:
+    """(shell, PATH, LD_LIBRARY_PATH) of a boot-tools directory (@kernel_boot_tools: bin/sh,
+    bin/gzip, ..., lib/), absolute: the command runs in another directory."""
+    top = os.path.abspath(tools_dir)
+    shell = os.path.join(top, "bin", "sh")
+    if not os.path.isfile(shell):
+        raise StepError(f"--tools_dir={tools_dir}: no bin/sh in it (want @kernel_boot_tools)")
+    return shell, os.path.join(top, "bin"), os.path.join(top, "lib")
+
+
 def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mapping[str, str],
              out_rel: str, out: str, workdir: str, path: str, dirs: Sequence[str] = (),
-             size_of: Sequence[str] = (), env: Mapping[str, str] = ()) -> None:
+             size_of: Sequence[str] = (), env: Mapping[str, str] = (), shell: str = "/bin/sh",
+             lib_path: Optional[str] = None) -> None:
     """Runs cmd in workdir (created, removed after) and writes its output out_rel to out.
 
     srctree, tools, inputs' values and out are paths relative to the cwd (the execroot);
     inputs' keys, out_rel and dirs (directories to create first) are objtree-relative;
     size_of names inputs whose total size $(SIZE_APPEND) appends; env, variables Kbuild
-    exports to its recipes (SRCARCH, ...)."""
+    exports to its recipes (SRCARCH, ...). The command runs as `shell -c` with PATH=path
+    (and LD_LIBRARY_PATH=lib_path if given): tools_paths() of the pinned boot tools."""
     if os.path.exists(workdir):
         shutil.rmtree(workdir)
     os.makedirs(workdir)
@@ -109,9 +121,11 @@ def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mappin
         if size_of:  # $(SIZE_APPEND): the total size of these inputs (tools/kbuild_import/boot.py)
             values["SIZE_APPEND"] = size_append(sum(os.path.getsize(inputs[check_rel(p, "size_of")]) for p in size_of))
         text = substitute(cmd, values)
-        proc = subprocess.run(["/bin/sh", "-c", "set -e; " + text], cwd=workdir, capture_output=True,
-                              text=True, errors="replace", env={**COMPRESSORS, **dict(env), "PATH": path, "LC_ALL": "C", "TZ": "UTC"},
-                              check=False)
+        run_env = {**COMPRESSORS, **dict(env), "PATH": path, "LC_ALL": "C", "TZ": "UTC"}
+        if lib_path:
+            run_env["LD_LIBRARY_PATH"] = lib_path
+        proc = subprocess.run([shell, "-c", "set -e; " + text], cwd=workdir, capture_output=True,
+                              text=True, errors="replace", env=run_env, check=False)
         if proc.returncode != 0:
             err = [l for l in proc.stderr.splitlines() if l.strip()][-2:]
             raise StepError(f"{out_rel}: the step failed (exit {proc.returncode}): {' | '.join(err) or 'no output'}")

@@ -30,6 +30,23 @@ class LibTest(absltest.TestCase):
         with open("out/out.txt") as f:
             return f.read()
 
+    def test_tools_paths(self):
+        os.makedirs("tools/bin")
+        with open("tools/bin/sh", "w"):
+            pass
+        top = os.path.join(self.dir, "tools")
+        self.assertEqual(lib.tools_paths("tools"), (f"{top}/bin/sh", f"{top}/bin", f"{top}/lib"))
+        with self.assertRaisesRegex(lib.StepError, r"^--tools_dir=src: no bin/sh in it"):
+            lib.tools_paths("src")
+
+    def test_shell_path_and_libraries(self):
+        # The command runs with exactly the given shell, PATH and LD_LIBRARY_PATH.
+        lib.run_step(cmd='echo "$PATH $LD_LIBRARY_PATH" > arch/x/out.txt', srctree="src", tools={}, inputs={},
+                     out_rel="arch/x/out.txt", out="out/out.txt", workdir="out/t", path="/p", shell="/bin/sh",
+                     lib_path="/l")
+        with open("out/out.txt") as f:
+            self.assertEqual(f.read(), "/p /l\n")
+
     def test_replays_in_objtree_with_srctree_relative(self):
         got = self.run_step("$(CAT) arch/x/in.txt | sh $(srctree)/scripts/x.sh > arch/x/out.txt")
         self.assertEqual(got, "HELLO\n")

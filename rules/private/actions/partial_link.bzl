@@ -15,7 +15,7 @@ so lld's LTO module names, are Kbuild's). The result is native: it enters its ar
 any other native member.
 """
 
-load("//rules/private/actions:kbuild_tools.bzl", "kbuild_tools")
+load("//rules/private/actions:kbuild_tools.bzl", "boot_tools", "kbuild_tools")
 
 _MNEMONICS = {"ld": "KernelPartialLink", "run": "KernelHostStep", "objcopy": "KernelObjcopy"}
 
@@ -50,6 +50,7 @@ def _emit(ctx, *, tc, tool, plan, made, objects, scripts, obj, stamp, srctree):
     Returns:
       dict composite path -> File (kvm_nvhe.o).
     """
+    tools = boot_tools(ctx)
     finals = {}
     for final in sorted(plan.get("partial_links", {})):
         for step in plan["partial_links"][final]["steps"]:
@@ -74,6 +75,7 @@ def _emit(ctx, *, tc, tool, plan, made, objects, scripts, obj, stamp, srctree):
             args.set_param_file_format("multiline")
             args.add("--cmd=" + step["cmd"])
             args.add("--srctree=" + srctree)
+            args.add("--tools_dir=" + tools.dir)
             for var, f in kbuild_tools(tc).items():
                 args.add("--tool={}={}".format(var, f.path))
             for p in sorted(inputs):
@@ -83,7 +85,7 @@ def _emit(ctx, *, tc, tool, plan, made, objects, scripts, obj, stamp, srctree):
             ctx.actions.run(
                 executable = tool,
                 arguments = [args],
-                inputs = depset([stamp] + inputs.values(), transitive = [tc.all_files]),
+                inputs = depset([stamp] + inputs.values(), transitive = [tc.all_files, tools.files]),
                 outputs = [out],
                 mnemonic = _MNEMONICS[step["kind"]],
                 progress_message = "{} {} ({})".format(step["tag"], step["out"], ctx.label),
