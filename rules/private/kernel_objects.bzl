@@ -22,6 +22,7 @@ load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
 load("//rules/private/actions:partial_link.bzl", "partial_link_actions")
 load("//rules/private/actions:plan_check.bzl", "plan_check_actions")
 load("//rules/private/actions:symversions.bzl", "symversions_actions")
+load("//rules/private/actions:vdso.bzl", "vdso_actions")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
 
@@ -141,6 +142,10 @@ def _kernel_objects_impl(ctx):
         "$(objtree)": ctx.attr.objtree.label.workspace_root + "/obj",
         "$(CC_RESOURCE_DIR)": tc.builtin_include[:-len("/include")],
     }
+
+    # The vDSO's steps (vdso.bzl): their outputs stand where the import's object-tree files were.
+    vdso = vdso_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree)
+    obj.update(vdso)
     objtool = obj.get("tools/objtool/objtool")
     if not objtool and [o for o in plan["objects"] if o.get("post")]:
         fail("{}: the plan runs objtool but the import built none (tools/objtool/objtool); re-import".format(ctx.label))
@@ -351,6 +356,8 @@ def _kernel_objects_impl(ctx):
             symversions = depset(symversions.values()),
             config_check = depset(config_checks),
             config_check_sample = depset([c for c in config_checks if hash(c.basename) % 4 == 0]),
+            # --output_groups=vdso: every vDSO step's output (tests/vdso compares them with Kbuild's).
+            vdso = depset(vdso.values()),
         ),
         KernelObjectsInfo(
             arch = plan["arch"],

@@ -158,7 +158,7 @@ def expand_plan(bplan):
 def srctree_files(plan):
     """Source-tree paths the plan's compiles read, sorted: each compile's srctree source and
     headers, vmlinux.lds's and module.lds's, what every *.mod.c includes, the partial links'
-    linker scripts (KVM nVHE) and the boot steps' sources (x86_64 bzImage).
+    linker scripts (KVM nVHE), the boot steps' sources (x86_64 bzImage) and the vDSO steps'.
 
     The generated repository's targets depend on exactly these (not the ~70,000 files of
     the tree), so analysis sees the few thousand files a kernel uses.
@@ -171,7 +171,7 @@ def srctree_files(plan):
         paths.update(modules["mod_c"]["hdrs"])
     for final in plan.get("partial_links", {}):
         entries += plan["partial_links"][final]["lds"]
-    for step in plan.get("boot", {}).get("steps", []):
+    for step in plan.get("boot", {}).get("steps", []) + plan.get("vdso", {}).get("steps", []):
         paths.update(step["srcs"])
     for o in entries:
         if o["src_root"] == "srctree":

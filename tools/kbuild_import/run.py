@@ -24,6 +24,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from tools.kbuild_import import boot as boot_lib
 from tools.kbuild_import import fragments as fragments_lib
 from tools.kbuild_import import paths
+from tools.kbuild_import import vdso as vdso_lib
 from tools.kbuild_import.analysis import MODULE_LDS, analyze, modules_order
 from tools.kbuild_import.common import (
     DRY_RUN_GOALS, DRY_RUN_GOALS_MODULES, HELPER_GEN, HELPER_MODFINAL, HELPER_VARS,
@@ -399,7 +400,8 @@ def resource_dir(clang: str) -> str:
 
 
 def _clang_m(opts: Options, c: Compile) -> list[str]:
-    argv = [opts.tools["clang"], *c.flags, "-M", "-MT", c.out, c.src]
+    # -C/-CC (keep comments: the vDSO's linker script) are refused with -M and change no dependency.
+    argv = [opts.tools["clang"], *[f for f in c.flags if f not in ("-C", "-CC")], "-M", "-MT", c.out, c.src]
     proc = subprocess.run(argv, cwd=opts.objtree, env=env(opts), capture_output=True, text=True,
                           errors="surrogateescape", check=False)
     if proc.returncode != 0:
@@ -645,6 +647,11 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     compiles = list(analysis.compiles.values())
     extra = [analysis.lds] if analysis.lds else []
     extra += [analysis.partials.lds[o] for o in sorted(analysis.partials.lds)]
+    # The vDSO's steps (vdso.py): planned as actions; its linker script is scanned too.
+    vdso_steps, vdso_compiles = vdso_lib.select(
+        steps, {m for a in analysis.archives.values() for m in a.members}, analysis.build_steps,
+        opts.tools["clang"], opts.arch)
+    extra += [c for o, c in sorted(vdso_compiles.items()) if o not in analysis.compiles]
     # Sources a partial link's step writes (hyp-reloc.S): scanned as empty stand-ins.
     partial_srcs = generated_sources(analysis.partials.steps)
     probe = []
@@ -681,12 +688,13 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
             "boot_compiles": boot_compiles if boot_goal and not boot_unsupported else None,
             "boot_unsupported": boot_unsupported, "roots": roots, "compiles": compiles, "extra": extra,
             "probe": probe, "probe_files": probe_files, "export_o": export_o, "partial_srcs": partial_srcs,
-            "boot_archives": boot_archives}
+            "boot_archives": boot_archives, "vdso_steps": vdso_steps, "vdso_compiles": vdso_compiles}
 
 
 def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepared, built, analysis, modfinal,
                   ext1, ext2, probe_dir, boot_goal, boot_steps, boot_compiles, boot_unsupported, roots,
-                  compiles, extra, probe, probe_files, export_o, partial_srcs, boot_archives, **_) -> dict:
+                  compiles, extra, probe, probe_files, export_o, partial_srcs, boot_archives, vdso_steps=(),
+                  vdso_compiles=None, **_) -> dict:
     for name, text in probe_files.items():
         os.makedirs(os.path.dirname(os.path.join(opts.objtree, name)), exist_ok=True)
         with open(os.path.join(opts.objtree, name), "w") as f:
@@ -732,9 +740,37 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
         extmod=extmod, export_o=export_o))
     if boot is not None:
         plan["boot"] = boot
+    if vdso_steps:
+        plan["vdso"] = timer.run("vdso", _vdso_section, opts, roots, plan, vdso_steps, vdso_compiles, deps, incbins,
+                                 prepared, built)
     text = timer.run("plan", dump_plan, plan)  # once (json's indenting encoder: ~13 s for defconfig)
     timer.run("path_check", check_path_free, opts, [*prepared, *built], text)
+    for rel in vdso_lib.made_files(plan.get("vdso")):  # actions make them: nothing may read the import's
+        os.unlink(os.path.join(opts.objtree, rel))
     return {"plan": plan, "plan_text": text}
+
+
+def _vdso_section(opts: Options, roots: Roots, plan: dict, steps: Sequence[Step], compiles: Mapping[str, Compile],
+                  deps: Mapping, incbins: Mapping, prepared: Mapping[str, bool], built: Mapping[str, bool]) -> dict:
+    """The plan's vdso section (vdso.py); drops its outputs from generated.build and build_steps."""
+    kbuild = {}
+    for s in steps:
+        rel = norm_rel(s.target)
+        full = os.path.join(opts.objtree, rel)
+        if not os.path.isfile(full):
+            raise KbuildImportError(f"{rel}: a vDSO step's output the import's make did not write")
+        h = hashlib.sha256()
+        with open(full, "rb") as f:
+            h.update(f.read())
+        kbuild[rel] = h.hexdigest()
+    hosts = [p for p, exe in {**prepared, **built}.items() if exe]
+    section = vdso_lib.vdso_plan(steps, compiles, deps=deps, incbins=incbins, host=hosts, tools=opts.tools,
+                                 roots=roots, is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)),
+                                 objects=plan["objects"], kbuild=kbuild)
+    made = set(vdso_lib.made_files(section))
+    plan["generated"]["build"] = {k: v for k, v in plan["generated"]["build"].items() if k not in made}
+    plan["build_steps"] = [s for s in plan["build_steps"] if norm_rel(s["target"]) not in made]
+    return section
 
 
 def _boot_plan(opts: Options, roots: Roots, steps: Sequence[Step], compiles: Mapping[str, Compile],

@@ -1,0 +1,96 @@
+"""The vDSO: the plan's `vdso` steps (tools/kbuild_import/vdso.py) as actions.
+
+x86_64 (arch/x86/entry/vdso): each step is Kbuild's own command, replayed by tools/boot_step
+in a directory holding exactly its declared inputs at their object-tree paths (the source
+tree by a relative path, so nothing absolute reaches the objects' debug info or the
+build-id):
+  CC/AS/LDS  KernelVdsoCompile  vdso-note.o, vclock_gettime.o, vgetcpu.o, vdso.lds (native)
+  VDSO       KernelVdsoLink     $(LD) ... -T vdso.lds OBJS && sh checkundef.sh '$(NM)' ...;
+                                `$(OBJDUMP) -R | grep` refusing dynamic relocations
+  OBJCOPY    KernelObjcopy      vdso64.so (stripped)
+  VDSO2C     KernelVdsoGen      vdso-image-64.c (the import-built host program vdso2c)
+boot_step fails naming the output if a step exits non-zero or does not write it. The
+outputs that plan objects read (vdso-image-64.c, the source of vdso-image-64.o) take the
+place of the import's object-tree files (the import removed those).
+"""
+
+load("//rules/private/actions:kbuild_tools.bzl", "kbuild_tools")
+
+_MNEMONICS = {
+    "AS": "KernelVdsoCompile",
+    "CC": "KernelVdsoCompile",
+    "LDS": "KernelVdsoCompile",
+    "OBJCOPY": "KernelObjcopy",
+    "VDSO": "KernelVdsoLink",
+}
+
+def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
+    """One action per step of the plan's vdso section.
+
+    Args:
+      ctx: rule context (kernel_objects).
+      tc: the kernel toolchain.
+      tool: FilesToRunProvider of //tools/boot_step.
+      plan: the plan (its optional `vdso` section).
+      src: dict srctree-relative path -> File.
+      obj: dict objtree-relative path -> File (the import's object tree: headers, vdso2c).
+      stamp: File: KernelPlanCheck's stamp (every step reads it).
+      srctree: the source tree's directory.
+
+    Returns:
+      dict objtree path -> File of every step's output (objects look their sources up here).
+    """
+    section = plan.get("vdso")
+    if not section:
+        return {}
+    made = {}
+    for e in section["steps"]:
+        where = "{}: vDSO step {} {}".format(ctx.label, e["tag"], e["out"])
+        inputs = {}
+        for p in e["objtree"] + e["host"]:
+            f = obj.get(p)
+            if not f:
+                fail("{} reads {}, which the import did not make; re-import".format(where, p))
+            inputs[p] = f
+        for p in e["inputs"]:
+            f = made.get(p)
+            if not f:
+                fail("{} reads {}, which no earlier vDSO step makes; re-import".format(where, p))
+            inputs[p] = f
+        srcs = [stamp]
+        for p in e["srcs"]:
+            f = src.get(p)
+            if not f:
+                fail("{} reads {}, which is not in the source files; the plan is stale, re-import".format(where, p))
+            srcs.append(f)
+        out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, e["out"]))
+        args = ctx.actions.args()
+        args.use_param_file("--flagfile=%s", use_always = True)
+        args.set_param_file_format("multiline")
+        args.add("--cmd=" + e["cmd"])
+        args.add("--srctree=" + srctree)
+        for var, f in kbuild_tools(tc).items():
+            args.add("--tool={}={}".format(var, f.path))
+        for p in sorted(inputs):
+            args.add("--input={}={}".format(p, inputs[p].path))
+        for d in section.get("dirs", []):
+            args.add("--mkdir=" + d)
+        args.add("--out_rel=" + e["out"])
+        args.add("--out", out)
+        ctx.actions.run(
+            executable = tool,
+            arguments = [args],
+            inputs = depset(srcs + inputs.values(), transitive = [tc.all_files]),
+            outputs = [out],
+            mnemonic = _MNEMONICS.get(e["tag"], "KernelVdsoGen"),
+            progress_message = "{} {} (vDSO, {})".format(e["tag"], e["out"], ctx.label),
+        )
+        made[e["out"]] = out
+    for p in section["outputs"]:
+        if p not in made:
+            fail("{}: the plan's vDSO outputs name {}, which no vDSO step makes; re-import".format(ctx.label, p))
+    return made
+
+vdso_actions = struct(
+    emit = _emit,
+)

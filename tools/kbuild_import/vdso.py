@@ -1,0 +1,136 @@
+"""The vDSO as planned steps (docs/defconfig-steps.md section 4), not import-time make output.
+
+x86_64 (Linux 6.1, arch/x86/entry/vdso/Makefile), as the vmlinux_o dry run prints it:
+
+    CC      vdso-note.o, vclock_gettime.o, vgetcpu.o   (native: $(CC_FLAGS_LTO) filtered out)
+    LDS     vdso.lds                                   ($(CC) -E -P -C ... vdso.lds.S)
+    VDSO    vdso64.so.dbg      $(LD) ... -T vdso.lds OBJS && sh checkundef.sh '$(NM)' ...;
+                               if $(OBJDUMP) -R ... | grep -E "<dynamic relocs>"; then ...false; fi
+    OBJCOPY vdso64.so          $(OBJCOPY) -S --remove-section __ex_table vdso64.so.dbg vdso64.so
+    VDSO2C  vdso-image-64.c    arch/x86/entry/vdso/vdso2c vdso64.so.dbg vdso64.so vdso-image-64.c
+
+(and the same for vdso32/ with CONFIG_IA32_EMULATION). vdso-image-64.c is the source of
+vdso-image-64.o, an ordinary (bitcode under LTO) member of vmlinux.a.
+
+The plan's `vdso` section has the shape of `boot` (tools/kbuild_import/boot.py): each step
+is Kbuild's own command, normalized, with exactly the files it reads (srcs: source tree,
+objtree: import-made files such as prepare's headers and the host program vdso2c, inputs:
+outputs of earlier vDSO steps). The rules replay each one in a directory of exactly those
+inputs (tools/boot_step): the link keeps Kbuild's two checks (checkundef.sh and the
+dynamic-relocation grep) because they are part of its command. `outputs` lists what the
+steps write that plan objects read (vdso-image-64.c); `kbuild` records the sha256 of the
+files the import's own make wrote for every step (the differential the tests compare the
+actions' outputs with). The import still runs the steps once (the dependency scan reads
+vdso-image-64.c); their outputs are then removed from the object tree and from
+`generated`, so no action can read them from there.
+
+arm64 (`make prepare`'s vdso_prepare: vdso-offsets.h, read by ordinary compiles, and the
+.incbin'd vdso.so) is not modelled yet: VDSO_ARCHES says which arches are.
+"""
+
+import posixpath
+import re
+from typing import Callable, Iterable, Mapping, Sequence
+
+from tools.kbuild_import import boot as boot_lib
+from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.dryrun import Compile, Step, norm_rel, parse_compile
+from tools.kbuild_import.placeholders import Roots
+
+VDSO_ARCHES = frozenset({"x86_64"})
+# Where Linux 6.1 builds the vDSO images (x86: vdso32/ is below vdso/).
+_VDSO_DIR_RE = re.compile(r"^arch/x86/entry/vdso/")
+COMPILE_TAGS = frozenset({"CC", "AS", "LDS"})
+# The vDSO steps of arch/x86/entry/vdso/Makefile that are not compiles.
+STEP_TAGS = frozenset({"VDSO", "OBJCOPY", "VDSO2C"})
+# Kbuild's bookkeeping in those directories (built-in.a, modules.order, ...): no vDSO step reads it.
+_IGNORED_TAGS = frozenset({"AR", "MODORDER", "MOD", "FILECHK", "GENKSYMS"})
+
+
+def select(steps: Sequence[Step], archived: Iterable[str], generators: Sequence[Step], cc: str,
+           arch: str) -> tuple[list[Step], dict[str, Compile]]:
+    """The vDSO's steps of the dry run, in order, and its compiles (out -> Compile, the
+    linker script's included). archived: objects an archive links (vdso-image-64.o,
+    vma.o: compiled as plan objects, not here); generators: the build steps the import
+    would run (every non-compile vDSO step must be one). ([], {}) for other arches."""
+    if arch not in VDSO_ARCHES:
+        return [], {}
+    archived = set(archived)
+    gen_index = {s.index for s in generators}
+    kept: list[Step] = []
+    compiles: dict[str, Compile] = {}
+    for s in steps:
+        if s.phase != "build" or s.tag.startswith("HOST") or s.tag in _IGNORED_TAGS:
+            continue
+        try:
+            out = norm_rel(s.target)
+        except KbuildImportError:
+            continue
+        if not _VDSO_DIR_RE.match(out) or out in archived:
+            continue
+        if s.tag in COMPILE_TAGS:
+            c = parse_compile(s, cc, mode="-E" if s.tag == "LDS" else "-c")
+            if c.post:
+                raise KbuildImportError(f"{s.tag} {out}: runs {c.post[0][:60]!r} after the compile; "
+                                        "vDSO objects with post-compile steps are not supported")
+            if out in compiles:
+                continue
+            compiles[out] = c
+        elif s.tag in STEP_TAGS:
+            if s.index not in gen_index:
+                raise KbuildImportError(f"{s.tag} {out}: a vDSO step the import does not run as a generator")
+            if any(norm_rel(k.target) == out for k in kept):
+                continue
+        else:
+            raise KbuildImportError(f"{s.tag} {out}: vDSO steps of this kind are not supported "
+                                    f"(tools/kbuild_import/vdso.py models {', '.join(sorted(STEP_TAGS | COMPILE_TAGS))})")
+        kept.append(s)
+    if kept and not any(s.tag == "VDSO" for s in kept):
+        raise KbuildImportError(f"{kept[0].tag} {kept[0].target}: vDSO steps without a VDSO link")
+    return kept, compiles
+
+
+def outputs_read(section_steps: Sequence[Mapping], objects: Sequence[Mapping]) -> list[str]:
+    """The vDSO outputs plan objects read (as an objtree source, build input or .incbin)."""
+    made = {e["out"] for e in section_steps}
+    read = set()
+    for o in objects:
+        if o["src_root"] == "objtree" and o["src"] in made:
+            read.add(o["src"])
+        read.update(p for p in list(o.get("build_inputs", ())) + list(o.get("incbin", ())) if p in made)
+    return sorted(read)
+
+
+def vdso_plan(steps: Sequence[Step], compiles: Mapping[str, Compile], *, deps: Mapping[str, object],
+              incbins: Mapping[str, Sequence[str]], host: Sequence[str], tools: Mapping[str, str], roots: Roots,
+              is_src_file: Callable[[str], bool], objects: Sequence[Mapping],
+              kbuild: Mapping[str, str]) -> dict:
+    """The plan's `vdso` section (see the module docstring). deps/incbins: of the compiles;
+    host: the import's host programs; objects: the plan's objects (which outputs they read);
+    kbuild: objtree path -> sha256 of what the import's make wrote."""
+    section = boot_lib.boot_plan(steps, compiles, deps=deps, incbins=incbins, host=host, tools=tools, roots=roots,
+                                 is_src_file=is_src_file)
+    del section["image"]
+    entries = section["steps"]
+    for e in entries:
+        if e["after_vmlinux"]:
+            raise KbuildImportError(f"{e['tag']} {e['out']}: a vDSO step that reads vmlinux")
+        del e["after_vmlinux"]
+    read = outputs_read(entries, objects)
+    if entries and not read:
+        raise KbuildImportError(f"{entries[-1]['out']}: no plan object reads what the vDSO steps make")
+    missing = [e["out"] for e in entries if e["out"] not in kbuild and not e["out"].endswith(".o")]
+    if missing:
+        raise KbuildImportError(f"{missing[0]}: a vDSO step's output the import's make did not write")
+    section["outputs"] = read
+    section["kbuild"] = {e["out"]: kbuild[e["out"]] for e in entries if e["out"] in kbuild}
+    return section
+
+
+def made_files(section: Mapping | None) -> list[str]:
+    """Every file the section's steps write (removed from the import's object tree)."""
+    return sorted(e["out"] for e in (section or {}).get("steps", ()))
+
+
+def step_dirs(section: Mapping) -> list[str]:
+    return sorted({posixpath.dirname(e["out"]) for e in section["steps"]})

@@ -1,0 +1,89 @@
+"""Tests for tools/kbuild_import/vdso.py (testdata/vdso_x86_64.txt: Linux 6.1 x86_64 tiny's commands)."""
+
+from absl.testing import absltest
+
+from tools.kbuild_import import vdso
+from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.deps import Deps
+from tools.kbuild_import.dryrun import Step
+from tools.kbuild_import.test_util import ROOTS, TOOLS, read_testdata
+
+_D = "arch/x86/entry/vdso"
+
+
+def _steps():
+    out = [Step(0, "build", "HOSTCC", f"{_D}/vdso2c", _D, "cc -o vdso2c vdso2c.c"),
+           Step(1, "build", "AR", f"{_D}/built-in.a", _D, "llvm-ar ...")]
+    for line in read_testdata("vdso_x86_64.txt").splitlines():
+        if line.startswith("#"):
+            continue
+        tag, target, cmd = line.split("\t")
+        out.append(Step(len(out), "build", tag, target, _D, cmd))
+    # An archived object of the same directory: a plan object, not a vDSO step.
+    out.append(Step(len(out), "build", "CC", f"{_D}/vdso-image-64.o", _D, out[2].cmd.replace("vdso-note", "vdso-image-64")))
+    return out
+
+
+def _select(steps=None, arch="x86_64"):
+    steps = steps or _steps()
+    gens = [s for s in steps if s.tag in vdso.STEP_TAGS]
+    return vdso.select(steps, {f"{_D}/vdso-image-64.o"}, gens, TOOLS["clang"], arch)
+
+
+class VdsoTest(absltest.TestCase):
+    def test_select_keeps_the_chain_in_order(self):
+        kept, compiles = _select()
+        self.assertEqual([(s.tag, s.target) for s in kept], [
+            ("CC", f"{_D}/vdso-note.o"), ("LDS", f"{_D}/vdso.lds"), ("VDSO", f"{_D}/vdso64.so.dbg"),
+            ("OBJCOPY", f"{_D}/vdso64.so"), ("VDSO2C", f"{_D}/vdso-image-64.c")])
+        self.assertEqual(sorted(compiles), [f"{_D}/vdso-note.o", f"{_D}/vdso.lds"])
+
+    def test_other_arches_are_not_modelled(self):
+        self.assertEqual(_select(arch="arm64"), ([], {}))
+
+    def test_unknown_step_is_one_line_error(self):
+        steps = _steps() + [Step(99, "build", "MUNGE", f"{_D}/x.so", _D, "munge a b")]
+        with self.assertRaisesRegex(KbuildImportError, r"^MUNGE arch/x86/entry/vdso/x.so: vDSO steps of this kind"):
+            _select(steps)
+
+    def test_a_step_the_import_does_not_run_is_refused(self):
+        steps = _steps()
+        with self.assertRaisesRegex(KbuildImportError, "does not run as a generator"):
+            vdso.select(steps, {f"{_D}/vdso-image-64.o"}, [], TOOLS["clang"], "x86_64")
+
+    def _plan(self, kbuild=None):
+        kept, compiles = _select()
+        deps = {o: Deps(("include/linux/kconfig.h",), ("include/generated/autoconf.h",), (), ()) for o in compiles}
+        objects = [{"out": f"{_D}/vdso-image-64.o", "src": f"{_D}/vdso-image-64.c", "src_root": "objtree",
+                    "build_inputs": [], "incbin": []}]
+        made = [vdso.norm_rel(s.target) for s in kept]
+        return vdso.vdso_plan(kept, compiles, deps=deps, incbins={}, host=[f"{_D}/vdso2c", f"{_D}/vdso64.so"],
+                              tools=TOOLS, roots=ROOTS, is_src_file=lambda rel: rel.endswith("checkundef.sh"),
+                              objects=objects, kbuild=kbuild if kbuild is not None else {p: "0" * 64 for p in made})
+
+    def test_plan_link_keeps_both_checks_and_names_its_inputs(self):
+        p = self._plan()
+        link = [e for e in p["steps"] if e["tag"] == "VDSO"][0]
+        self.assertTrue(link["cmd"].startswith("$(LD) -o arch/x86/entry/vdso/vdso64.so.dbg -shared"))
+        self.assertIn("sh $(srctree)/arch/x86/entry/vdso/checkundef.sh '$(NM)'", link["cmd"])
+        self.assertIn("$(OBJDUMP) -R arch/x86/entry/vdso/vdso64.so.dbg | grep -E", link["cmd"])
+        self.assertEqual(link["inputs"], [f"{_D}/vdso.lds", f"{_D}/vdso-note.o"])
+        self.assertEqual(link["srcs"], [f"{_D}/checkundef.sh"])
+        gen = p["steps"][-1]
+        self.assertEqual((gen["host"], gen["inputs"]), ([f"{_D}/vdso2c"], [f"{_D}/vdso64.so.dbg", f"{_D}/vdso64.so"]))
+        self.assertEqual(p["outputs"], [f"{_D}/vdso-image-64.c"])
+        self.assertEqual(len(p["kbuild"]), 5)
+        cc = p["steps"][0]
+        self.assertEqual((cc["srcs"][0], cc["objtree"]), (f"{_D}/vdso-note.S", ["include/generated/autoconf.h"]))
+        self.assertNotIn("after_vmlinux", cc)
+
+    def test_plan_refuses_outputs_nobody_reads(self):
+        kept, compiles = _select()
+        deps = {o: Deps((), (), (), ()) for o in compiles}
+        with self.assertRaisesRegex(KbuildImportError, "no plan object reads"):
+            vdso.vdso_plan(kept, compiles, deps=deps, incbins={}, host=[], tools=TOOLS, roots=ROOTS,
+                           is_src_file=lambda rel: False, objects=[], kbuild={})
+
+
+if __name__ == "__main__":
+    absltest.main()
