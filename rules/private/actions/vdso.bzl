@@ -10,11 +10,13 @@ build-id):
   OBJCOPY    KernelObjcopy      vdso64.so (stripped)
   VDSO2C     KernelVdsoGen      vdso-image-64.c (the import-built host program vdso2c)
 boot_step fails naming the output if a step exits non-zero or does not write it. The
+commands run with the pinned @kernel_boot_tools (dash; busybox grep for both checks, sort
+and sed for VDSOSYM), never the host's. The
 outputs that plan objects read (vdso-image-64.c, the source of vdso-image-64.o) take the
 place of the import's object-tree files (the import removed those).
 """
 
-load("//rules/private/actions:kbuild_tools.bzl", "kbuild_tools")
+load("//rules/private/actions:kbuild_tools.bzl", "boot_tools", "kbuild_tools")
 
 _MNEMONICS = {
     "AS": "KernelVdsoCompile",
@@ -43,6 +45,7 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
     section = plan.get("vdso")
     if not section:
         return {}
+    tools = boot_tools(ctx)
     made = {}
     for e in section["steps"]:
         where = "{}: vDSO step {} {}".format(ctx.label, e["tag"], e["out"])
@@ -69,6 +72,7 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
         args.set_param_file_format("multiline")
         args.add("--cmd=" + e["cmd"])
         args.add("--srctree=" + srctree)
+        args.add("--tools_dir=" + tools.dir)
         for var, f in kbuild_tools(tc).items():
             args.add("--tool={}={}".format(var, f.path))
         for p in sorted(inputs):
@@ -80,7 +84,7 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
         ctx.actions.run(
             executable = tool,
             arguments = [args],
-            inputs = depset(srcs + inputs.values(), transitive = [tc.all_files]),
+            inputs = depset(srcs + inputs.values(), transitive = [tc.all_files, tools.files]),
             outputs = [out],
             mnemonic = _MNEMONICS.get(e["tag"], "KernelVdsoGen"),
             progress_message = "{} {} (vDSO, {})".format(e["tag"], e["out"], ctx.label),
