@@ -5,6 +5,8 @@ hermetic toolchain and the pinned Python, in the repository's own obj/ (O=), and
 
     obj/...            the object tree after prepare: generated headers, host programs
     plan.json          the plan (see tools/kbuild_import/plan.py)
+    include_record.json  the sha256 of the directive lines of every source and header an
+                       object reads (tools/include_scan: KernelIncludeScan's baseline)
     plan_sources.json  what the plan was derived from (tools/plan_check/lib.py): the sha256 of
                        the tree's Makefiles, Kconfig files, ... (kbuild_inputs.bzl), of what
                        the import's own builds read, of the config inputs and the toolchain
@@ -30,7 +32,7 @@ load(":plan.bzl", "BUILT_FROM", "CONFIG_INPUTS", "PLAN_JSON", "SRCTREE_FILES", "
 
 package(default_visibility = ["//visibility:public"])
 
-exports_files(["plan.json", "plan_sources.json"])
+exports_files(["include_record.json", "plan.json", "plan_sources.json"])
 
 filegroup(
     name = "srctree",
@@ -60,6 +62,8 @@ kernel_objects(
     name = "objects",
     built_from = BUILT_FROM,
     config_inputs = CONFIG_INPUTS,
+    include_record = "include_record.json",
+    include_tree = "{include_tree}",
     kbuild_inputs = "{kbuild_inputs}",
     objtree = ":objtree",
     plan = PLAN_JSON,
@@ -131,6 +135,7 @@ def _kernel_kbuild_repository_impl(rctx):
             rctx.path(Label("//tools/kbuild_import:" + name))
     for name in ["__init__.py", "lib.py"]:  # the record's format (not the check's main)
         rctx.path(Label("//tools/plan_check:" + name))
+        rctx.path(Label("//tools/include_scan:" + name))
     python, env = _python(rctx)
     main = rctx.path(Label("//tools/kbuild_import:kbuild_import.py"))
     repo_root = main.dirname.dirname.dirname
@@ -286,6 +291,7 @@ def _generate(rctx, src):
     # an x86_64 defconfig plan.json of 66 MB becomes 2.4 MB); plan.json stays as written.
     python, env = _python(rctx)
     rctx.path(Label("//tools/kbuild_import:intern.py"))  # re-run when the interning changes
+    rctx.path(Label("//tools/include_scan:lib.py"))  # and the directive record
     res = rctx.execute([
         python,
         "-S",
@@ -299,6 +305,7 @@ def _generate(rctx, src):
         "--srctree=" + str(src),
         # With --srctree: each object's config footprint (tools/kbuild_import/footprint.py).
         "--objtree=" + str(rctx.path("obj")),
+        "--include_record=" + str(rctx.path("include_record.json")),
     ], environment = env, timeout = 600, quiet = True)
     if res.return_code != 0:
         fail("{}: interning the plan failed: {}".format(rctx.name, (res.stderr or res.stdout).strip()))
@@ -324,6 +331,7 @@ def _generate(rctx, src):
     rctx.file("WORKSPACE", "workspace(name = \"{}\")\n".format(rctx.name))
     rctx.file("BUILD.bazel", _BUILD.format(
         kbuild_inputs = "@{}//:kbuild_inputs".format(srcrepo),
+        include_tree = "@{}//:tree".format(srcrepo),
         srctree_makefile = _absolute_label(rctx.attr.srctree),
         targets = targets,
         platform = platform,

@@ -3,6 +3,10 @@
 Each action declares exactly the source and the headers the import found for that object
 (plus the generated headers and build-step files it reads), never the include tree.
 
+With the import's directive record (include_record), each compile also reads its directory
+of the KernelIncludeScan action (actions/include_scan.bzl): empty unless an edit of a file it
+reads changed `#include`/`#if` lines and it now reads headers outside its recorded set.
+
 Every compile also reads the stamp of one KernelPlanCheck action, which fails when the
 source tree's Makefiles, Kconfig files, ... no longer match what the import recorded: a
 stale plan never compiles, so it never links (vmlinux, Image, System.map, modules).
@@ -16,6 +20,7 @@ load("//rules/private:providers.bzl", "KernelObjectsInfo")
 load("//rules/private/actions:compile.bzl", "run_compile")
 load("//rules/private/actions:config_slice.bzl", "config_slice_actions")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
+load("//rules/private/actions:include_scan.bzl", "include_scan_actions")
 load("//rules/private/actions:kbuild_tools.bzl", "BOOT_TOOLS_ATTR")
 load("//rules/private/actions:lto.bzl", "lto_actions")
 load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
@@ -189,6 +194,27 @@ def _kernel_objects_impl(ctx):
             lds_plans.append(e)
             partial_lds[e["out"]] = None
     autoconf, slices = _config_slices(ctx, interned, obj, plan["objects"] + lds_plans) if sliced else (None, {})
+    extra_dirs = {}
+    include_report = None
+    scan_deps = [f for f in tc.all_files.to_list() if f.basename == "clang-scan-deps"] if ctx.file.include_record else []
+    if scan_deps:
+        entries = plan["objects"] + lds_plans
+        extra_dirs = include_scan_actions.declare(ctx, [e for e in entries if not (e["src_root"] == "objtree" and e["src"] in partial_srcs)])
+        include_report = include_scan_actions.emit(
+            ctx,
+            tool = ctx.attr._include_scan[DefaultInfo].files_to_run,
+            record = ctx.file.include_record,
+            plan_text = ctx.attr.plan,
+            srctree = srctree,
+            objtree = roots["$(objtree)"],
+            resource_dir = roots["$(CC_RESOURCE_DIR)"],
+            clang = tc.clang,
+            scan_deps = scan_deps[0],
+            tree = ctx.files.include_tree,
+            srcarch = plan["srcarch"],
+            inputs = [depset(src_files), depset(ctx.files.objtree), tc.all_files],
+            dirs = extra_dirs,
+        )
     config_checks = []
     checking = struct(table = interned.get("config"), fixdep = obj.get("scripts/basic/fixdep"), symbol_files = {})
     for o in plan["objects"] + lds_plans:
@@ -204,9 +230,19 @@ def _kernel_objects_impl(ctx):
         slice = slices.get(o.get("config_key"))
         if sliced:  # its slice of autoconf.h, or (a source a build step makes) the whole file
             shared.append(depset([slice or autoconf]))
+        extra_dir = extra_dirs.get(o["out"])
         slice_flags = [config_slice_actions.include_flag(slice)] if slice else []
-        args = config_slice_actions.include_args(ctx, slice) if slice else ctx.actions.args()
-        args.add_all(_entry_flags(flag_sets, o, roots))
+        if slice and extra_dir:  # the whole autoconf.h, when an edit mentions a symbol outside the slice
+            slice_flags = include_scan_actions.config_flags(extra_dir.path) + slice_flags
+            args = ctx.actions.args()
+            args.add_all(slice_flags)
+        else:
+            args = config_slice_actions.include_args(ctx, slice) if slice else ctx.actions.args()
+        entry_flags = _entry_flags(flag_sets, o, roots)
+        if extra_dir:  # its extra headers after an edit (actions/include_scan.bzl)
+            entry_flags = include_scan_actions.flags(entry_flags, extra_dir.path)
+            shared.append(depset([extra_dir]))
+        args.add_all(entry_flags)
         if o.get("incbin"):
             # Kbuild assembles in the object tree, where .incbin paths are relative.
             args.add("-Wa,-I" + roots["$(objtree)"])
@@ -215,7 +251,7 @@ def _kernel_objects_impl(ctx):
         else:
             args.add_all(["-c", "-o", out, source])
         if o.get("module"):  # srcversion (kernel_modules) compiles module parts again for their depfile
-            part_compiles[o["out"]] = struct(source = source, inputs = depset(inputs, transitive = shared), flags = slice_flags + _entry_flags(flag_sets, o, roots))
+            part_compiles[o["out"]] = struct(source = source, inputs = depset(inputs, transitive = shared), flags = slice_flags + entry_flags)
         post = o.get("post", [])
         if len(post) > 1:
             fail("{}: {} has {} post-compile steps; only one objtool step is supported".format(ctx.label, o["out"], len(post)))
@@ -261,13 +297,13 @@ def _kernel_objects_impl(ctx):
                 obj = out,
                 source = source,
                 entry = sv,
-                flags = slice_flags + _entry_flags(flag_sets, o, roots),
+                flags = slice_flags + entry_flags,
                 roots = roots,
                 inputs = depset(inputs, transitive = shared + ([sv_asm_inputs] if sv["kind"] == "asm" else [])),
                 out = symversions[o["out"]],
             )
         if slice:
-            config_checks.append(_config_check(ctx, tc, o, source, slice, autoconf, _entry_flags(flag_sets, o, roots), depset(inputs, transitive = shared + [tc.all_files]), checking))
+            config_checks.append(_config_check(ctx, tc, o, source, slice, autoconf, entry_flags, depset(inputs, transitive = shared + [tc.all_files]), checking))
         if o.get("lang") == "asm":
             asm_inputs += inputs[2:]
             asm_transitive += shared
@@ -351,8 +387,10 @@ def _kernel_objects_impl(ctx):
         # --output_groups=symversions: the `#SYMVER` lines of every object (MODVERSIONS).
         # --output_groups=config_check: every object preprocesses the same with its config slice;
         # config_check_sample: a fixed quarter of them (by a hash of the object's name: CI).
+        # --output_groups=include_scan: what KernelIncludeScan rescanned and copied.
         OutputGroupInfo(
             plan_check = depset([stamp]),
+            include_scan = depset([include_report] if include_report else []),
             symversions = depset(symversions.values()),
             config_check = depset(config_checks),
             config_check_sample = depset([c for c in config_checks if hash(c.basename) % 4 == 0]),
@@ -397,7 +435,10 @@ kernel_objects = rule(
         "kbuild_inputs": attr.label(mandatory = True, allow_files = True, doc = "The source tree's files of KBUILD_INPUTS (@linux//:kbuild_inputs)."),
         "built_from": attr.label_list(allow_files = True, doc = "Other source-tree files the import's own builds read (from its record)."),
         "config_inputs": attr.label_list(allow_files = True, doc = "The import's .config and fragments, in its order."),
+        "include_record": attr.label(allow_single_file = True, doc = "The import's directive record (include_record.json); without it header sets are fixed at import."),
+        "include_tree": attr.label(allow_files = True, doc = "The source tree's files (@linux//:tree): KernelIncludeScan declares its headers."),
         "_plan_check": attr.label(default = "//tools/plan_check", executable = True, cfg = "exec"),
+        "_include_scan": attr.label(default = "//tools/include_scan", executable = True, cfg = "exec"),
         "_lto_link": attr.label(default = "//tools/thinlto_cache:link", executable = True, cfg = "exec"),
         "_config_slices": attr.label(default = "//:config_slices", providers = [KernelConfigSlicesInfo]),
         "_config_slice": attr.label(default = "//tools/config_slice", executable = True, cfg = "exec"),

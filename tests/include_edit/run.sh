@@ -1,29 +1,34 @@
 #!/usr/bin/env bash
-# Include edits after the import (issue 16 part 0): each compile sees exactly the headers the
-# import recorded for its object, so an added #include of a header outside that set fails.
-# It must fail with one line naming the user's file, the header's place in the tree and the
-# re-import command, never clang's "file not found" for a file that exists, and with paths
-# relative to the tree (not the sandbox's external/linux/). After the re-import exactly the
-# objects that read the edited file compile again; a removed #include builds without one.
+# Include edits after the import (issue 16 part 0): each compile declares exactly the headers
+# the import recorded for its object, and KernelIncludeScan (rules/private/actions/
+# include_scan.bzl) adds, per object, the headers an edit made it read: an #include added to
+# a .c or to a header, or removed, builds with no re-import, and only the objects that read
+# the edited file compile again (every other KernelCompile keeps its key). What cannot be
+# made automatic fails with one line naming the user's file and the re-import command, never
+# clang's "file not found" for a file that exists, with paths relative to the tree.
 #
-#   bash tests/include_edit/run.sh [x86_64|arm64]     # a kernel and two imports: a manual suite
+#   bash tests/include_edit/run.sh [x86_64|arm64]     # a kernel and one re-import: a manual suite
 #
 # In its own output base with this checkout, on a hard-linked copy of @linux given as
 # LINUX_SRC, tiny kernel, --//:lto=none:
 #   build      vmlinux builds
-#   c_add      init/main.c gains `#include <linux/zutil.h>`: the build fails with the line
-#              (<tree>/init/main.c:N: ... include/linux/zutil.h ... re-import: ./bazel sync
-#              --only=<repo> --repo_env=LINUX_SRC=<tree>); sync; builds; the only
-#              KernelCompile that ran is init/main.o
+#   c_add      init/main.c gains `#include <linux/zutil.h>` (outside main.o's set): builds with
+#              no re-import; the only KernelCompile that ran is init/main.o; the scan copied
+#              include/linux/zutil.h for it; every KernelCompile's key (aquery) is unchanged
+#   c_same     after `sync` (main.o's set now holds zutil.h) main.o compiles again to the
+#              same bytes (the copy's path is mapped away: __FILE__, -I order)
 #   c_remove   the line removed again: builds with no re-import; only init/main.o compiles
 #   h_add      include/linux/reboot.h (14 objects of vmlinux on x86_64) gains `#include
-#              <linux/crc32poly.h>`: fails (--keep_going) with one line per reader, each
-#              naming include/linux/reboot.h and the object; sync; builds; the compiles that
-#              ran are exactly the objects whose new header set holds reboot.h
-#   h_remove   reboot.h restored: builds with no re-import
+#              <linux/crc32poly.h>`: builds with no re-import; the compiles that ran are
+#              exactly the objects whose set holds reboot.h; keys (aquery) unchanged
+#   h_remove   reboot.h restored: builds with no re-import; exactly its readers compile
+#   unreach    init/main.c gains `#include "../lib/kstrtox.h"` (next to the source, outside
+#              every -I dir: not automatic): fails with the one re-import line, not
+#              "file not found"
 #   diag       an error in a .c: clang's message names init/main.c, not external/linux/
-# Prints `PASS name` or `FAIL name` per step; exits 1 if any failed. INCLUDE_EDIT_KEEP=1
-# keeps the temporary directory; INCLUDE_EDIT_FLAGS adds build flags.
+# Prints `PASS name` or `FAIL name` per step (with the KernelIncludeScan time, from
+# --profile); exits 1 if any failed. INCLUDE_EDIT_KEEP=1 keeps the temporary directory;
+# INCLUDE_EDIT_FLAGS adds build flags.
 
 set -uo pipefail
 
@@ -60,8 +65,32 @@ flags+=("${extra[@]}")
 build() {
   local name="$1"
   shift
-  bz build "${flags[@]}" --execution_log_json_file="$tmp/$name.exec.json" //:vmlinux "$@" >"$tmp/$name.log" 2>&1
+  bz build "${flags[@]}" --execution_log_json_file="$tmp/$name.exec.json" --profile="$tmp/$name.profile.json" //:vmlinux "$@" >"$tmp/$name.log" 2>&1
 }
+
+# keys NAME: every KernelCompile's output and action key (aquery: command line, inputs' paths).
+keys() {
+  bz aquery "${flags[@]}" "mnemonic(KernelCompile, @$repo//:objects)" --output=text 2>/dev/null |
+    awk '/^ *ActionKey: /{k=$2} /^ *Outputs: /{print $0, k}' | sort >"$tmp/$1.keys"
+  [ -s "$tmp/$1.keys" ]
+}
+
+# scan_time NAME: KernelIncludeScan's wall time in that build (from its --profile), in s.
+scan_time() {
+  python3 - "$tmp/$1.profile.json" <<'PY'
+import json, sys
+events = json.load(open(sys.argv[1]))
+events = events["traceEvents"] if isinstance(events, dict) else events
+d = [e.get("dur", 0) for e in events if "#include lines" in str(e.get("name", ""))]
+print(f"{max(d) / 1e6:.2f}" if d else "?")
+PY
+}
+
+# report: KernelIncludeScan's report (what it rescanned and copied) of the last build.
+report() { find "$ob/execroot" -path "*/bin/external/$repo/objects/extra_hdrs.json" 2>/dev/null | head -n 1 | xargs cat; }
+
+# copied OBJECT: the files the last scan copied for OBJECT, one a line.
+copied() { report | python3 -c "import json,sys; print('\n'.join(json.load(sys.stdin)['copied'].get(sys.argv[1], [])))" "$1"; }
 reimport() { bz sync --only="$repo" --repo_env=LINUX_SRC="$tree" >"$tmp/$1.sync.log" 2>&1; }
 imported="$ob/external/$repo"
 marker="$ob/external/@$repo.marker"
@@ -104,48 +133,50 @@ edit() {
   mv "$f.new" "$f"
 }
 
-# missing_lines LOG FILE HEADER: every wrapper line names FILE (in TREE), HEADER's place in
-# the tree and the exact command; clang's "file not found" and external/ paths never show.
-missing_lines() {
-  local log="$1" file="$2" header="$3" n
-  n="$(grep -c "^$tree/$file:[0-9]*: " "$log")"
-  [ "$n" -ge 1 ] || { echo "no line naming $tree/$file"; return 1; }
-  if grep "^$tree/$file:[0-9]*: " "$log" | grep -v " is in the kernel tree (include/$header) but not among the headers @$repo's import recorded for [^ ]*\.o (header sets are fixed at import); re-import: ./bazel sync --only=$repo --repo_env=LINUX_SRC=$tree\$"; then
-    echo "a line in another form (above)"
-    return 1
-  fi
-  if grep -n "file not found" "$log"; then echo "clang's 'file not found' shows"; return 1; fi
-  if grep -n "external/linux/" "$log"; then echo "a sandbox path shows"; return 1; fi
-  echo "$n"
-}
-
 # The tree: Debian's linux-source-6.1 as @linux fetches it.
 bz fetch @linux//:Makefile >"$tmp/fetch.log" 2>&1 || die "fetching @linux failed (see $tmp/fetch.log)"
 cp -al "$ob/external/linux" "$tree" || die "cannot copy @linux"
 rm -f "$tree/BUILD.bazel" "$tree/WORKSPACE" "$tree/KERNELVERSION.bzl"
 
 t0=$(date +%s)
-if build build && [ -f "$imported/plan.json" ]; then
-  pass "build ($(($(date +%s) - t0)) s: import and kernel)"
+if build build && [ -f "$imported/plan.json" ] && [ -f "$imported/include_record.json" ] && keys build; then
+  pass "build ($(($(date +%s) - t0)) s: import and kernel; scan $(scan_time build) s)"
 else
   fail build "see $tmp/build.log"
 fi
 
 # c_add
+before="$(stat -c %Y "$marker")"
 edit init/main.c '0,/^#include <linux\/types.h>$/s//#include <linux\/types.h>\n#include <linux\/zutil.h>/'
-if build c_add; then
-  fail c_add "the build succeeded with a header outside init/main.o's set"
-elif ! why="$(missing_lines "$tmp/c_add.log" init/main.c linux/zutil.h)" || [ "$why" != 1 ]; then
-  fail c_add "$why (see $tmp/c_add.log)"
-elif ! reimport c_add; then
-  fail c_add "sync failed (see $tmp/c_add.sync.log)"
-elif ! build c_add2; then
-  fail c_add "the build fails after the re-import (see $tmp/c_add2.log)"
-elif [ "$(compiled c_add2)" != init/main.o ]; then
-  fail c_add "after the re-import compiled: $(compiled c_add2 | tr '\n' ' ')"
+if ! build c_add; then
+  fail c_add "the build failed (see $tmp/c_add.log)"
+elif [ "$(stat -c %Y "$marker")" != "$before" ]; then
+  fail c_add "re-imported"
+elif [ "$(compiled c_add)" != init/main.o ]; then
+  fail c_add "compiled: $(compiled c_add | tr '\n' ' ')"
+elif ! copied init/main.o | grep -qx "external/linux/include/linux/zutil.h"; then
+  fail c_add "the scan copied no include/linux/zutil.h for init/main.o: $(report)"
+elif ! keys c_add || ! cmp -s "$tmp/build.keys" "$tmp/c_add.keys"; then
+  fail c_add "KernelCompile keys changed: $(diff "$tmp/build.keys" "$tmp/c_add.keys" | head -4)"
 else
-  pass "c_add (one line; after the re-import only init/main.o compiled)"
+  pass "c_add (no re-import; only init/main.o compiled; keys unchanged; scan $(scan_time c_add) s)"
 fi
+
+# c_same: the automatic object is the one a re-import gives.
+main_o() { find "$ob/execroot" -path "*/bin/external/$repo/objects/init/main.o" | head -n 1; }
+cp "$(main_o)" "$tmp/main.o.auto" 2>/dev/null
+if ! reimport c_same; then
+  fail c_same "sync failed (see $tmp/c_same.sync.log)"
+elif ! build c_same; then
+  fail c_same "the build fails after the re-import (see $tmp/c_same.log)"
+elif [ "$(compiled c_same)" != init/main.o ]; then
+  fail c_same "after the re-import compiled: $(compiled c_same | tr '\n' ' ')"
+elif ! cmp "$tmp/main.o.auto" "$(main_o)"; then
+  fail c_same "init/main.o differs from the automatic build's"
+else
+  pass "c_same (after the re-import init/main.o compiled again to the same bytes)"
+fi
+keys c_same
 
 # c_remove
 before="$(stat -c %Y "$marker")"
@@ -157,28 +188,27 @@ elif [ "$(stat -c %Y "$marker")" != "$before" ]; then
 elif [ "$(compiled c_remove)" != init/main.o ]; then
   fail c_remove "compiled: $(compiled c_remove | tr '\n' ' ')"
 else
-  pass "c_remove (no re-import; only init/main.o compiled)"
+  pass "c_remove (no re-import; only init/main.o compiled; scan $(scan_time c_remove) s)"
 fi
 
 # h_add
-edit include/linux/reboot.h '0,/^#include <linux\/notifier.h>$/s//#include <linux\/notifier.h>\n#include <linux\/crc32poly.h>/'
 # built_readers HEADER: the readers of HEADER that //:vmlinux compiles (not the =m parts).
 built_readers() { comm -12 <(readers "$1") <(compiled build); }
+before="$(stat -c %Y "$marker")"
+edit include/linux/reboot.h '0,/^#include <linux\/notifier.h>$/s//#include <linux\/notifier.h>\n#include <linux\/crc32poly.h>/'
 want="$(comm -23 <(built_readers include/linux/reboot.h) <(readers include/linux/crc32poly.h))"
-if build h_add --keep_going; then
-  fail h_add "the build succeeded with a header outside the readers' sets"
-elif ! why="$(missing_lines "$tmp/h_add.log" include/linux/reboot.h linux/crc32poly.h)"; then
-  fail h_add "$why (see $tmp/h_add.log)"
-elif [ "$(sed -n 's/.* recorded for \([^ ]*\) (header sets .*/\1/p' "$tmp/h_add.log" | sort)" != "$want" ]; then
-  fail h_add "the lines name other objects than the $(echo "$want" | wc -l) readers of reboot.h (see $tmp/h_add.log)"
-elif ! reimport h_add; then
-  fail h_add "sync failed (see $tmp/h_add.sync.log)"
-elif ! build h_add2; then
-  fail h_add "the build fails after the re-import (see $tmp/h_add2.log)"
-elif [ "$(compiled h_add2)" != "$(built_readers include/linux/reboot.h)" ]; then
-  fail h_add "compiled: $(compiled h_add2 | tr '\n' ' '); readers: $(built_readers include/linux/reboot.h | tr '\n' ' ')"
+if ! build h_add; then
+  fail h_add "the build failed (see $tmp/h_add.log)"
+elif [ "$(stat -c %Y "$marker")" != "$before" ]; then
+  fail h_add "re-imported"
+elif [ "$(compiled h_add)" != "$(built_readers include/linux/reboot.h)" ]; then
+  fail h_add "compiled: $(compiled h_add | tr '\n' ' '); readers: $(built_readers include/linux/reboot.h | tr '\n' ' ')"
+elif [ "$(for o in $want; do copied "$o" | grep -qx external/linux/include/linux/crc32poly.h && echo "$o"; done)" != "$want" ]; then
+  fail h_add "the scan did not copy crc32poly.h for each of: $(echo $want) ($(report))"
+elif ! keys h_add || ! cmp -s "$tmp/c_same.keys" "$tmp/h_add.keys"; then
+  fail h_add "KernelCompile keys changed: $(diff "$tmp/c_same.keys" "$tmp/h_add.keys" | head -4)"
 else
-  pass "h_add ($why lines, one per reader; after the re-import exactly the $(compiled h_add2 | wc -l) readers of reboot.h compiled)"
+  pass "h_add (no re-import; exactly the $(compiled h_add | wc -l) readers of reboot.h compiled, $(echo $want | wc -w) with a copy of crc32poly.h; keys unchanged; scan $(scan_time h_add) s)"
 fi
 
 # h_remove
@@ -191,8 +221,22 @@ elif [ "$(stat -c %Y "$marker")" != "$before" ]; then
 elif [ "$(compiled h_remove)" != "$(built_readers include/linux/reboot.h)" ]; then
   fail h_remove "compiled: $(compiled h_remove | tr '\n' ' ')"
 else
-  pass "h_remove (no re-import; exactly the readers of reboot.h compiled)"
+  pass "h_remove (no re-import; exactly the readers of reboot.h compiled; scan $(scan_time h_remove) s)"
 fi
+
+# unreach: a header next to the source, outside every -I dir, is not copied: the one line.
+edit init/main.c '0,/^#include <linux\/types.h>$/s//#include <linux\/types.h>\n#include "..\/lib\/kstrtox.h"/'
+line="^$tree/init/main.c:[0-9]*: ../lib/kstrtox.h is in the kernel tree (.*lib/kstrtox.h) but not among the headers @$repo's import recorded for init/main.o (header sets are fixed at import); re-import: ./bazel sync --only=$repo --repo_env=LINUX_SRC=$tree\$"
+if build unreach; then
+  fail unreach "the build succeeded"
+elif [ "$(grep -c "$line" "$tmp/unreach.log")" != 1 ]; then
+  fail unreach "no one line (see $tmp/unreach.log)"
+elif grep -n "file not found" "$tmp/unreach.log"; then
+  fail unreach "clang's 'file not found' shows"
+else
+  pass "unreach (one line naming init/main.c and the re-import)"
+fi
+edit init/main.c '/^#include "..\/lib\/kstrtox.h"$/d'
 
 # diag: a plain error names the tree's file.
 edit init/main.c '$a\

@@ -8,7 +8,9 @@ the repository rule itself needs from the plan (so that Starlark never decodes p
 66 MB for x86_64 defconfig, 186 MB for arm64's): {"srcarch", "srctree_files",
 "srcversion_modules"} (intern.srctree_files, intern.srcversion_modules over --srctree).
 With --srctree and --objtree it adds each object's config footprint to plan_bazel.json
-(footprint.py: the CONFIG_ symbols its source and headers mention).
+(footprint.py: the CONFIG_ symbols its source and headers mention). With --srctree,
+--include_record writes the sha256 of the directive lines of every source-tree file an
+entry reads (tools/include_scan: KernelIncludeScan's baseline).
 """
 
 import json
@@ -17,6 +19,7 @@ import os
 from absl import flags
 
 from tools.common import lib as common
+from tools.include_scan import lib as include_scan
 from tools.kbuild_import import footprint, intern
 
 _PLAN = flags.DEFINE_string("plan", None, "The plan the import wrote (JSON).", required=True)
@@ -24,6 +27,7 @@ _OBJTREE = flags.DEFINE_string("objtree", None, "The import's object tree (for t
 _OUT = flags.DEFINE_string("out", None, "Where to write the interned plan (JSON).", required=True)
 _REPO_OUT = flags.DEFINE_string("repo_out", None, "Where to write what the repository rule reads (JSON).")
 _SRCTREE = flags.DEFINE_string("srctree", None, "The kernel source tree (with --repo_out; for the config footprints).")
+_INCLUDE_RECORD = flags.DEFINE_string("include_record", None, "Where to write the directive record (JSON; needs --srctree).")
 
 
 def repo_data(plan, srctree):
@@ -38,6 +42,18 @@ def repo_data(plan, srctree):
         "srctree_files": intern.srctree_files(plan),
         "srcversion_modules": intern.srcversion_modules(plan, read_source),
     }
+
+
+def include_record(bplan, read_source):
+    """The directive record (tools/include_scan/lib.py) of every source-tree source and
+    header of the entries kernel_objects compiles."""
+    paths = set()
+    for e in include_scan.entries(bplan):
+        if e["src_root"] == "srctree":
+            paths.add(e["src"])
+        if e.get("hdrs", -1) >= 0:
+            paths.update(include_scan.interned_list(bplan["interned"]["hdrs"], e["hdrs"]))
+    return include_scan.directive_record(paths, read_source)
 
 
 def _read(path):
@@ -62,6 +78,12 @@ def main(argv):
     text = json.dumps(bplan, separators=(",", ":"), sort_keys=True)
     with common.atomic_output(_OUT.value, "w", encoding="utf-8") as f:
         f.write(text)
+    if _INCLUDE_RECORD.value:
+        if not _SRCTREE.value:
+            raise SystemExit("bazel_plan: --include_record needs --srctree (the kernel tree the plan reads)")
+        record = include_record(bplan, lambda p: _read(os.path.join(_SRCTREE.value, p)))
+        with common.atomic_output(_INCLUDE_RECORD.value, "w", encoding="utf-8") as f:
+            json.dump(record, f, separators=(",", ":"), sort_keys=True)
     if _REPO_OUT.value:
         if not _SRCTREE.value:
             raise SystemExit("bazel_plan: --repo_out needs --srctree (the kernel tree the plan reads)")

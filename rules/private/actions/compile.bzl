@@ -7,6 +7,7 @@ sandbox path, and wrong when the header exists in the tree. Here the compile run
 toolchain's pinned `sh` (actions/shell.bzl), which keeps clang's stderr and, only if there
 is any:
   - rewrites the source and object tree prefixes (and any absolute `.../execroot/<ws>/`,
+    a header's copy in the object's extra-headers directory (actions/include_scan.bzl),
     and a config slice's bazel-out/.../config/<key>/generated/ as include/generated/) so
     every path is relative to the kernel tree, as Kbuild prints it;
   - on a missing header, replaces clang's "file not found" with one line naming the
@@ -27,7 +28,7 @@ shift 8
 e=$("$@" 2>&1)
 rc=$?
 if [ -n "$e" ]; then
-  e=$(printf '%s\n' "$e" | sed -e 's#/[^ :]*/execroot/[^/ ]*/##g' -e 's#bazel-out/[^ :]*/config/[0-9a-zA-Z_]*/generated/#include/generated/#g' -e "s#$o/##g" -e "s#$s/##g")
+  e=$(printf '%s\n' "$e" | sed -e 's#/[^ :]*/execroot/[^/ ]*/##g' -e 's#bazel-out/[^ :]*/extra_hdrs/[^ :]*/\(external/\)#\1#g' -e 's#bazel-out/[^ :]*/config/[0-9a-zA-Z_]*/generated/#include/generated/#g' -e "s#$o/##g" -e "s#$s/##g")
 fi
 if [ $rc -ne 0 ]; then
   m=$(printf '%s\n' "$e" | sed -n "s#^\([^ :]*\):\([0-9]*\):[0-9]*: fatal error: '\([^']*\)' file not found\$#\1 \2 \3#p" | head -n 1)
