@@ -91,4 +91,14 @@ put init/main.c $'#include <generated/autoconf.h>\nint x;'
 wrap external/linux/init/main.c "" "" "$clang" -Ibazel-out/k8-fastbuild/bin/external/r/objects/config/0a1b -c -o main.o external/linux/init/main.c
 check config_slice_path eval 'grep -q "^include/generated/autoconf.h:2:2: warning: in_slice" out.txt && ! grep -q bazel-out out.txt'
 
+# A header's copy in the object's extra-headers directory (actions/include_scan.bzl) reads as
+# the tree's file.
+x=bazel-out/k8-fastbuild/bin/external/r/objects/extra_hdrs/init/main.o
+mkdir -p "$x/external/linux/include/linux" "$x/external/r/obj/include/generated"
+printf '#warning in_copy\n' >"$x/external/linux/include/linux/new.h"
+printf '#warning in_gen_copy\n' >"$x/external/r/obj/include/generated/new.h"
+put init/main.c $'#include <linux/new.h>\n#include <generated/new.h>\nint x;'
+wrap external/linux/init/main.c "" "" "$clang" -Iexternal/linux/include "-I$x/external/linux/include" -Iexternal/r/obj/include "-I$x/external/r/obj/include" -c -o main.o external/linux/init/main.c
+check extra_hdrs_path eval 'grep -q "^include/linux/new.h:1:2: warning: in_copy" out.txt && grep -q "^include/generated/new.h:1:2: warning: in_gen_copy" out.txt && ! grep -q "bazel-out\|external/" out.txt'
+
 exit $failed
