@@ -12,6 +12,10 @@
 # In its own output base with this checkout, on a hard-linked copy of @linux given as
 # LINUX_SRC, tiny kernel, --//:lto=none:
 #   build      vmlinux builds
+#   body       a one-line code edit of kernel/exec_domain.c (no directive): the scan rescans
+#              nothing, only kernel/exec_domain.o compiles (the leaf edit of bench.py)
+#   hdr_body   a declaration appended to include/linux/reboot.h: rescans nothing, exactly its
+#              readers compile
 #   c_add      init/main.c gains `#include <linux/zutil.h>` (outside main.o's set): builds with
 #              no re-import; the only KernelCompile that ran is init/main.o; the scan copied
 #              include/linux/zutil.h for it; every KernelCompile's key (aquery) is unchanged
@@ -143,6 +147,32 @@ if build build && [ -f "$imported/plan.json" ] && [ -f "$imported/include_record
   pass "build ($(($(date +%s) - t0)) s: import and kernel; scan $(scan_time build) s)"
 else
   fail build "see $tmp/build.log"
+fi
+
+# body: a code edit; hdr_body: a declaration in a header. No directive changes: nothing rescanned.
+# rescanned: the objects the last scan rescanned, one a line.
+rescanned() { report | python3 -c "import json,sys; print('\n'.join(json.load(sys.stdin)['rescanned']))"; }
+edit kernel/exec_domain.c '$a\
+int include_edit_body;'
+if ! build body; then
+  fail body "see $tmp/body.log"
+elif [ "$(compiled body)" != kernel/exec_domain.o ]; then
+  fail body "compiled: $(compiled body | tr '\n' ' ')"
+elif [ -n "$(rescanned)" ]; then
+  fail body "rescanned: $(rescanned | tr '\n' ' ')"
+else
+  pass "body (only kernel/exec_domain.o compiled, nothing rescanned; scan $(scan_time body) s)"
+fi
+edit include/linux/reboot.h '$a\
+extern int include_edit_hdr_body;'
+if ! build hdr_body; then
+  fail hdr_body "see $tmp/hdr_body.log"
+elif [ "$(compiled hdr_body)" != "$(comm -12 <(readers include/linux/reboot.h) <(compiled build))" ]; then
+  fail hdr_body "compiled: $(compiled hdr_body | tr '\n' ' ')"
+elif [ -n "$(rescanned)" ]; then
+  fail hdr_body "rescanned: $(rescanned | tr '\n' ' ')"
+else
+  pass "hdr_body (exactly the $(compiled hdr_body | wc -l) readers of reboot.h compiled, nothing rescanned; scan $(scan_time hdr_body) s)"
 fi
 
 # c_add

@@ -119,14 +119,14 @@ def main(argv):
     with open(_PLAN.value, encoding="utf-8") as f:
         bplan = json.load(f)
     roots = {"$(srctree)": srctree, "$(objtree)": objtree, "$(CC_RESOURCE_DIR)": _RESOURCE_DIR.value}
-    for d in dirs.values():  # each directory starts empty
-        shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(d)
+    for d in dirs.values():  # each directory starts empty (Bazel makes them so: rarely any work)
+        if os.path.isdir(d) and os.listdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d, exist_ok=True)
     changed = lib.changed_files(record, lambda p: _read(os.path.join(srctree, p)))
     by_out = {e["out"]: e for e in lib.entries(bplan) if e["out"] in dirs}
-    files = {out: lib.entry_files(bplan, e, srctree, objtree) for out, e in by_out.items()}
-    rel = {out: {p[len(srctree) + 1:] for p in known if p.startswith(srctree + "/")} for out, (_, known) in files.items()}
-    rescan = lib.objects_to_rescan(((out, rel[out]) for out in by_out), changed)
+    rescan = lib.entries_to_rescan(bplan, dirs, changed)
+    files = {out: lib.entry_files(bplan, by_out[out], srctree, objtree) for out in rescan}
     items = []
     for out in rescan:
         e, src = by_out[out], files[out][0]

@@ -3,7 +3,7 @@ headers each one now reads beyond its recorded set (issue 16 part 0, docs/header
 
 The import records, per source and header some object reads, the sha256 of its preprocessor
 directive lines (`directive_record`). The action hashes them again; an object whose source
-or recorded headers changed them (`changed_files`, `objects_to_rescan`) is scanned again with
+or recorded headers changed them (`changed_files`, `entries_to_rescan`) is scanned again with
 the whole tree visible, and the files it now reads outside its recorded set (`extra_files`)
 are copied into its own directory, which its compile searches right after each `-I` dir.
 Every other object's directory stays empty, so its compile's key does not change.
@@ -72,11 +72,20 @@ def changed_files(record: Mapping, read: Callable[[str], bytes | None]) -> set[s
     return out
 
 
-def objects_to_rescan(objects: Iterable[tuple[str, Iterable[str]]], changed: set[str]) -> list[str]:
-    """The objects (out, the tree files its compile reads) that read a changed file, in order."""
+def entries_to_rescan(bplan: Mapping, outs: Iterable[str], changed: set[str]) -> list[str]:
+    """The entries of OUTS (in the plan's order) whose source or recorded headers are among
+    CHANGED. By interned node: a node reads a changed file if its own paths or its parent's
+    do (nodes follow their parents), so each node is looked at once, not each object's ~500
+    headers."""
     if not changed:
         return []
-    return [out for out, files in objects if not changed.isdisjoint(files)]
+    table = bplan["interned"]["hdrs"]
+    hit = []
+    for parent, indices in table["nodes"]:
+        hit.append((parent >= 0 and hit[parent]) or any(table["paths"][i] in changed for i in indices))
+    want = set(outs)
+    return [e["out"] for e in entries(bplan) if e["out"] in want and (
+        (e["src_root"] == "srctree" and e["src"] in changed) or (e.get("hdrs", -1) >= 0 and hit[e["hdrs"]]))]
 
 
 def include_dirs(flags: Sequence[str]) -> list[str]:

@@ -64,12 +64,19 @@ class RecordTest(absltest.TestCase):
 
 
 class RescanSelectionTest(absltest.TestCase):
-    def test_only_readers_of_changed_files(self):
-        objects = [("a.o", {"a.c", "x.h"}), ("b.o", {"b.c", "y.h"}), ("c.o", {"c.c", "x.h", "y.h"})]
-        self.assertEqual(lib.objects_to_rescan(objects, set()), [])
-        self.assertEqual(lib.objects_to_rescan(objects, {"x.h"}), ["a.o", "c.o"])
-        self.assertEqual(lib.objects_to_rescan(objects, {"b.c"}), ["b.o"])
-        self.assertEqual(lib.objects_to_rescan(objects, {"z.h"}), [])
+    def test_by_interned_node(self):
+        bplan = {
+            "interned": {"hdrs": {"paths": ["x.h", "y.h", "z.h"], "nodes": [[-1, [0]], [0, [1]], [-1, [2]]]}},
+            "objects": [{"out": o, "src": o[:-1] + "c", "src_root": "srctree", "hdrs": n}
+                        for o, n in [("a.o", 0), ("b.o", 1), ("c.o", 2), ("d.o", -1)]],
+            "link": {"lds": {"out": "v.lds", "src": "v.lds.S", "src_root": "srctree", "hdrs": 1}},
+        }
+        outs = ["a.o", "b.o", "c.o", "d.o", "v.lds"]
+        self.assertEqual(lib.entries_to_rescan(bplan, outs, {"x.h"}), ["a.o", "b.o", "v.lds"])
+        self.assertEqual(lib.entries_to_rescan(bplan, outs, {"y.h"}), ["b.o", "v.lds"])
+        self.assertEqual(lib.entries_to_rescan(bplan, outs, {"z.h", "d.c"}), ["c.o", "d.o"])
+        self.assertEqual(lib.entries_to_rescan(bplan, ["a.o"], {"y.h", "x.h"}), ["a.o"])
+        self.assertEqual(lib.entries_to_rescan(bplan, outs, set()), [])
 
 
 class ExtraFilesTest(absltest.TestCase):
