@@ -49,6 +49,7 @@ done
 [ ${#specs[@]} = 0 ] && specs=(arm64/thin_dist)
 
 work=$(mktemp -d /tmp/kernel-remote-exec.XXXXXX)
+chmod 755 "$work"   # mktemp's 0700 would keep the postgres user out of engine/pg
 fails=0
 passes=0
 cleanup() {
