@@ -151,6 +151,7 @@ def _kernel_objects_impl(ctx):
     # The vDSO's steps (vdso.bzl): their outputs stand where the import's object-tree files were.
     vdso = vdso_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree)
     obj.update(vdso)
+    vdso_readers = plan.get("vdso", {}).get("readers", {})
     objtool = obj.get("tools/objtool/objtool")
     if not objtool and [o for o in plan["objects"] if o.get("post")]:
         fail("{}: the plan runs objtool but the import built none (tools/objtool/objtool); re-import".format(ctx.label))
@@ -238,7 +239,9 @@ def _kernel_objects_impl(ctx):
             args.add_all(slice_flags)
         else:
             args = config_slice_actions.include_args(ctx, slice) if slice else ctx.actions.args()
-        entry_flags = _entry_flags(flag_sets, o, roots)
+
+        # The vDSO headers it reads are action outputs (vdso.bzl), not in the import's tree.
+        entry_flags = _entry_flags(flag_sets, o, roots) + ["-I" + d for d in vdso_actions.include_dirs(vdso, vdso_readers.get(o["out"], []))]
         if extra_dir:  # its extra headers after an edit (actions/include_scan.bzl)
             entry_flags = include_scan_actions.flags(entry_flags, extra_dir.path)
             shared.append(depset([extra_dir]))
@@ -246,6 +249,7 @@ def _kernel_objects_impl(ctx):
         if o.get("incbin"):
             # Kbuild assembles in the object tree, where .incbin paths are relative.
             args.add("-Wa,-I" + roots["$(objtree)"])
+            args.add_all(vdso_actions.incbin_dirs(vdso, o["incbin"]), format_each = "-Wa,-I%s")
         if is_lds:
             args.add_all(["-E", "-o", out, source])
         else:

@@ -4,7 +4,7 @@
 # checked vdso64.so.dbg, the stripped vdso64.so, vdso2c's vdso-image-64.c) must equal, byte
 # for byte, what Kbuild's own make builds from the same .config with the same LLVM.
 #
-#   tests/vdso/kbuild_diff.sh [--repo=linux_x86_64_none] [--work=DIR] [--keep]
+#   tests/vdso/kbuild_diff.sh [--repo=linux_x86_64_none|linux_arm64_thin] [--work=DIR] [--keep]
 #
 # Builds @REPO//:objects --output_groups=vdso, then in a fresh object tree (WORK, default a
 # mktemp directory): the import's .config, `make olddefconfig`, `make prepare` and `make

@@ -309,6 +309,31 @@ def boot_dry_run(opts: Options, goal: tuple[str, Sequence[str]], files: Mapping[
         write_helper(opts)
 
 
+def vdso_dry_run(opts: Options, goal: tuple[str, Sequence[str]], files: Sequence[str]) -> list[Step]:
+    """The steps of the vDSO `make prepare` made (arm64 vdso_prepare's sub-make, vdso.py): a
+    dry run of its goals with its files moved aside (restored after). Each step's command
+    must be the one prepare ran (its .cmd file)."""
+    aside = tempfile.mkdtemp(prefix=".kbuild_import_vdso.", dir=opts.objtree)
+    try:
+        for rel in files:
+            os.makedirs(os.path.dirname(os.path.join(aside, rel)), exist_ok=True)
+            os.rename(os.path.join(opts.objtree, rel), os.path.join(aside, rel))
+        write_helper(opts, [goal])
+        try:
+            text = run_make(opts, [HELPER_GEN], dry_run=True, what=f"-n {' '.join(goal[1])}")
+        finally:
+            write_helper(opts)
+    finally:
+        for rel in files:
+            if os.path.exists(os.path.join(aside, rel)):
+                os.replace(os.path.join(aside, rel), os.path.join(opts.objtree, rel))
+        shutil.rmtree(aside)
+    steps = parse_dry_run(text)
+    cmds = [posixpath.join(posixpath.dirname(rel), "." + posixpath.basename(rel) + ".cmd") for rel in files]
+    check_generated_cmds(opts, steps, [c for c in cmds if os.path.isfile(os.path.join(opts.objtree, c))])
+    return steps
+
+
 def generate(opts: Options, targets: Sequence[tuple[str, Sequence[str]]]) -> None:
     """Runs the build-time generators (a real make of just those targets)."""
     if not targets:
@@ -648,9 +673,16 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     extra = [analysis.lds] if analysis.lds else []
     extra += [analysis.partials.lds[o] for o in sorted(analysis.partials.lds)]
     # The vDSO's steps (vdso.py): planned as actions; its linker script is scanned too.
-    vdso_steps, vdso_compiles = vdso_lib.select(
-        steps, {m for a in analysis.archives.values() for m in a.members}, analysis.build_steps,
-        opts.tools["clang"], opts.arch)
+    vdso_files = vdso_lib.prepare_files(opts.arch, prepared)
+    if vdso_files:  # arm64: `make prepare` made it; its own dry run prints the steps
+        vdso_steps = timer.run("vdso", vdso_dry_run, opts, vdso_lib.PREPARE_GOALS[opts.arch], vdso_files)
+        vdso_steps, vdso_compiles = vdso_lib.select(vdso_steps, (), None, opts.tools["clang"], opts.arch)
+    elif opts.arch in vdso_lib.PREPARE_GOALS:  # a compat vDSO: import-time, as prepare made it
+        vdso_steps, vdso_compiles = [], {}
+    else:
+        vdso_steps, vdso_compiles = vdso_lib.select(
+            steps, {m for a in analysis.archives.values() for m in a.members}, analysis.build_steps,
+            opts.tools["clang"], opts.arch)
     extra += [c for o, c in sorted(vdso_compiles.items()) if o not in analysis.compiles]
     # Sources a partial link's step writes (hyp-reloc.S): scanned as empty stand-ins.
     partial_srcs = generated_sources(analysis.partials.steps)
@@ -768,7 +800,8 @@ def _vdso_section(opts: Options, roots: Roots, plan: dict, steps: Sequence[Step]
                                  roots=roots, is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)),
                                  objects=plan["objects"], kbuild=kbuild)
     made = set(vdso_lib.made_files(section))
-    plan["generated"]["build"] = {k: v for k, v in plan["generated"]["build"].items() if k not in made}
+    for group in ("prepare", "build"):
+        plan["generated"][group] = {k: v for k, v in plan["generated"][group].items() if k not in made}
     plan["build_steps"] = [s for s in plan["build_steps"] if norm_rel(s["target"]) not in made]
     return section
 

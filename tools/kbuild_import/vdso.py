@@ -24,8 +24,19 @@ actions' outputs with). The import still runs the steps once (the dependency sca
 vdso-image-64.c); their outputs are then removed from the object tree and from
 `generated`, so no action can read them from there.
 
-arm64 (`make prepare`'s vdso_prepare: vdso-offsets.h, read by ordinary compiles, and the
-.incbin'd vdso.so) is not modelled yet: VDSO_ARCHES says which arches are.
+arm64 (Linux 6.1 arch/arm64/Makefile): `make prepare` makes the vDSO (vdso_prepare:
+`$(MAKE) $(build)=arch/arm64/kernel/vdso include/generated/vdso-offsets.h
+arch/arm64/kernel/vdso/vdso.so`), so the vmlinux_o dry run does not print it. The import
+moves prepare's vDSO files aside and dry-runs those goals (PREPARE_GOALS, prepare_files):
+
+    CC/AS   vgettimeofday.o, note.o, sigreturn.o;  LDS vdso.lds
+    LD      vdso.so.dbg           $(LD) ... -T vdso.lds OBJS -o vdso.so.dbg; if $(OBJDUMP) -R ... | grep ...
+    VDSOSYM include/generated/vdso-offsets.h   $(NM) vdso.so.dbg | gen_vdso_offsets.sh | LC_ALL=C sort > ...
+    OBJCOPY vdso.so               $(OBJCOPY) -S vdso.so.dbg vdso.so
+
+vdso-offsets.h is a gen_input of ordinary compiles (signal.c, vdso.c, ...) and vdso.so the
+`.incbin` of vdso-wrap.S: both become action outputs. With CONFIG_COMPAT_VDSO (vdso32/,
+MUNGE) the arm64 vDSO stays import-time (prepare_files returns nothing).
 """
 
 import posixpath
@@ -37,26 +48,48 @@ from tools.kbuild_import.common import KbuildImportError
 from tools.kbuild_import.dryrun import Compile, Step, norm_rel, parse_compile
 from tools.kbuild_import.placeholders import Roots
 
-VDSO_ARCHES = frozenset({"x86_64"})
-# Where Linux 6.1 builds the vDSO images (x86: vdso32/ is below vdso/).
-_VDSO_DIR_RE = re.compile(r"^arch/x86/entry/vdso/")
+VDSO_ARCHES = frozenset({"x86_64", "arm64"})
+# Where Linux 6.1 builds the vDSO images (x86: vdso32/ is below vdso/), and the headers made
+# from them.
+_VDSO_DIR_RE = {"x86_64": re.compile(r"^arch/x86/entry/vdso/"),
+                "arm64": re.compile(r"^(arch/arm64/kernel/vdso/|include/generated/vdso-offsets\.h$)")}
 COMPILE_TAGS = frozenset({"CC", "AS", "LDS"})
-# The vDSO steps of arch/x86/entry/vdso/Makefile that are not compiles.
-STEP_TAGS = frozenset({"VDSO", "OBJCOPY", "VDSO2C"})
+# The vDSO steps of arch/x86/entry/vdso/Makefile and arch/arm64/kernel/vdso/Makefile that are not compiles.
+STEP_TAGS = frozenset({"VDSO", "OBJCOPY", "VDSO2C", "LD", "VDSOSYM"})
+# The arches whose vDSO `make prepare` makes: (obj, goals) of its sub-make (arch/arm64/Makefile vdso_prepare).
+PREPARE_GOALS = {"arm64": ("arch/arm64/kernel/vdso", ["include/generated/vdso-offsets.h",
+                                                      "arch/arm64/kernel/vdso/vdso.so"])}
+_COMPAT_DIR = "arch/arm64/kernel/vdso32/"
+
+
+def prepare_files(arch: str, prepared: Iterable[str]) -> list[str]:
+    """The files of `make prepare` to move aside for the vDSO's dry run (arch in
+    PREPARE_GOALS): every file of its directory but Kbuild's .cmd files, and the offsets
+    header. Empty (the vDSO stays import-time) for other arches and with a compat vDSO."""
+    if arch not in PREPARE_GOALS:
+        return []
+    prepared = list(prepared)
+    if any(p.startswith(_COMPAT_DIR) for p in prepared):
+        return []
+    obj, goals = PREPARE_GOALS[arch]
+    return sorted(p for p in prepared if (p.startswith(obj + "/") and not posixpath.basename(p).startswith("."))
+                  or p in goals)
 # Kbuild's bookkeeping in those directories (built-in.a, modules.order, ...): no vDSO step reads it.
 _IGNORED_TAGS = frozenset({"AR", "MODORDER", "MOD", "FILECHK", "GENKSYMS"})
 
 
-def select(steps: Sequence[Step], archived: Iterable[str], generators: Sequence[Step], cc: str,
+def select(steps: Sequence[Step], archived: Iterable[str], generators: Sequence[Step] | None, cc: str,
            arch: str) -> tuple[list[Step], dict[str, Compile]]:
     """The vDSO's steps of the dry run, in order, and its compiles (out -> Compile, the
     linker script's included). archived: objects an archive links (vdso-image-64.o,
     vma.o: compiled as plan objects, not here); generators: the build steps the import
-    would run (every non-compile vDSO step must be one). ([], {}) for other arches."""
+    would run (every non-compile vDSO step must be one), None for the steps of the vDSO's own
+    dry run (arm64). ([], {}) for other arches."""
     if arch not in VDSO_ARCHES:
         return [], {}
+    vdso_dir = _VDSO_DIR_RE[arch]
     archived = set(archived)
-    gen_index = {s.index for s in generators}
+    gen_index = {s.index for s in generators or ()}
     kept: list[Step] = []
     compiles: dict[str, Compile] = {}
     for s in steps:
@@ -66,7 +99,7 @@ def select(steps: Sequence[Step], archived: Iterable[str], generators: Sequence[
             out = norm_rel(s.target)
         except KbuildImportError:
             continue
-        if not _VDSO_DIR_RE.match(out) or out in archived:
+        if not vdso_dir.match(out) or out in archived:
             continue
         if s.tag in COMPILE_TAGS:
             c = parse_compile(s, cc, mode="-E" if s.tag == "LDS" else "-c")
@@ -77,7 +110,7 @@ def select(steps: Sequence[Step], archived: Iterable[str], generators: Sequence[
                 continue
             compiles[out] = c
         elif s.tag in STEP_TAGS:
-            if s.index not in gen_index:
+            if generators is not None and s.index not in gen_index:
                 raise KbuildImportError(f"{s.tag} {out}: a vDSO step the import does not run as a generator")
             if any(norm_rel(k.target) == out for k in kept):
                 continue
@@ -85,20 +118,35 @@ def select(steps: Sequence[Step], archived: Iterable[str], generators: Sequence[
             raise KbuildImportError(f"{s.tag} {out}: vDSO steps of this kind are not supported "
                                     f"(tools/kbuild_import/vdso.py models {', '.join(sorted(STEP_TAGS | COMPILE_TAGS))})")
         kept.append(s)
-    if kept and not any(s.tag == "VDSO" for s in kept):
+    if kept and not any(s.tag in ("VDSO", "LD") for s in kept):
         raise KbuildImportError(f"{kept[0].tag} {kept[0].target}: vDSO steps without a VDSO link")
     return kept, compiles
 
 
 def outputs_read(section_steps: Sequence[Mapping], objects: Sequence[Mapping]) -> list[str]:
-    """The vDSO outputs plan objects read (as an objtree source, build input or .incbin)."""
+    """The vDSO outputs plan objects read (as an objtree source, generated header, build input or .incbin)."""
     made = {e["out"] for e in section_steps}
     read = set()
     for o in objects:
         if o["src_root"] == "objtree" and o["src"] in made:
             read.add(o["src"])
-        read.update(p for p in list(o.get("build_inputs", ())) + list(o.get("incbin", ())) if p in made)
+        read.update(p for p in list(o.get("build_inputs", ())) + list(o.get("gen_inputs", ())) + list(o.get("incbin", ()))
+                    if p in made)
     return sorted(read)
+
+
+def readers(section_steps: Sequence[Mapping], objects: Sequence[Mapping]) -> dict[str, list[str]]:
+    """Plan object -> the vDSO outputs it reads (the rules add their directories to its -I /
+    -Wa,-I: the outputs are not in the import's object tree)."""
+    made = {e["out"] for e in section_steps}
+    out = {}
+    for o in objects:
+        files = ([o["src"]] if o["src_root"] == "objtree" else []) + list(o.get("gen_inputs", ())) + \
+            list(o.get("build_inputs", ())) + list(o.get("incbin", ()))
+        got = sorted({p for p in files if p in made})
+        if got:
+            out[o["out"]] = got
+    return out
 
 
 def vdso_plan(steps: Sequence[Step], compiles: Mapping[str, Compile], *, deps: Mapping[str, object],
@@ -123,6 +171,7 @@ def vdso_plan(steps: Sequence[Step], compiles: Mapping[str, Compile], *, deps: M
     if missing:
         raise KbuildImportError(f"{missing[0]}: a vDSO step's output the import's make did not write")
     section["outputs"] = read
+    section["readers"] = readers(entries, objects)
     section["kbuild"] = {e["out"]: kbuild[e["out"]] for e in entries if e["out"] in kbuild}
     return section
 

@@ -39,7 +39,28 @@ class VdsoTest(absltest.TestCase):
         self.assertEqual(sorted(compiles), [f"{_D}/vdso-note.o", f"{_D}/vdso.lds"])
 
     def test_other_arches_are_not_modelled(self):
-        self.assertEqual(_select(arch="arm64"), ([], {}))
+        self.assertEqual(_select(arch="riscv"), ([], {}))
+
+    def test_arm64_prepare_files(self):
+        prepared = ["arch/arm64/kernel/vdso/vdso.so", "arch/arm64/kernel/vdso/.vdso.so.cmd",
+                    "arch/arm64/kernel/vdso/vdso.lds", "include/generated/vdso-offsets.h",
+                    "include/generated/autoconf.h", "arch/arm64/kernel/asm-offsets.s"]
+        self.assertEqual(vdso.prepare_files("arm64", prepared), [
+            "arch/arm64/kernel/vdso/vdso.lds", "arch/arm64/kernel/vdso/vdso.so", "include/generated/vdso-offsets.h"])
+        # A compat vDSO (vdso32/, MUNGE) is not modelled: everything stays as prepare made it.
+        self.assertEqual(vdso.prepare_files("arm64", prepared + ["arch/arm64/kernel/vdso32/vdso.so"]), [])
+        self.assertEqual(vdso.prepare_files("x86_64", prepared), [])
+
+    def test_arm64_steps_of_its_own_dry_run(self):
+        d = "arch/arm64/kernel/vdso"
+        steps = [Step(0, "build", "LD", f"{d}/vdso.so.dbg", d, f"{TOOLS['ld']} -shared -T {d}/vdso.lds {d}/note.o -o {d}/vdso.so.dbg"),
+                 Step(1, "build", "VDSOSYM", "include/generated/vdso-offsets.h", d,
+                      f"{TOOLS['nm']} {d}/vdso.so.dbg | x.sh | LC_ALL=C sort > include/generated/vdso-offsets.h"),
+                 Step(2, "build", "OBJCOPY", f"{d}/vdso.so", d, f"{TOOLS['objcopy']} -S {d}/vdso.so.dbg {d}/vdso.so"),
+                 Step(3, "build", "CC", "arch/arm64/kernel/vdso.o", "arch/arm64/kernel", "cc")]
+        kept, compiles = vdso.select(steps, (), None, TOOLS["clang"], "arm64")
+        self.assertEqual([s.tag for s in kept], ["LD", "VDSOSYM", "OBJCOPY"])
+        self.assertEqual(compiles, {})
 
     def test_unknown_step_is_one_line_error(self):
         steps = _steps() + [Step(99, "build", "MUNGE", f"{_D}/x.so", _D, "munge a b")]
@@ -72,6 +93,7 @@ class VdsoTest(absltest.TestCase):
         gen = p["steps"][-1]
         self.assertEqual((gen["host"], gen["inputs"]), ([f"{_D}/vdso2c"], [f"{_D}/vdso64.so.dbg", f"{_D}/vdso64.so"]))
         self.assertEqual(p["outputs"], [f"{_D}/vdso-image-64.c"])
+        self.assertEqual(p["readers"], {f"{_D}/vdso-image-64.o": [f"{_D}/vdso-image-64.c"]})
         self.assertEqual(len(p["kbuild"]), 5)
         cc = p["steps"][0]
         self.assertEqual((cc["srcs"][0], cc["objtree"]), (f"{_D}/vdso-note.S", ["include/generated/autoconf.h"]))

@@ -12,8 +12,17 @@ build-id):
 boot_step fails naming the output if a step exits non-zero or does not write it. The
 commands run with the pinned @kernel_boot_tools (dash; busybox grep for both checks, sort
 and sed for VDSOSYM), never the host's. The
-outputs that plan objects read (vdso-image-64.c, the source of vdso-image-64.o) take the
-place of the import's object-tree files (the import removed those).
+outputs that plan objects read take the place of the import's object-tree files (the import
+removed those): x86_64 vdso-image-64.c (the source of vdso-image-64.o); arm64
+include/generated/vdso-offsets.h (a generated header of signal.c, vdso.c, alternative.c) and
+arch/arm64/kernel/vdso/vdso.so (vdso-wrap.S's `.incbin`: the assembler also searches the
+outputs' root, incbin_dirs).
+
+arm64's steps (from a dry run of what `make prepare`'s vdso_prepare makes):
+  CC/AS/LDS  KernelVdsoCompile  vgettimeofday.o, note.o, sigreturn.o, vdso.lds
+  LD         KernelVdsoLink     $(LD) ... -o vdso.so.dbg; the R_AARCH64_* dynamic-relocation grep
+  VDSOSYM    KernelVdsoGen      $(NM) vdso.so.dbg | gen_vdso_offsets.sh | LC_ALL=C sort > vdso-offsets.h
+  OBJCOPY    KernelObjcopy      vdso.so
 """
 
 load("//rules/private/actions:kbuild_tools.bzl", "boot_tools", "kbuild_tools")
@@ -24,6 +33,7 @@ _MNEMONICS = {
     "LDS": "KernelVdsoCompile",
     "OBJCOPY": "KernelObjcopy",
     "VDSO": "KernelVdsoLink",
+    "LD": "KernelVdsoLink",
 }
 
 def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
@@ -95,6 +105,34 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
             fail("{}: the plan's vDSO outputs name {}, which no vDSO step makes; re-import".format(ctx.label, p))
     return made
 
+def _incbin_dirs(made, incbins):
+    """The object-tree roots of the vDSO outputs an object `.incbin`s (arm64 vdso-wrap.S:
+    arch/arm64/kernel/vdso/vdso.so), for the assembler's -I after the import's object tree."""
+    dirs = []
+    for p in incbins:
+        f = made.get(p)
+        if f:
+            root = f.path[:-len("/" + p)]
+            if root not in dirs:
+                dirs.append(root)
+    return dirs
+
+def _include_dirs(made, reads):
+    """-I directories for the vDSO headers an object reads (arm64 <generated/vdso-offsets.h>,
+    found through Kbuild's -I./include: the action's output is not in the import's tree)."""
+    dirs = []
+    for p in reads:
+        if not p.endswith(".h"):
+            continue
+        if not p.startswith("include/"):
+            fail("vDSO header {} is not below include/; only include/ headers are modelled".format(p))
+        root = made[p].path[:-len("/" + p)] + "/include"
+        if root not in dirs:
+            dirs.append(root)
+    return dirs
+
 vdso_actions = struct(
+    include_dirs = _include_dirs,
     emit = _emit,
+    incbin_dirs = _incbin_dirs,
 )
