@@ -72,11 +72,11 @@ def _emit(ctx, *, tool, record, plan_text, srctree, objtree, resource_dir, clang
         inputs = depset([record, plan, clang, scan_deps] + _filter_tree(tree, srcarch), transitive = inputs),
         outputs = [report] + [dirs[out] for out in sorted(dirs)],
         mnemonic = "KernelIncludeScan",
-        # Unsandboxed and local: the rescans see the whole tree behind external/linux (a new
-        # #include may name any header; staging ~18,000 headers as symlinks would cost
-        # seconds on every edit), which a remote worker would not. Not remote-cached: 558
-        # empty directories are as quick to make again as to fetch.
-        execution_requirements = {"no-remote": "1", "no-sandbox": "1"},
+        # Unsandboxed locally: staging the ~18,000 headers (declared above: a new #include may
+        # name any of them) as symlinks would cost seconds on every edit. Remote execution
+        # (--config=remote) stages exactly those declared inputs. Not cached: 558 empty
+        # directories are as quick to make again as to fetch.
+        execution_requirements = {"no-remote-cache": "1", "no-sandbox": "1"},
         progress_message = "Checking the #include lines of {} objects ({})".format(len(dirs), ctx.label),
     )
     return report
