@@ -16,7 +16,7 @@ per mode (voffset.h is nm of vmlinux; misc.o, piggy.o, the compressed vmlinux an
 header.o follow from it).
 """
 
-load("//rules/private/actions:kbuild_tools.bzl", "boot_tools", "kbuild_tools")
+load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools")
 load("//rules/private/actions:shell.bzl", "run_shell")
 
 _VMLINUX = "vmlinux"
@@ -72,24 +72,19 @@ def _emit_step(ctx, tc, tool, srctree, dirs, env, step, made, prefix):
         if not f:
             fail("{}: {} reads {}, which no earlier boot step made; re-import".format(ctx.label, e["out"], p))
         inputs[p] = f
-    args = ctx.actions.args()
-    args.use_param_file("--flagfile=%s", use_always = True)
-    args.set_param_file_format("multiline")
-    args.add("--cmd=" + e["cmd"])
-    args.add("--srctree=" + srctree)
-    args.add("--tools_dir=" + tools.dir)
-    for var, f in kbuild_tools(tc).items():
-        args.add("--tool={}={}".format(var, f.path))
-    for p in sorted(inputs):
-        args.add("--input={}={}".format(p, inputs[p].path))
-    for d in dirs:
-        args.add("--mkdir=" + d)
-    for k, v in sorted(env.items()):
-        args.add("--env={}={}".format(k, v))
-    for p in e.get("size_append", []):
-        args.add("--size_of=" + p)
-    args.add("--out_rel=" + e["out"])
-    args.add("--out", out)
+    args = boot_step_args(
+        ctx,
+        tc,
+        tools,
+        cmd = e["cmd"],
+        srctree = srctree,
+        inputs = inputs,
+        out_rel = e["out"],
+        out = out,
+        dirs = dirs,
+        env = env,
+        size_of = e.get("size_append", []),
+    )
     compile = e["tag"] in ("CC", "AS", "LDS")
     mnemonic = "KernelBootCompile" if compile else "KernelBootStep"
     if e["tag"] == "AR":

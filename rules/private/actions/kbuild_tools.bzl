@@ -37,3 +37,41 @@ def boot_tools(ctx):
 
 # The attribute boot_tools() reads; every rule that emits boot_step actions has it.
 BOOT_TOOLS_ATTR = {"_boot_tools": attr.label(default = "@kernel_boot_tools//:files", cfg = "exec")}
+
+def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs = [], env = {}, size_of = []):
+    """The arguments of one tools/boot_step action (a Kbuild command replayed with exact inputs).
+
+    Args:
+      ctx: rule context.
+      tc: KernelToolchainInfo ($(CC), $(LD), ... of the command).
+      tools: boot_tools(ctx).
+      cmd: the plan's command ($(CC), $(srctree), ...).
+      srctree: the source tree's exec path.
+      inputs: dict objtree path -> File: what the command reads, at its objtree path.
+      out_rel: the output's objtree path; out: the output File.
+      dirs: objtree directories to create first.
+      env: variables Kbuild exports to the command.
+      size_of: inputs whose total size $(SIZE_APPEND) appends.
+
+    Returns:
+      Args (in a param file).
+    """
+    args = ctx.actions.args()
+    args.use_param_file("--flagfile=%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add("--cmd=" + cmd)
+    args.add("--srctree=" + srctree)
+    args.add("--tools_dir=" + tools.dir)
+    for var, f in kbuild_tools(tc).items():
+        args.add("--tool={}={}".format(var, f.path))
+    for p in sorted(inputs):
+        args.add("--input={}={}".format(p, inputs[p].path))
+    for d in dirs:
+        args.add("--mkdir=" + d)
+    for k, v in sorted(env.items()):
+        args.add("--env={}={}".format(k, v))
+    for p in size_of:
+        args.add("--size_of=" + p)
+    args.add("--out_rel=" + out_rel)
+    args.add("--out", out)
+    return args

@@ -15,7 +15,7 @@ so lld's LTO module names, are Kbuild's). The result is native: it enters its ar
 any other native member.
 """
 
-load("//rules/private/actions:kbuild_tools.bzl", "boot_tools", "kbuild_tools")
+load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools")
 
 _MNEMONICS = {"ld": "KernelPartialLink", "run": "KernelHostStep", "objcopy": "KernelObjcopy"}
 
@@ -70,18 +70,7 @@ def _emit(ctx, *, tc, tool, plan, made, objects, scripts, obj, stamp, srctree):
                     fail("{}: {} {} runs {}, which the import did not build; re-import".format(ctx.label, step["tag"], step["out"], p))
                 inputs[p] = f
             out = made[step["out"]]
-            args = ctx.actions.args()
-            args.use_param_file("--flagfile=%s", use_always = True)
-            args.set_param_file_format("multiline")
-            args.add("--cmd=" + step["cmd"])
-            args.add("--srctree=" + srctree)
-            args.add("--tools_dir=" + tools.dir)
-            for var, f in kbuild_tools(tc).items():
-                args.add("--tool={}={}".format(var, f.path))
-            for p in sorted(inputs):
-                args.add("--input={}={}".format(p, inputs[p].path))
-            args.add("--out_rel=" + step["out"])
-            args.add("--out", out)
+            args = boot_step_args(ctx, tc, tools, cmd = step["cmd"], srctree = srctree, inputs = inputs, out_rel = step["out"], out = out)
             ctx.actions.run(
                 executable = tool,
                 arguments = [args],

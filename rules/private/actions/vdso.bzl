@@ -25,7 +25,7 @@ arm64's steps (from a dry run of what `make prepare`'s vdso_prepare makes):
   OBJCOPY    KernelObjcopy      vdso.so
 """
 
-load("//rules/private/actions:kbuild_tools.bzl", "boot_tools", "kbuild_tools")
+load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools")
 
 _MNEMONICS = {
     "AS": "KernelVdsoCompile",
@@ -77,20 +77,17 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
                 fail("{} reads {}, which is not in the source files; the plan is stale, re-import".format(where, p))
             srcs.append(f)
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, e["out"]))
-        args = ctx.actions.args()
-        args.use_param_file("--flagfile=%s", use_always = True)
-        args.set_param_file_format("multiline")
-        args.add("--cmd=" + e["cmd"])
-        args.add("--srctree=" + srctree)
-        args.add("--tools_dir=" + tools.dir)
-        for var, f in kbuild_tools(tc).items():
-            args.add("--tool={}={}".format(var, f.path))
-        for p in sorted(inputs):
-            args.add("--input={}={}".format(p, inputs[p].path))
-        for d in section.get("dirs", []):
-            args.add("--mkdir=" + d)
-        args.add("--out_rel=" + e["out"])
-        args.add("--out", out)
+        args = boot_step_args(
+            ctx,
+            tc,
+            tools,
+            cmd = e["cmd"],
+            srctree = srctree,
+            inputs = inputs,
+            out_rel = e["out"],
+            out = out,
+            dirs = section.get("dirs", []),
+        )
         ctx.actions.run(
             executable = tool,
             arguments = [args],
