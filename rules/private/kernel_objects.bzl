@@ -213,7 +213,9 @@ def _kernel_objects_impl(ctx):
             scan_deps = scan_deps[0],
             tree = ctx.files.include_tree,
             srcarch = plan["srcarch"],
-            inputs = [depset(src_files), depset(ctx.files.objtree), tc.all_files],
+            # The plan check's stamp first: a stale plan scans nothing, and under remote
+            # execution the two large input uploads do not run at once.
+            inputs = [depset([stamp]), depset(src_files), depset(ctx.files.objtree), tc.all_files],
             dirs = extra_dirs,
         )
     config_checks = []

@@ -84,10 +84,10 @@ for s in local[:5]:
 EOF
 }
 
-# At most 20 connections x 100 streams: the engine serves 4,000 concurrent RPCs
+# At most 10 connections x 100 streams: the engine serves 4,000 concurrent RPCs
 # (engine.sh), and the first plan check uploads ~6,500 inputs at once (Bazel's default of
-# 100 connections made 543 of them fail with "errors during bulk transfer").
-remote_flags() { echo "--config=remote --remote_executor=$RE_URL --remote_instance_name=$RE_INSTANCE --remote_max_connections=20"; }
+# 100 connections made 543 of them fail with "errors during bulk transfer"; 20: 16).
+remote_flags() { echo "--config=remote --remote_executor=$RE_URL --remote_instance_name=$RE_INSTANCE --remote_max_connections=10"; }
 
 wait_leases() {  # N PID: until N more leases completed (or the build PID ended)
   local want=$(( $(re_leases) + $1 ))
