@@ -147,6 +147,7 @@ def _kernel_kbuild_repository_impl(rctx):
     # way; make must then not find the first attempt's outputs (an up-to-date vmlinux.lds is
     # not printed by the dry run and the plan would lack it).
     rctx.delete("obj")
+    rctx.delete("editor")  # the import's vDSO copies for compile_commands.json (run.py)
 
     # Every absolute directory the import works in is mapped away in host programs and
     # generated text, and no file the plan lists may contain it (tools/kbuild_import/paths.py):

@@ -6,7 +6,11 @@ behind; here the plan holds the same commands (plan.py: `$(CC) flags -c -o out s
 Each entry gets them with the placeholders replaced by real directories: the kernel source
 tree (the user's LINUX_SRC tree, or @linux under the output base), the import's object
 tree (generated headers) and the compiler's resource directory. Pure: no file access.
+The vDSO's outputs are Bazel actions' (not in the object tree): objects that read them get
+the import's own copies, kept beside the object tree in editor/.
 """
+
+import posixpath
 
 PLACEHOLDERS = ("$(srctree)", "$(objtree)", "$(CC_RESOURCE_DIR)")
 
@@ -19,6 +23,24 @@ def _substitute(text, roots):
     for placeholder, value in roots.items():
         text = text.replace(placeholder, value)
     return text
+
+
+# Where the import keeps its own copies of the files the vDSO actions make (the plan's vdso
+# section): beside obj/, so no action reads them, for editors only (tools/kbuild_import/run.py).
+EDITOR_DIR = "editor"
+
+
+def _vdso_flags(plan, out, editor):
+    """-I / -Wa,-I for the vDSO outputs object `out` reads (as KernelCompile's vdso.bzl dirs),
+    pointing at the import's editor copies."""
+    section = plan.get("vdso") or {}
+    reads = section.get("readers", {}).get(out, [])
+    flags = []
+    if any(p.endswith(".h") and p.startswith("include/") for p in reads):
+        flags.append(f"-I{editor}/include")
+    if any(not p.endswith(".h") for p in reads):
+        flags.append(f"-Wa,-I{editor}")
+    return flags
 
 
 def entries(plan, *, srctree, objtree, clang, resource_dir):
@@ -48,6 +70,7 @@ def entries(plan, *, srctree, objtree, clang, resource_dir):
             raise CompileCommandsError(f"{o['out']}: flag {left[0]!r} names a placeholder this tool does not know")
         if o.get("incbin"):
             flags.append("-Wa,-I" + roots["$(objtree)"])  # as KernelCompile: .incbin paths are objtree-relative
+        flags += _vdso_flags(plan, o["out"], f"{posixpath.dirname(roots['$(objtree)'])}/{EDITOR_DIR}")
         out.append({
             "arguments": [clang, *flags, "-c", "-o", o["out"], src],
             "directory": roots["$(objtree)"],

@@ -34,6 +34,14 @@ class EntriesTest(absltest.TestCase):
         self.assertEqual(by_out["lib/gen.o"]["file"], "/out/obj/lib/gen.c")
         self.assertIn("-Wa,-I/out/obj", by_out["arch/x/vdso.o"]["arguments"])
 
+    def test_vdso_readers_get_the_editor_copies(self):
+        plan = dict(_PLAN, vdso={"readers": {"init/main.o": ["include/generated/vdso-offsets.h"],
+                                             "arch/x/vdso.o": ["arch/x/vdso.so"]}})
+        by_out = {x["output"]: x for x in self._entries(plan)}
+        self.assertEqual(by_out["init/main.o"]["arguments"][6:8], ["-I/out/editor/include", "-c"])
+        self.assertIn("-Wa,-I/out/editor", by_out["arch/x/vdso.o"]["arguments"])
+        self.assertNotIn("-I/out/editor/include", by_out["lib/gen.o"]["arguments"])
+
     def test_sorted_by_output(self):
         self.assertEqual([e["output"] for e in self._entries()], ["arch/x/vdso.o", "init/main.o", "lib/gen.o"])
 

@@ -777,8 +777,12 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
                                  prepared, built)
     text = timer.run("plan", dump_plan, plan)  # once (json's indenting encoder: ~13 s for defconfig)
     timer.run("path_check", check_path_free, opts, [*prepared, *built], text)
-    for rel in vdso_lib.made_files(plan.get("vdso")):  # actions make them: nothing may read the import's
-        os.unlink(os.path.join(opts.objtree, rel))
+    # Actions make them: no action may read the import's copies, so they leave obj/ for
+    # editor/ beside it, which only compile_commands.json names (for clangd).
+    editor = os.path.join(os.path.dirname(opts.objtree), "editor")
+    for rel in vdso_lib.made_files(plan.get("vdso")):
+        os.makedirs(os.path.dirname(os.path.join(editor, rel)), exist_ok=True)
+        os.replace(os.path.join(opts.objtree, rel), os.path.join(editor, rel))
     return {"plan": plan, "plan_text": text}
 
 
