@@ -74,9 +74,10 @@ def _emit(ctx, *, tool, record, plan_text, srctree, objtree, resource_dir, clang
         mnemonic = "KernelIncludeScan",
         # Unsandboxed locally: staging the ~18,000 headers (declared above: a new #include may
         # name any of them) as symlinks would cost seconds on every edit. Remote execution
-        # (--config=remote) stages exactly those declared inputs. Not cached: 558 empty
-        # directories are as quick to make again as to fetch.
-        execution_requirements = {"no-remote-cache": "1", "no-sandbox": "1"},
+        # (--config=remote) stages exactly those declared inputs. Cached as any action (its
+        # key is its declared inputs, as for the local action cache): a shared cache must hit
+        # on every action (tests/repro --cache=nginx).
+        execution_requirements = {"no-sandbox": "1"},
         progress_message = "Checking the #include lines of {} objects ({})".format(len(dirs), ctx.label),
     )
     return report
