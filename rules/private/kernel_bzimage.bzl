@@ -62,9 +62,8 @@ def _resolve(plan, src, obj, objects, stamp, label):
         steps.append(struct(entry = e, srcs = srcs, objtree = objtree))
     return struct(image = plan["image"], steps = steps, dirs = plan.get("dirs", []), env = plan.get("env", {}), unsupported = None)
 
-def _emit_step(ctx, tc, tool, srctree, dirs, env, step, made, prefix):
+def _emit_step(ctx, tc, tool, tools, srctree, dirs, env, step, made, prefix):
     e = step.entry
-    tools = boot_tools(ctx)
     out = ctx.actions.declare_file("{}/{}".format(prefix, e["out"]))
     inputs = dict(step.objtree)
     for p in e["inputs"]:
@@ -100,9 +99,10 @@ def _emit_step(ctx, tc, tool, srctree, dirs, env, step, made, prefix):
     made[e["out"]] = out
 
 def _emit(ctx, tc, tool, srctree, boot, after, made):
+    tools = boot_tools(ctx)
     for step in boot.steps:
         if step.entry["after_vmlinux"] == after:
-            _emit_step(ctx, tc, tool, srctree, boot.dirs, boot.env, step, made, ctx.label.name)
+            _emit_step(ctx, tc, tool, tools, srctree, boot.dirs, boot.env, step, made, ctx.label.name)
     return made
 
 def _emit_before(ctx, tc, tool, plan, src, obj, objects, stamp, srctree):

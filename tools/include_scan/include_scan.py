@@ -61,8 +61,11 @@ def _scan_batch(cwd, items):
         os.unlink(f.name)
     try:
         result = json.loads(proc.stdout) if proc.stdout.strip() else {}
-    except ValueError:
-        result = {}
+    except ValueError as e:
+        # Not "this object does not compile" (its compile reports that) but a broken scanner:
+        # empty directories would silently bring back the pre-scan header sets.
+        err = (proc.stderr.strip().splitlines() or ["no stderr"])[-1]
+        raise SystemExit(f"include_scan: clang-scan-deps (exit {proc.returncode}) printed no valid JSON ({e}): {err}")
     out = {}
     for tu in result.get("translation-units", []):
         for cmd in tu.get("commands", []):
