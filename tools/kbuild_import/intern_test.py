@@ -67,6 +67,13 @@ class InternFlagsTest(absltest.TestCase):
 
 class BazelPlanTest(absltest.TestCase):
 
+    def test_vdso_kbuild_hashes_stay_out(self):
+        plan = _plan([_entry("lib/x.o", [], [], [])], [], False)
+        plan["vdso"] = {"steps": [], "kbuild": {"arch/x/vdso.so": "ab" * 32}}
+        bplan = intern.bazel_plan(plan)
+        self.assertNotIn("kbuild", bplan["vdso"])
+        self.assertIn("kbuild", plan["vdso"])  # plan.json keeps them (tests/vdso)
+
     def test_round_trip(self):
         objects = [
             _entry("init/main.o", ["include/a.h", "include/b.h"], ["include/generated/autoconf.h"], ["-O2", "-DKBUILD_BASENAME=\"main\""]),
