@@ -57,7 +57,7 @@ fi
 # Integration: each script prints `PASS`/`FAIL` lines; its exit status must agree.
 # tests/repro: x86_64 none (objtool, host programs) built in two checkouts at different
 # paths: identical outputs and action inputs, then all remote cache hits from nginx.
-for script in tests/hermetic/run.sh tests/integration/*/run.sh "tests/repro/run.sh --cache=nginx x86_64/none"; do
+for script in tests/hermetic/run.sh tests/integration/*/run.sh "tests/repro/run.sh --cache=nginx --first=here x86_64/none"; do
   [ -f "${script%% *}" ] || continue
   echo "=== $script"
   # shellcheck disable=SC2086
