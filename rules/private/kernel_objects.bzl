@@ -148,9 +148,13 @@ def _kernel_objects_impl(ctx):
         "$(CC_RESOURCE_DIR)": tc.builtin_include[:-len("/include")],
     }
 
-    # The vDSO's steps (vdso.bzl): their outputs stand where the import's object-tree files were.
+    # The vDSO's and x86's realmode blob's steps (vdso.bzl): their outputs stand where the
+    # import's object-tree files were.
     vdso = vdso_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree)
-    obj.update(vdso)
+    realmode = vdso_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree, section_name = "realmode")
+    images = dict(vdso)
+    images.update(realmode)
+    obj.update(images)
     vdso_readers = plan.get("vdso", {}).get("readers", {})
     objtool = obj.get("tools/objtool/objtool")
     if not objtool and [o for o in plan["objects"] if o.get("post")]:
@@ -251,7 +255,7 @@ def _kernel_objects_impl(ctx):
         if o.get("incbin"):
             # Kbuild assembles in the object tree, where .incbin paths are relative.
             args.add("-Wa,-I" + roots["$(objtree)"])
-            args.add_all(vdso_actions.incbin_dirs(vdso, o["incbin"]), format_each = "-Wa,-I%s")
+            args.add_all(vdso_actions.incbin_dirs(images, o["incbin"]), format_each = "-Wa,-I%s")
         if is_lds:
             args.add_all(["-E", "-o", out, source])
         else:
@@ -402,6 +406,8 @@ def _kernel_objects_impl(ctx):
             config_check_sample = depset([c for c in config_checks if hash(c.basename) % 4 == 0]),
             # --output_groups=vdso: every vDSO step's output (tests/vdso compares them with Kbuild's).
             vdso = depset(vdso.values()),
+            # --output_groups=realmode: every realmode step's output (tests/realmode, likewise).
+            realmode = depset(realmode.values()),
         ),
         KernelObjectsInfo(
             arch = plan["arch"],

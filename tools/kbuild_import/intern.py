@@ -30,6 +30,8 @@ OWN_FLAG = re.compile(r"-D(__)?KBUILD_")
 
 _LISTS = ["hdrs", "gen_inputs"]
 _END = -1
+# The plan sections of embedded images built by replayed Kbuild steps (vdso.py, realmode.py).
+IMAGE_SECTIONS = ("vdso", "realmode")
 
 
 def intern_lists(lists):
@@ -141,10 +143,12 @@ def bazel_plan(plan):
         e["flags"] = set_id
         e["own_flags"] = own
     out["interned"] = interned
-    # The sha256 of what the import's own make wrote for the vDSO (tests/vdso reads it from
-    # plan.json): under -g it depends on the machine's paths, and no rule reads it, so it stays
-    # out of the text actions get.
-    out.get("vdso", {}).pop("kbuild", None)
+    # The sha256 of what the import's own make wrote for the vDSO and the realmode blob
+    # (tests/vdso, tests/realmode read it from plan.json): under -g it depends on the machine's
+    # paths, and no rule reads it, so it stays out of the text actions get.
+    for section in IMAGE_SECTIONS:
+        for key in ("kbuild", "kbuild_paths"):
+            out.get(section, {}).pop(key, None)
     return out
 
 
@@ -175,7 +179,7 @@ def srctree_files(plan):
         paths.update(modules["mod_c"]["hdrs"])
     for final in plan.get("partial_links", {}):
         entries += plan["partial_links"][final]["lds"]
-    for step in plan.get("boot", {}).get("steps", []) + plan.get("vdso", {}).get("steps", []):
+    for step in [s for section in ("boot",) + IMAGE_SECTIONS for s in plan.get(section, {}).get("steps", [])]:
         paths.update(step["srcs"])
     for o in entries:
         if o["src_root"] == "srctree":

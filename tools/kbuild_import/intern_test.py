@@ -74,6 +74,15 @@ class BazelPlanTest(absltest.TestCase):
         self.assertNotIn("kbuild", bplan["vdso"])
         self.assertIn("kbuild", plan["vdso"])  # plan.json keeps them (tests/vdso)
 
+    def test_realmode_kbuild_hashes_stay_out(self):
+        plan = _plan([_entry("lib/x.o", [], [], [])], [], False)
+        plan["realmode"] = {"steps": [{"srcs": ["arch/x86/realmode/rm/header.S"]}],
+                            "kbuild": {"arch/x86/realmode/rm/header.o": "ab" * 32},
+                            "kbuild_paths": ["arch/x86/realmode/rm/header.o"]}
+        bplan = intern.bazel_plan(plan)
+        self.assertEqual(sorted(bplan["realmode"]), ["steps"])
+        self.assertEqual(plan["realmode"]["kbuild_paths"], ["arch/x86/realmode/rm/header.o"])
+
     def test_round_trip(self):
         objects = [
             _entry("init/main.o", ["include/a.h", "include/b.h"], ["include/generated/autoconf.h"], ["-O2", "-DKBUILD_BASENAME=\"main\""]),
@@ -118,6 +127,9 @@ class RepoDataTest(absltest.TestCase):
             "arch/x/boot/setup.ld", "arch/x/hyp.lds.S", "arch/x/vmlinux.lds.S", "drivers/x/x.c", "drivers/x/y.c",
             "include/a.h", "include/b.h", "include/c.h", "include/g.h", "include/h.h", "include/l.h",
             "include/linux/module.h", "init/main.c", "scripts/module.lds.S"])  # not lib/gen.c: objtree
+        plan = self._plan()
+        plan["realmode"] = {"steps": [{"srcs": ["arch/x86/realmode/rm/header.S", "include/a.h"]}]}
+        self.assertIn("arch/x86/realmode/rm/header.S", intern.srctree_files(plan))
 
     def test_srcversion_modules(self):
         texts = {"drivers/x/x.c": "int x;", "drivers/x/y.c": 'MODULE_VERSION("1");', "init/main.c": "MODULE_VERSION(no)"}

@@ -24,6 +24,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from tools.kbuild_import import boot as boot_lib
 from tools.kbuild_import import fragments as fragments_lib
 from tools.kbuild_import import paths
+from tools.kbuild_import import realmode as realmode_lib
 from tools.kbuild_import import vdso as vdso_lib
 from tools.kbuild_import.analysis import MODULE_LDS, analyze, modules_order
 from tools.kbuild_import.common import (
@@ -684,6 +685,11 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
             steps, {m for a in analysis.archives.values() for m in a.members}, analysis.build_steps,
             opts.tools["clang"], opts.arch)
     extra += [c for o, c in sorted(vdso_compiles.items()) if o not in analysis.compiles]
+    # x86's realmode blob (realmode.py): the same, from the vmlinux_o dry run.
+    realmode_steps, realmode_compiles = realmode_lib.select(
+        steps, {m for a in analysis.archives.values() for m in a.members}, analysis.build_steps,
+        opts.tools["clang"], opts.arch)
+    extra += [c for o, c in sorted(realmode_compiles.items()) if o not in analysis.compiles]
     # Sources a partial link's step writes (hyp-reloc.S): scanned as empty stand-ins.
     partial_srcs = generated_sources(analysis.partials.steps)
     probe = []
@@ -720,13 +726,14 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
             "boot_compiles": boot_compiles if boot_goal and not boot_unsupported else None,
             "boot_unsupported": boot_unsupported, "roots": roots, "compiles": compiles, "extra": extra,
             "probe": probe, "probe_files": probe_files, "export_o": export_o, "partial_srcs": partial_srcs,
-            "boot_archives": boot_archives, "vdso_steps": vdso_steps, "vdso_compiles": vdso_compiles}
+            "boot_archives": boot_archives, "vdso_steps": vdso_steps, "vdso_compiles": vdso_compiles,
+            "realmode_steps": realmode_steps, "realmode_compiles": realmode_compiles}
 
 
 def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepared, built, analysis, modfinal,
                   ext1, ext2, probe_dir, boot_goal, boot_steps, boot_compiles, boot_unsupported, roots,
                   compiles, extra, probe, probe_files, export_o, partial_srcs, boot_archives, vdso_steps=(),
-                  vdso_compiles=None, **_) -> dict:
+                  vdso_compiles=None, realmode_steps=(), realmode_compiles=None, **_) -> dict:
     for name, text in probe_files.items():
         os.makedirs(os.path.dirname(os.path.join(opts.objtree, name)), exist_ok=True)
         with open(os.path.join(opts.objtree, name), "w") as f:
@@ -773,36 +780,44 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     if boot is not None:
         plan["boot"] = boot
     if vdso_steps:
-        plan["vdso"] = timer.run("vdso", _vdso_section, opts, roots, plan, vdso_steps, vdso_compiles, deps, incbins,
-                                 prepared, built)
+        plan["vdso"] = timer.run("vdso", _image_section, opts, roots, plan, vdso_steps, vdso_compiles, deps, incbins,
+                                 prepared, built, vdso_lib.vdso_plan, "vDSO")
+    if realmode_steps:
+        plan["realmode"] = timer.run("realmode", _image_section, opts, roots, plan, realmode_steps, realmode_compiles,
+                                     deps, incbins, prepared, built, realmode_lib.realmode_plan,
+                                     realmode_lib.WHAT)
     text = timer.run("plan", dump_plan, plan)  # once (json's indenting encoder: ~13 s for defconfig)
     timer.run("path_check", check_path_free, opts, [*prepared, *built], text)
     # Actions make them: no action may read the import's copies, so they leave obj/ for
     # editor/ beside it, which only compile_commands.json names (for clangd).
     editor = os.path.join(os.path.dirname(opts.objtree), "editor")
-    for rel in vdso_lib.made_files(plan.get("vdso")):
+    for rel in vdso_lib.made_files(plan.get("vdso")) + vdso_lib.made_files(plan.get("realmode")):
         os.makedirs(os.path.dirname(os.path.join(editor, rel)), exist_ok=True)
         os.replace(os.path.join(opts.objtree, rel), os.path.join(editor, rel))
     return {"plan": plan, "plan_text": text}
 
 
-def _vdso_section(opts: Options, roots: Roots, plan: dict, steps: Sequence[Step], compiles: Mapping[str, Compile],
-                  deps: Mapping, incbins: Mapping, prepared: Mapping[str, bool], built: Mapping[str, bool]) -> dict:
-    """The plan's vdso section (vdso.py); drops its outputs from generated.build and build_steps."""
-    kbuild = {}
+def _image_section(opts: Options, roots: Roots, plan: dict, steps: Sequence[Step], compiles: Mapping[str, Compile],
+                   deps: Mapping, incbins: Mapping, prepared: Mapping[str, bool], built: Mapping[str, bool],
+                   plan_fn: Callable[..., dict], what: str) -> dict:
+    """The plan's vdso (vdso.py) or realmode (realmode.py) section, by plan_fn; drops its
+    outputs from generated.build and build_steps."""
+    kbuild, data = {}, {}
     for s in steps:
         rel = norm_rel(s.target)
         full = os.path.join(opts.objtree, rel)
         if not os.path.isfile(full):
-            raise KbuildImportError(f"{rel}: a vDSO step's output the import's make did not write")
-        h = hashlib.sha256()
+            raise KbuildImportError(f"{rel}: a {what} step's output the import's make did not write")
         with open(full, "rb") as f:
-            h.update(f.read())
-        kbuild[rel] = h.hexdigest()
+            data[rel] = f.read()
+        kbuild[rel] = hashlib.sha256(data[rel]).hexdigest()
+    # Files whose bytes name this machine's trees (-g objects' DWARF): not comparable across machines.
+    forbidden = paths.forbidden(_trees(opts), opts.prefix_map)
+    with_paths = [rel for rel in sorted(data) if paths.find_absolute({rel: data[rel]}, forbidden)]
     hosts = [p for p, exe in {**prepared, **built}.items() if exe]
-    section = vdso_lib.vdso_plan(steps, compiles, deps=deps, incbins=incbins, host=hosts, tools=opts.tools,
-                                 roots=roots, is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)),
-                                 objects=plan["objects"], kbuild=kbuild)
+    section = plan_fn(steps, compiles, deps=deps, incbins=incbins, host=hosts, tools=opts.tools,
+                      roots=roots, is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)),
+                      objects=plan["objects"], kbuild=kbuild, kbuild_paths=with_paths)
     made = set(vdso_lib.made_files(section))
     for group in ("prepare", "build"):
         plan["generated"][group] = {k: v for k, v in plan["generated"][group].items() if k not in made}
