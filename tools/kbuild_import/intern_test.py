@@ -70,9 +70,11 @@ class BazelPlanTest(absltest.TestCase):
     def test_vdso_kbuild_hashes_stay_out(self):
         plan = _plan([_entry("lib/x.o", [], [], [])], [], False)
         plan["vdso"] = {"steps": [], "kbuild": {"arch/x/vdso.so": "ab" * 32}}
+        plan["certs"] = {"steps": [], "kbuild": {"certs/signing_key.x509": "cd" * 32}}
         bplan = intern.bazel_plan(plan)
-        self.assertNotIn("kbuild", bplan["vdso"])
-        self.assertIn("kbuild", plan["vdso"])  # plan.json keeps them (tests/vdso)
+        for section in ("vdso", "certs"):
+            self.assertNotIn("kbuild", bplan[section])
+            self.assertIn("kbuild", plan[section])  # plan.json keeps them (tests/vdso, tests/certs)
 
     def test_realmode_kbuild_hashes_stay_out(self):
         plan = _plan([_entry("lib/x.o", [], [], [])], [], False)
@@ -120,11 +122,12 @@ class RepoDataTest(absltest.TestCase):
             },
             "partial_links": {"arch/x/kvm.o": {"lds": [{"src": "arch/x/hyp.lds.S", "src_root": "srctree", "hdrs": ["include/h.h"]}]}},
             "boot": {"steps": [{"srcs": ["arch/x/boot/setup.ld"]}]},
+            "certs": {"steps": [{"srcs": ["certs/test.pem"]}, {"srcs": []}]},
         }
 
     def test_srctree_files(self):
         self.assertEqual(intern.srctree_files(self._plan()), [
-            "arch/x/boot/setup.ld", "arch/x/hyp.lds.S", "arch/x/vmlinux.lds.S", "drivers/x/x.c", "drivers/x/y.c",
+            "arch/x/boot/setup.ld", "arch/x/hyp.lds.S", "arch/x/vmlinux.lds.S", "certs/test.pem", "drivers/x/x.c", "drivers/x/y.c",
             "include/a.h", "include/b.h", "include/c.h", "include/g.h", "include/h.h", "include/l.h",
             "include/linux/module.h", "init/main.c", "scripts/module.lds.S"])  # not lib/gen.c: objtree
         plan = self._plan()

@@ -22,6 +22,7 @@ import time
 from typing import Callable, Iterable, Mapping, Sequence
 
 from tools.kbuild_import import boot as boot_lib
+from tools.kbuild_import import certs as certs_lib
 from tools.kbuild_import import fragments as fragments_lib
 from tools.kbuild_import import paths
 from tools.kbuild_import import realmode as realmode_lib
@@ -786,12 +787,16 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
         plan["realmode"] = timer.run("realmode", _image_section, opts, roots, plan, realmode_steps, realmode_compiles,
                                      deps, incbins, prepared, built, realmode_lib.realmode_plan,
                                      realmode_lib.WHAT)
+    cert_steps = certs_lib.select(analysis.build_steps)
+    if cert_steps:
+        plan["certs"] = timer.run("certs", _certs_section, opts, roots, plan, cert_steps, prepared, built)
     text = timer.run("plan", dump_plan, plan)  # once (json's indenting encoder: ~13 s for defconfig)
     timer.run("path_check", check_path_free, opts, [*prepared, *built], text)
     # Actions make them: no action may read the import's copies, so they leave obj/ for
     # editor/ beside it, which only compile_commands.json names (for clangd).
     editor = os.path.join(os.path.dirname(opts.objtree), "editor")
-    for rel in vdso_lib.made_files(plan.get("vdso")) + vdso_lib.made_files(plan.get("realmode")):
+    for rel in vdso_lib.made_files(plan.get("vdso")) + vdso_lib.made_files(plan.get("realmode")) + \
+            vdso_lib.made_files(plan.get("certs")):
         os.makedirs(os.path.dirname(os.path.join(editor, rel)), exist_ok=True)
         os.replace(os.path.join(opts.objtree, rel), os.path.join(editor, rel))
     return {"plan": plan, "plan_text": text}
@@ -822,6 +827,40 @@ def _image_section(opts: Options, roots: Roots, plan: dict, steps: Sequence[Step
     for group in ("prepare", "build"):
         plan["generated"][group] = {k: v for k, v in plan["generated"][group].items() if k not in made}
     plan["build_steps"] = [s for s in plan["build_steps"] if norm_rel(s["target"]) not in made]
+    return section
+
+
+def _sha256_files(opts: Options, paths: Iterable[str], what: str) -> dict[str, str]:
+    """objtree path -> sha256 of the file the import's make wrote (an error if it did not)."""
+    out = {}
+    for rel in paths:
+        full = os.path.join(opts.objtree, rel)
+        if not os.path.isfile(full):
+            raise KbuildImportError(f"{rel}: {what} output the import's make did not write")
+        with open(full, "rb") as f:
+            out[rel] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+def _drop_made(plan: dict, made: Iterable[str]) -> None:
+    """Removes what actions make from generated.{prepare,build} and build_steps."""
+    made = set(made)
+    for group in ("prepare", "build"):
+        plan["generated"][group] = {k: v for k, v in plan["generated"][group].items() if k not in made}
+    plan["build_steps"] = [s for s in plan["build_steps"] if norm_rel(s["target"]) not in made]
+
+
+def _certs_section(opts: Options, roots: Roots, plan: dict, steps: Sequence[Step], prepared: Mapping[str, bool],
+                   built: Mapping[str, bool]) -> dict:
+    """The plan's certs section (certs.py); drops its outputs from generated.build and build_steps."""
+    kbuild = _sha256_files(opts, [norm_rel(s.target) for s in steps], "a CERT step's")
+    hosts = [p for p, exe in {**prepared, **built}.items() if exe]
+    made = set(kbuild)
+    section = certs_lib.cert_plan(steps, tools=opts.tools, roots=roots,
+                                  is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)), host=hosts,
+                                  import_made=[p for p in {**prepared, **built} if p not in made],
+                                  objects=plan["objects"], kbuild=kbuild)
+    _drop_made(plan, made)
     return section
 
 
