@@ -17,6 +17,7 @@ load("//rules/private:kernel_bzimage.bzl", "bzimage_actions")
 load("//rules/private:objtool.bzl", "objtool_flags")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelObjectsInfo")
+load("//rules/private/actions:certs.bzl", "cert_actions")
 load("//rules/private/actions:compile.bzl", "run_compile")
 load("//rules/private/actions:config_slice.bzl", "config_slice_actions")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
@@ -155,6 +156,11 @@ def _kernel_objects_impl(ctx):
     images = dict(vdso)
     images.update(realmode)
     obj.update(images)
+
+    # The CERT steps (certs.bzl): system_certificates.o `.incbin`s their outputs.
+    certs = cert_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree)
+    obj.update(certs)
+    images.update(certs)  # where the outputs an object .incbin's are (-Wa,-I)
     vdso_readers = plan.get("vdso", {}).get("readers", {})
     objtool = obj.get("tools/objtool/objtool")
     if not objtool and [o for o in plan["objects"] if o.get("post")]:
@@ -408,6 +414,9 @@ def _kernel_objects_impl(ctx):
             vdso = depset(vdso.values()),
             # --output_groups=realmode: every realmode step's output (tests/realmode, likewise).
             realmode = depset(realmode.values()),
+            # --output_groups=certs: every CERT step's output and the objects that read them
+            # (system_certificates.o; tests/certs compares them with Kbuild's).
+            certs = depset(certs.values() + [objects[o] for o in sorted(plan.get("certs", {}).get("readers", {}))]),
         ),
         KernelObjectsInfo(
             arch = plan["arch"],
