@@ -55,6 +55,44 @@ def select(build_steps: Sequence[Step]) -> list[Step]:
     return out
 
 
+def _argv(s: Step) -> list[str]:
+    """Kbuild's `certs/extract-cert KEY OUT` of a CERT step, checked."""
+    out = norm_rel(s.target)
+    cmds = shell_split(s.cmd)
+    argv = cmds[0] if len(cmds) == 1 else []
+    if len(argv) != 3 or norm_rel(argv[2]) != out or norm_rel(argv[0]) != EXTRACT_CERT:
+        raise KbuildImportError(f"{CERT_TAG} {out}: expected `{EXTRACT_CERT} KEY {out}` "
+                                f"(certs/Makefile cmd_extract_certs), got {s.cmd[:80]!r}")
+    return argv
+
+
+def _tree_key(out: str, arg: str, roots: Roots) -> tuple[str, str] | None:
+    """(root, rel) of an absolute key path in the source or object tree; None if relative
+    or empty. A PKCS#11 URI or a file outside both trees is an error."""
+    option = _OPTION.get(out, "its key option")
+    where = f"{CERT_TAG} {out}"
+    if arg.startswith("pkcs11:"):
+        raise KbuildImportError(f"{where}: {option} is a PKCS#11 URI ({arg[:40]}): a hardware key store is not "
+                                "a file an action can read; name a PEM file in the source tree instead")
+    if not posixpath.isabs(arg):
+        return None
+    try:
+        root, rel = split_placeholder(placeholder_path(arg, roots))
+    except KbuildImportError:
+        root = None
+    if root not in ("srctree", "objtree"):
+        raise KbuildImportError(f"{where}: {option} names {arg}, outside the source tree; put the file in "
+                                "the source tree and name it by a relative path")
+    return root, rel
+
+
+def check_keys(steps: Sequence[Step], roots: Roots) -> None:
+    """Before the import runs the CERT steps (make would fail on a PKCS#11 URI with OpenSSL's
+    lines): the one-line errors of cert_plan for a key no action can read."""
+    for s in steps:
+        _tree_key(norm_rel(s.target), _argv(s)[1], roots)
+
+
 def _key(s: Step, out: str, arg: str, roots: Roots, is_src_file: Callable[[str], bool],
          import_made: Iterable[str]) -> tuple[str, str]:
     """(root, tree-relative path) of a CERT step's key argument; ("", "") for none."""
@@ -62,22 +100,13 @@ def _key(s: Step, out: str, arg: str, roots: Roots, is_src_file: Callable[[str],
     where = f"{CERT_TAG} {out}"
     if arg == "":
         return "", ""
-    if arg.startswith("pkcs11:"):
-        raise KbuildImportError(f"{where}: {option} is a PKCS#11 URI ({arg[:40]}): a hardware key store is not "
-                                "a file an action can read; name a PEM file in the source tree instead")
-    if posixpath.isabs(arg):
-        try:
-            root, rel = split_placeholder(placeholder_path(arg, roots))
-        except KbuildImportError:
-            raise KbuildImportError(f"{where}: {option} names {arg}, outside the source tree; put the file in "
-                                    "the source tree and name it by a relative path") from None
+    tree = _tree_key(out, arg, roots)
+    if tree is not None:
+        root, rel = tree
         if root == "srctree":
             if not is_src_file(rel):
                 raise KbuildImportError(f"{where}: {option} names $(srctree)/{rel}, which is not a file")
             return root, rel
-        if root != "objtree":
-            raise KbuildImportError(f"{where}: {option} names {arg}, outside the source tree; put the file in "
-                                    "the source tree and name it by a relative path")
         arg = rel
     rel = norm_rel(arg)
     if rel not in set(import_made):
@@ -96,11 +125,7 @@ def cert_plan(steps: Sequence[Step], *, tools: Mapping[str, str], roots: Roots, 
     entries = []
     for s in steps:
         out = norm_rel(s.target)
-        cmds = shell_split(s.cmd)
-        argv = cmds[0] if len(cmds) == 1 else []
-        if len(argv) != 3 or norm_rel(argv[2]) != out or norm_rel(argv[0]) != EXTRACT_CERT:
-            raise KbuildImportError(f"{CERT_TAG} {out}: expected `{EXTRACT_CERT} KEY {out}` "
-                                    f"(certs/Makefile cmd_extract_certs), got {s.cmd[:80]!r}")
+        argv = _argv(s)
         if EXTRACT_CERT not in host:
             raise KbuildImportError(f"{CERT_TAG} {out}: the import did not build the host program {EXTRACT_CERT}")
         root, rel = _key(s, out, argv[1], roots, is_src_file, import_made)

@@ -69,6 +69,13 @@ class CertsTest(absltest.TestCase):
                                     r"CONFIG_SYSTEM_TRUSTED_KEYS is a PKCS#11 URI .*name a PEM file in the source tree"):
             _plan("pkcs11:token=t;object=o")
 
+    def test_check_keys_before_make_runs_them(self):
+        certs.check_keys(certs.select(_steps(f"{SRC}/certs/test.pem")), ROOTS)
+        with self.assertRaisesRegex(KbuildImportError, r"^CERT certs/x509_certificate_list: CONFIG_SYSTEM_TRUSTED_KEYS is a PKCS#11"):
+            certs.check_keys(certs.select(_steps("pkcs11:token=t")), ROOTS)
+        with self.assertRaisesRegex(KbuildImportError, r"names /etc/x\.pem, outside the source tree"):
+            certs.check_keys(certs.select(_steps("/etc/x.pem")), ROOTS)
+
     def test_a_file_outside_the_trees_is_one_line_error(self):
         with self.assertRaisesRegex(KbuildImportError, r"names /etc/keys/x\.pem, outside the source tree; put the file"):
             _plan("/etc/keys/x.pem")

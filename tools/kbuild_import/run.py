@@ -665,6 +665,8 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
         boot_archives = {a: (ar_steps[a], analysis.archives[a]) for a in unlinked}
     gen = gen_targets(analysis, prepared) + boot_hosts + partial_hosts
     timer.note(f"generate: {sum(len(t) for _, t in gen)} build-time files and host programs")
+    # A CERT key no action can read (pkcs11:, outside the trees): one line before make runs it.
+    certs_lib.check_keys(certs_lib.select(analysis.build_steps), Roots(opts.src, opts.objtree, ()))
     timer.run("generate", generate, opts, gen)
     built = {k: v for k, v in walk(opts.objtree).items() if k not in prepared}
     timer.run("generate", check_generated_cmds, opts, steps, built)
