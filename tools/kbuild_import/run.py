@@ -9,6 +9,7 @@ never writes to SRC). HELPER is helper_makefile()'s text, written in OBJTREE.
 
 import concurrent.futures
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -747,18 +748,30 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
         for name in probe_files:
             os.unlink(os.path.join(opts.objtree, name))
 
+    @functools.lru_cache(maxsize=None)
+    def anchor(rel: str) -> str | None:
+        """A file that makes srctree directory `rel` exist in a sandbox: its first header,
+        else its first file (sorted; subdirectories only if it has no files)."""
+        for top, dirs, files in os.walk(os.path.join(opts.src, rel)):
+            dirs.sort()
+            files = sorted(f for f in files if os.path.isfile(os.path.join(top, f)))
+            if files:
+                pick = ([f for f in files if f.endswith(".h")] or files)[0]
+                return os.path.relpath(os.path.join(top, pick), opts.src)
+        return None
+
     def classify():
         deps, incbins = {}, {}
         for c in probe:  # removed already; a stand-in has no .incbin
             deps[c.out] = classify_deps(c.out, raw[c.out], roots, prepared, built,
-                                            skip=[placeholder_path(c.src, roots)])
+                                            skip=[placeholder_path(c.src, roots)], anchor=anchor)
         for c in compiles + extra:
             src = c.src if os.path.isabs(c.src) else os.path.join(opts.objtree, c.src)
             generated = not os.path.isabs(c.src) and norm_rel(c.src) in partial_srcs
             inc = find_incbins(c.out, "" if generated else read_text(src))
             incbins[c.out] = [split_placeholder(placeholder_path(p, roots))[1] for p in inc]
             deps[c.out] = classify_deps(c.out, raw[c.out] + inc, roots, prepared, built,
-                                            skip=[placeholder_path(c.src, roots)])
+                                            skip=[placeholder_path(c.src, roots)], anchor=anchor)
         return deps, incbins
 
     deps, incbins = timer.run("classify", classify)
