@@ -59,6 +59,7 @@ def _kernel_modules_impl(ctx):
             prefix,
             shared,
             incbin = getattr(info, "incbin", {}),
+            bitcode = info.bitcode,
         )
         module_objects[m["name"] + ".o"] = made.obj
         if made.lto:

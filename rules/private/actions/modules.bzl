@@ -89,7 +89,7 @@ def ld_argv(template, values, parts = []):
             out.append(substitute(word, values))
     return out
 
-def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, out_prefix, shared = {}, incbin = {}):
+def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, out_prefix, shared = {}, incbin = {}, bitcode = None):
     """M.o from its parts: a KernelModuleObject action (thin_dist: thin-link + backends first).
 
     Args:
@@ -107,6 +107,9 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
         thin_dist gives their index and backend output a per-module path (M.o.parts/).
       incbin: KernelObjectsInfo.incbin (.incbin files of bitcode parts). With ctx.attr._lto_link,
         thin (and full with .incbin) links run through tools/thinlto_cache:link.
+      bitcode: KernelObjectsInfo.bitcode (Kbuild path -> is LLVM bitcode), or None (every
+        part is). thin_dist gives only bitcode parts a backend; native parts (an LTO opt-out,
+        assembly: arm64 defconfig's sha512-core.o in sha512-arm64.ko) are linked as they are.
 
     Returns:
       struct(obj = File, lto = KernelLtoInfo fields or None).
@@ -126,20 +129,25 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
     if mode == "thin_dist":
         thinlto = ctx.attr._thinlto[DefaultInfo].files_to_run
         objs = [f for _, f in parts]
+        bc_parts = [(p, f) for p, f in parts if bitcode == None or bitcode.get(p, True)]
+        if not bc_parts:
+            fail("{}: thin_dist module without a bitcode part; re-import".format(where))
 
-        # The thin-link sees the same flags as Kbuild's `ld -r` (its -r included).
-        own = {p: "{}/natives/{}.parts/{}".format(out_prefix, path, p) for p, _ in parts if p in shared}
+        # The thin-link sees the same flags as Kbuild's `ld -r` (its -r included), and every
+        # part: the native ones resolve symbols as in Kbuild's link.
+        own = {p: "{}/natives/{}.parts/{}".format(out_prefix, path, p) for p, _ in bc_parts if p in shared}
         trees = lto_actions.emit_thin_link(
             ctx,
             tc,
             thinlto,
             objs,
-            objs,
+            [f for _, f in bc_parts],
             link_flags(link, files, roots),
-            trees = [ctx.actions.declare_directory(own[p] + ".inputs") if p in own else None for p, _ in parts],
+            trees = [ctx.actions.declare_directory(own[p] + ".inputs") if p in own else None for p, _ in bc_parts],
         )
+        objs = [f for _, f in bc_parts]
         natives = []
-        for (p, obj), tree in zip(parts, trees):
+        for (p, obj), tree in zip(bc_parts, trees):
             native = ctx.actions.declare_file(own.get(p, "{}/natives/{}".format(out_prefix, p)))
             lto_actions.emit_backend(ctx, tc, thinlto, obj, tree, native)
             natives.append(native)
