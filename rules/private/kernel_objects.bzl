@@ -27,6 +27,7 @@ load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
 load("//rules/private/actions:partial_link.bzl", "partial_link_actions")
 load("//rules/private/actions:plan_check.bzl", "plan_check_actions")
 load("//rules/private/actions:symversions.bzl", "symversions_actions")
+load("//rules/private/actions:generate.bzl", "generate_actions")
 load("//rules/private/actions:vdso.bzl", "vdso_actions")
 
 _TOOLCHAIN = str(Label("//toolchains:toolchain_type"))
@@ -148,7 +149,11 @@ def _kernel_objects_impl(ctx):
         "$(CC_RESOURCE_DIR)": tc.builtin_include[:-len("/include")],
     }
 
-    # The vDSO's steps (vdso.bzl): their outputs stand where the import's object-tree files were.
+    # Generated sources and tables (generate.bzl), then the vDSO's steps (vdso.bzl): their
+    # outputs stand where the import's object-tree files were.
+    generated = generate_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree)
+    obj.update(generated)
+    generate_readers = plan.get("generate", {}).get("readers", {})
     vdso = vdso_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree)
     obj.update(vdso)
     vdso_readers = plan.get("vdso", {}).get("readers", {})
@@ -244,6 +249,8 @@ def _kernel_objects_impl(ctx):
 
         # The vDSO headers it reads are action outputs (vdso.bzl), not in the import's tree.
         entry_flags = _entry_flags(flag_sets, o, roots) + ["-I" + d for d in vdso_actions.include_dirs(vdso, vdso_readers.get(o["out"], []))]
+        if o["out"] in generate_readers:  # generated files it includes (generate.bzl)
+            entry_flags += generate_actions.include_flags(generated, generate_readers[o["out"]], entry_flags, roots["$(objtree)"])
         if extra_dir:  # its extra headers after an edit (actions/include_scan.bzl)
             entry_flags = include_scan_actions.flags(entry_flags, extra_dir.path)
             shared.append(depset([extra_dir]))
@@ -252,6 +259,7 @@ def _kernel_objects_impl(ctx):
             # Kbuild assembles in the object tree, where .incbin paths are relative.
             args.add("-Wa,-I" + roots["$(objtree)"])
             args.add_all(vdso_actions.incbin_dirs(vdso, o["incbin"]), format_each = "-Wa,-I%s")
+            args.add_all(generate_actions.incbin_dirs(generated, o["incbin"]), format_each = "-Wa,-I%s")
         if is_lds:
             args.add_all(["-E", "-o", out, source])
         else:
@@ -402,6 +410,8 @@ def _kernel_objects_impl(ctx):
             config_check_sample = depset([c for c in config_checks if hash(c.basename) % 4 == 0]),
             # --output_groups=vdso: every vDSO step's output (tests/vdso compares them with Kbuild's).
             vdso = depset(vdso.values()),
+            # --output_groups=generate: every generate step's output (tests/generate compares them with Kbuild's).
+            generate = depset(generated.values()),
         ),
         KernelObjectsInfo(
             arch = plan["arch"],

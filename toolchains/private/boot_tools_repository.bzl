@@ -9,6 +9,7 @@ toolchains/locks/boot_tools.lock.json:
     bin/sh              Debian's dash (no built-in applets: gzip and xz are found on PATH)
     bin/gzip            GNU gzip (the bytes Kbuild's own build writes)
     bin/xz              xz-utils' xz (needs lib/liblzma.so.5: LD_LIBRARY_PATH=lib)
+    bin/awk             Debian's mawk (the generated-source steps, rules/private/actions/generate.bzl)
     bin/cat, grep, rm, sed, sort  symlinks to bin/busybox (busybox-static; argv[0] picks the applet)
     lib/liblzma.so.5*   xz's library
 
@@ -24,6 +25,9 @@ _BINARIES = {
     "gzip": "bin/gzip",
     "xz": "usr/bin/xz",
     "busybox": "bin/busybox",
+    # Kbuild's $(AWK) is the host's `awk`; Debian's is mawk (arch/x86/lib/inat-tables.c,
+    # tools/kbuild_import/generate.py): its output equals Kbuild's import-time make's.
+    "awk": "usr/bin/mawk",
 }
 
 # grep, sort: the vDSO steps (rules/private/actions/vdso.bzl: checkundef.sh, the
@@ -62,7 +66,7 @@ def _kernel_boot_tools_repository_impl(rctx):
     for name, src in _BINARIES.items():
         path = rctx.path("_deb/" + src)
         if not path.exists:
-            fail("{}: no {} in the packages of {}; pin dash, gzip, xz-utils, liblzma5 and busybox-static there and relock".format(rctx.name, src, shown))
+            fail("{}: no {} in the packages of {}; pin dash, gzip, xz-utils, liblzma5, busybox-static and mawk there and relock".format(rctx.name, src, shown))
         res = rctx.execute(["cp", "-L", str(path), "bin/" + name])
         if res.return_code != 0:
             fail("{}: cannot copy {}: {}".format(rctx.name, src, res.stderr.strip()))
@@ -83,6 +87,8 @@ def _kernel_boot_tools_repository_impl(rctx):
     _run(rctx, [rctx.path("bin/sh"), "-c", "exit 0"], "bin/sh -c 'exit 0'")
     _run(rctx, [rctx.path("bin/gzip"), "--version"], "bin/gzip --version")
     _run(rctx, [rctx.path("bin/xz"), "--version"], "bin/xz --version")
+    if _run(rctx, [rctx.path("bin/awk"), "BEGIN { print 1 + 1 }"], "bin/awk") != "2\n":
+        fail("{}: bin/awk does not print 2 for 1 + 1".format(rctx.name))
     if _run(rctx, [rctx.path("bin/sed"), "-n", "s/^a/b/p"], "bin/sed") != "":
         fail("{}: bin/sed printed output for no input".format(rctx.name))
     pins = "\n".join(["#   {} {} ({})".format(p["name"], p["version"], p["arch"]) for p in packages])
@@ -91,7 +97,7 @@ def _kernel_boot_tools_repository_impl(rctx):
 
 kernel_boot_tools_repository = repository_rule(
     implementation = _kernel_boot_tools_repository_impl,
-    doc = "sh (dash), gzip, xz, cat, rm, sed for tools/boot_step, from pinned Debian packages.",
+    doc = "sh (dash), gzip, xz, awk (mawk), cat, rm, sed for tools/boot_step, from pinned Debian packages.",
     attrs = {
         "lock": attr.label(default = "//toolchains/locks:boot_tools.lock.json", doc = "Debian lock of the boot-step tools."),
     },

@@ -145,6 +145,7 @@ def bazel_plan(plan):
     # plan.json): under -g it depends on the machine's paths, and no rule reads it, so it stays
     # out of the text actions get.
     out.get("vdso", {}).pop("kbuild", None)
+    out.get("generate", {}).pop("kbuild", None)  # likewise (tests/generate reads it)
     return out
 
 
@@ -175,7 +176,8 @@ def srctree_files(plan):
         paths.update(modules["mod_c"]["hdrs"])
     for final in plan.get("partial_links", {}):
         entries += plan["partial_links"][final]["lds"]
-    for step in plan.get("boot", {}).get("steps", []) + plan.get("vdso", {}).get("steps", []):
+    for step in plan.get("boot", {}).get("steps", []) + plan.get("vdso", {}).get("steps", []) + \
+            plan.get("generate", {}).get("steps", []):
         paths.update(step["srcs"])
     for o in entries:
         if o["src_root"] == "srctree":

@@ -24,6 +24,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from tools.kbuild_import import boot as boot_lib
 from tools.kbuild_import import fragments as fragments_lib
 from tools.kbuild_import import paths
+from tools.kbuild_import import generate as generate_lib
 from tools.kbuild_import import vdso as vdso_lib
 from tools.kbuild_import.analysis import MODULE_LDS, analyze, modules_order
 from tools.kbuild_import.common import (
@@ -775,12 +776,16 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     if vdso_steps:
         plan["vdso"] = timer.run("vdso", _vdso_section, opts, roots, plan, vdso_steps, vdso_compiles, deps, incbins,
                                  prepared, built)
+    # Generated sources and tables (generate.py): planned as actions where the pins allow.
+    timer.run("generate", generate_lib.apply, plan, analysis.build_steps,
+              host=[p for p, exe in {**prepared, **built}.items() if exe], tools=opts.tools, roots=roots,
+              is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)))
     text = timer.run("plan", dump_plan, plan)  # once (json's indenting encoder: ~13 s for defconfig)
     timer.run("path_check", check_path_free, opts, [*prepared, *built], text)
     # Actions make them: no action may read the import's copies, so they leave obj/ for
     # editor/ beside it, which only compile_commands.json names (for clangd).
     editor = os.path.join(os.path.dirname(opts.objtree), "editor")
-    for rel in vdso_lib.made_files(plan.get("vdso")):
+    for rel in vdso_lib.made_files(plan.get("vdso")) + generate_lib.made_files(plan.get("generate")):
         os.makedirs(os.path.dirname(os.path.join(editor, rel)), exist_ok=True)
         os.replace(os.path.join(opts.objtree, rel), os.path.join(editor, rel))
     return {"plan": plan, "plan_text": text}
