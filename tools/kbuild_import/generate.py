@@ -28,8 +28,8 @@ the actions' outputs with it and with a fresh Kbuild build).
 A step is modelled only if every program its command runs is one the rules have pinned
 (PINNED_PROGRAMS), an import-built host program, or `sh` of a script in SH_SCRIPTS (scripts
 read to use only pinned programs). The others stay import-time and are listed in
-`import_time` with the reason (perl, GNU date for gen_initramfs.sh's KBUILD_BUILD_TIMESTAMP,
-...). The steps of other sections' directories (the vDSO, realmode, certs) are left to them.
+`import_time` with the reason (perl, ...). usr/gen_initramfs.sh is one of SH_SCRIPTS: the
+step gets Kbuild's KBUILD_BUILD_TIMESTAMP (`env`), so the cpio's times are the import's. The steps of other sections' directories (the vDSO, realmode, certs) are left to them.
 """
 
 import posixpath
@@ -49,18 +49,23 @@ GEN_TAGS = frozenset({"GEN", "COPY", "CONMK", "MKCAP", "UNROLL", "TABLE", "LOGO"
 PINNED_PROGRAMS = frozenset({"cat", "awk", "sed", "sort", "grep", "gzip", "xz", "rm"})
 # dash's built-ins (bin/sh is dash).
 SHELL_BUILTINS = frozenset({"echo", "printf", "test", "[", "true", "false", ":", "set", "exit", "cd"})
-# `sh SCRIPT`: scripts whose every command is a shell built-in or a pinned program.
-SH_SCRIPTS = frozenset()
+# `sh SCRIPT`: scripts whose every command is a shell built-in or a pinned program
+# (@kernel_boot_tools: GNU date, busybox find/head/mktemp/wc for gen_initramfs.sh), with
+# what Kbuild's environment gives them that changes their output.
+SH_SCRIPTS = {
+    # Its `date -d "$KBUILD_BUILD_TIMESTAMP"` becomes gen_init_cpio's -t (without it, every
+    # entry would carry the time of the build); TMPDIR: its mktemp list in the step's own
+    # directory, not the machine's /tmp.
+    # It runs the host program usr/gen_init_cpio, which its command line does not name.
+    "usr/gen_initramfs.sh": {"env": ("KBUILD_BUILD_TIMESTAMP",), "set": {"TMPDIR": "."}, "host": ("usr/gen_init_cpio",)},
+}
 # Directories whose steps other sections plan (vdso.py) or other work items will.
 OTHER_SECTIONS = ("arch/x86/entry/vdso/", "arch/arm64/kernel/vdso", "arch/x86/realmode/", "certs/")
 # Why a program keeps a step import-time (the rest: "runs X, which is not pinned").
 _REASONS = {
     "perl": "runs perl, which @kernel_boot_tools does not pin",
 }
-_SCRIPT_REASONS = {
-    "usr/gen_initramfs.sh": ("gen_initramfs.sh runs date -d \"$KBUILD_BUILD_TIMESTAMP\" (GNU date: busybox's cannot "
-                             "parse Kbuild's), find -printf, mktemp, head and wc, which @kernel_boot_tools does not pin"),
-}
+_SCRIPT_REASONS: dict[str, str] = {}
 _REDIRECTS = frozenset({">", "<", ">>", "{", "}"})
 
 
@@ -142,9 +147,44 @@ def readers(section_steps: Sequence[Mapping], objects: Sequence[Mapping]) -> dic
     return out
 
 
+def _scripts(cmd: str) -> list[tuple[str, Mapping]]:
+    out = []
+    for argv in _programs(cmd):
+        if argv[0] in ("sh", "$(CONFIG_SHELL)") and len(argv) > 1 and argv[1].startswith("$(srctree)/"):
+            info = SH_SCRIPTS.get(argv[1][len("$(srctree)/"):])
+            if info:
+                out.append((argv[1], info))
+    return out
+
+
+def step_env(cmd: str, build_env: Mapping[str, str]) -> dict[str, str]:
+    """What Kbuild's environment gives the SH_SCRIPTS a normalized command runs."""
+    env = {}
+    for script, info in _scripts(cmd):
+        for name in info["env"]:
+            if name not in build_env:
+                raise KbuildImportError(f"{script}: reads ${name}, which the import does not set")
+            env[name] = build_env[name]
+        env.update(info["set"])
+    return env
+
+
+def script_hosts(cmd: str, host: Iterable[str]) -> list[str]:
+    """The host programs the SH_SCRIPTS a normalized command runs use (not on its command line)."""
+    host = set(host)
+    out = []
+    for script, info in _scripts(cmd):
+        for p in info.get("host", ()):
+            if p not in host:
+                raise KbuildImportError(f"{script}: runs {p}, which the import did not build")
+            out.append(p)
+    return out
+
+
 def generate_plan(steps: Sequence[Step], *, host: Sequence[str], tools: Mapping[str, str], roots: Roots,
                   is_src_file: Callable[[str], bool], files: Iterable[str], objects: Sequence[Mapping],
-                  kbuild: Mapping[str, str], import_time: Sequence[Mapping] = ()) -> dict:
+                  kbuild: Mapping[str, str], import_time: Sequence[Mapping] = (),
+                  build_env: Mapping[str, str] = {}) -> dict:
     """The plan's `generate` section (see the module docstring). host: the import's host
     programs; files: every file the import's make wrote (objtree inputs); objects: the
     plan's objects; kbuild: objtree path -> sha256 of the import's copy of each output."""
@@ -174,9 +214,12 @@ def generate_plan(steps: Sequence[Step], *, host: Sequence[str], tools: Mapping[
         if clash:
             raise KbuildImportError(f"{s.tag} {out}: source file {clash[0]} has the path of an object-tree file; "
                                     "the step cannot run in-tree")
+        env = step_env(normalize_cmd(s.cmd, tools, roots), build_env)
+        e["host"] += [p for p in script_hosts(normalize_cmd(s.cmd, tools, roots), host) if p not in e["host"]]
         cmd = normalize_cmd(s.cmd, tools, roots).replace("$(srctree)/", "")
         entries.append({"tag": s.tag, "out": out, "cmd": cmd, "srcs": e["srcs"],
-                        "objtree": sorted(objtree), "inputs": e["inputs"], "host": e["host"]})
+                        "objtree": sorted(objtree), "inputs": e["inputs"], "host": e["host"],
+                        **({"env": env} if env else {})})
         made.append(out)
     rd = readers(entries, objects)
     read = sorted({p for ps in rd.values() for p in ps})
@@ -225,7 +268,7 @@ def made_files(section: Mapping | None) -> list[str]:
 
 
 def apply(plan: dict, build_steps: Sequence[Step], *, host: Sequence[str], tools: Mapping[str, str], roots: Roots,
-          is_src_file: Callable[[str], bool]) -> dict | None:
+          is_src_file: Callable[[str], bool], build_env: Mapping[str, str] = {}) -> dict | None:
     """Adds the `generate` section to plan (None if no step is modelled) and drops its
     outputs from generated and build_steps. The outputs' import-made sha256 is the
     `generated` listing's (after the import's path rewriting)."""
@@ -238,7 +281,7 @@ def apply(plan: dict, build_steps: Sequence[Step], *, host: Sequence[str], tools
         return None
     kbuild = {p: v["sha256"] for p, v in listed.items()}
     section = generate_plan(steps, host=host, tools=tools, roots=roots, is_src_file=is_src_file, files=listed,
-                            objects=plan["objects"], kbuild=kbuild, import_time=left)
+                            objects=plan["objects"], kbuild=kbuild, import_time=left, build_env=build_env)
     made = set(made_files(section))
     for group in ("prepare", "build"):
         plan["generated"][group] = {k: v for k, v in plan["generated"][group].items() if k not in made}

@@ -36,6 +36,9 @@ _SRC_FILES = {"usr/gen_initramfs.sh", "usr/default_cpio_list", "arch/x86/tools/g
               "lib/build_OID_registry", "include/linux/oid_registry.h"}
 
 
+_ENV = {"KBUILD_BUILD_TIMESTAMP": "Thu Jan  1 00:00:00 UTC 1970", "KBUILD_BUILD_USER": "kbuild"}
+
+
 def _steps():
     return [Step(i, "build", tag, target, obj, cmd) for i, (tag, target, obj, cmd) in enumerate(_CMDS)]
 
@@ -67,7 +70,7 @@ def _plan():
 def _apply(plan=None, steps=None):
     plan = plan or _plan()
     generate.apply(plan, steps or _steps(), host=_HOST, tools=TOOLS, roots=ROOTS,
-                   is_src_file=lambda rel: rel in _SRC_FILES)
+                   is_src_file=lambda rel: rel in _SRC_FILES, build_env=_ENV)
     return plan
 
 
@@ -78,7 +81,7 @@ class GenerateTest(absltest.TestCase):
         self.assertIsNone(generate.unsupported("$(NM) a.o | sed -n p | sort > b", _HOST))
         self.assertIn("perl", generate.unsupported("perl $(srctree)/x > y", _HOST))
         self.assertIn("uniq", generate.unsupported("cat a | uniq > y", _HOST))
-        self.assertIn("GNU date", generate.unsupported("sh $(srctree)/usr/gen_initramfs.sh -o x", _HOST))
+        self.assertIsNone(generate.unsupported("sh $(srctree)/usr/gen_initramfs.sh -o x", _HOST))
         self.assertIn("sh scripts/foo.sh", generate.unsupported("sh $(srctree)/scripts/foo.sh > x", _HOST))
         # The file after `>` is an output, not a program.
         self.assertIsNone(generate.unsupported("{ cat a; } > perl", _HOST))
@@ -87,11 +90,10 @@ class GenerateTest(absltest.TestCase):
     def test_select_keeps_modelled_steps_in_order(self):
         kept, left = generate.select(_steps(), _HOST, TOOLS, ROOTS)
         self.assertEqual([s.target for s in kept], [
-            "scripts/mod/elfconfig.h", "Makefile", "usr/initramfs_inc_data", "lib/crc32table.h", "arch/x86/lib/inat-tables.c",
+            "scripts/mod/elfconfig.h", "Makefile", "usr/initramfs_data.cpio", "usr/initramfs_inc_data", "lib/crc32table.h", "arch/x86/lib/inat-tables.c",
             "drivers/tty/vt/consolemap_deftbl.c", "drivers/tty/vt/defkeymap.c"])
         # Other sections' directories (realmode, certs) and other tags are not this module's.
-        self.assertEqual([(e["tag"], e["out"]) for e in left], [
-            ("GEN", "usr/initramfs_data.cpio"), ("GEN", "lib/oid_registry_data.c")])
+        self.assertEqual([(e["tag"], e["out"]) for e in left], [("GEN", "lib/oid_registry_data.c")])
 
     def test_apply_plans_exact_inputs(self):
         plan = _apply()
@@ -108,9 +110,15 @@ class GenerateTest(absltest.TestCase):
                          "drivers/tty/vt/conmakehash drivers/tty/vt/cp437.uni > drivers/tty/vt/consolemap_deftbl.c")
         self.assertEqual(by_out["drivers/tty/vt/consolemap_deftbl.c"]["host"], ["drivers/tty/vt/conmakehash"])
         self.assertEqual(by_out["drivers/tty/vt/consolemap_deftbl.c"]["srcs"], ["drivers/tty/vt/cp437.uni"])
-        # The cpio stays import-time: the COPY reads the import's file.
-        self.assertEqual(by_out["usr/initramfs_inc_data"]["objtree"], ["usr/initramfs_data.cpio"])
-        self.assertEqual(by_out["usr/initramfs_inc_data"]["inputs"], [])
+        # The COPY reads the cpio step's output; the cpio step gets KBUILD_BUILD_TIMESTAMP.
+        self.assertEqual(by_out["usr/initramfs_inc_data"]["objtree"], [])
+        self.assertEqual(by_out["usr/initramfs_inc_data"]["inputs"], ["usr/initramfs_data.cpio"])
+        cpio = by_out["usr/initramfs_data.cpio"]
+        self.assertEqual(cpio["env"], {"KBUILD_BUILD_TIMESTAMP": "Thu Jan  1 00:00:00 UTC 1970", "TMPDIR": "."})
+        self.assertEqual(cpio["cmd"], "sh usr/gen_initramfs.sh -o usr/initramfs_data.cpio -l usr/.initramfs_data.cpio.d"
+                                      "   usr/default_cpio_list")
+        self.assertEqual(cpio["srcs"], ["usr/gen_initramfs.sh", "usr/default_cpio_list"])
+        self.assertEqual(cpio["host"], ["usr/gen_init_cpio"])  # the script runs it
         for e in plan["generate"]["steps"]:
             self.assertNotIn(OBJ, e["cmd"])
             self.assertNotIn(SRC, e["cmd"])
@@ -134,17 +142,15 @@ class GenerateTest(absltest.TestCase):
         self.assertFalse(made & set(plan["generated"]["build"]))
         self.assertFalse(made & {s["target"] for s in plan["build_steps"]})
         # What stays import-time stays listed.
-        self.assertIn("usr/initramfs_data.cpio", plan["generated"]["build"])
         self.assertIn("lib/oid_registry_data.c", {s["target"] for s in plan["build_steps"]})
         self.assertIn("lib/gen_crc32table", plan["generated"]["build"])
         # Read by no plan object (modpost's header: the import builds modpost): import-time.
         self.assertIn("scripts/mod/elfconfig.h", plan["generated"]["build"])
         self.assertEqual([(e["out"], e["reason"]) for e in plan["generate"]["import_time"]], [
-            ("usr/initramfs_data.cpio", generate.unsupported("sh $(srctree)/usr/gen_initramfs.sh", _HOST)),
             ("lib/oid_registry_data.c", "runs perl, which @kernel_boot_tools does not pin"),
             ("scripts/mod/elfconfig.h", generate.UNREAD)])
         self.assertEqual([e["out"] for e in plan["generate"]["steps"]], [
-            "usr/initramfs_inc_data", "lib/crc32table.h", "arch/x86/lib/inat-tables.c",
+            "usr/initramfs_data.cpio", "usr/initramfs_inc_data", "lib/crc32table.h", "arch/x86/lib/inat-tables.c",
             "drivers/tty/vt/consolemap_deftbl.c", "drivers/tty/vt/defkeymap.c"])
 
     def test_apply_without_modelled_steps_adds_nothing(self):
@@ -160,13 +166,20 @@ class GenerateTest(absltest.TestCase):
         with self.assertRaisesRegex(KbuildImportError, "lib/crc32table.h: a generate step's output the import"):
             generate.generate_plan(kept, host=_HOST, tools=TOOLS, roots=ROOTS, is_src_file=lambda rel: True,
                                    files=_MADE, objects=_OBJECTS,
-                                   kbuild={"usr/initramfs_inc_data": "0" * 64})
+                                   kbuild={"usr/initramfs_inc_data": "0" * 64, "usr/initramfs_data.cpio": "1" * 64},
+                                   build_env=_ENV)
 
     def test_source_at_an_object_tree_path_is_an_error(self):
         steps = [Step(0, "build", "COPY", "lib/b.h", "lib", f"cat {SRC}/lib/a.h > lib/b.h")]
         with self.assertRaisesRegex(KbuildImportError, "COPY lib/b.h: source file lib/a.h has the path of an object"):
             generate.generate_plan(steps, host=_HOST, tools=TOOLS, roots=ROOTS, is_src_file=lambda rel: True,
                                    files=["lib/a.h", "lib/b.h"], objects=[], kbuild={"lib/b.h": "2" * 64})
+
+    def test_script_without_its_environment_is_an_error(self):
+        kept, _ = generate.select(_steps()[2:3], _HOST, TOOLS, ROOTS)
+        with self.assertRaisesRegex(KbuildImportError, r"gen_initramfs.sh: reads \$KBUILD_BUILD_TIMESTAMP"):
+            generate.generate_plan(kept, host=_HOST, tools=TOOLS, roots=ROOTS, is_src_file=lambda rel: True,
+                                   files=_MADE, objects=_OBJECTS, kbuild={"usr/initramfs_data.cpio": "1" * 64})
 
     def test_read_steps_keeps_a_chain_an_object_reads(self):
         steps = [Step(0, "build", "GEN", "lib/a.h", "lib", "lib/gen_crc32table > lib/a.h"),

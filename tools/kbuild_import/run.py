@@ -779,7 +779,7 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     # Generated sources and tables (generate.py): planned as actions where the pins allow.
     timer.run("generate", generate_lib.apply, plan, analysis.build_steps,
               host=[p for p, exe in {**prepared, **built}.items() if exe], tools=opts.tools, roots=roots,
-              is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)))
+              is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)), build_env=opts.build_env)
     text = timer.run("plan", dump_plan, plan)  # once (json's indenting encoder: ~13 s for defconfig)
     timer.run("path_check", check_path_free, opts, [*prepared, *built], text)
     # Actions make them: no action may read the import's copies, so they leave obj/ for

@@ -72,6 +72,7 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
             out_rel = e["out"],
             out = out,
             dirs = section.get("dirs", []),
+            env = e.get("env", {}),
         )
         ctx.actions.run(
             executable = tool,
