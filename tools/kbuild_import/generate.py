@@ -29,7 +29,8 @@ A step is modelled only if every program its command runs is one the rules have 
 (PINNED_PROGRAMS), an import-built host program, or `sh` of a script in SH_SCRIPTS (scripts
 read to use only pinned programs). The others stay import-time and are listed in
 `import_time` with the reason (perl, ...). usr/gen_initramfs.sh is one of SH_SCRIPTS: the
-step gets Kbuild's KBUILD_BUILD_TIMESTAMP (`env`), so the cpio's times are the import's. The steps of other sections' directories (the vDSO, realmode, certs) are left to them.
+step gets Kbuild's KBUILD_BUILD_TIMESTAMP (`env`), so the cpio's times are the import's.
+The steps of other sections' directories (the vDSO, realmode, certs) are left to them.
 """
 
 import posixpath
@@ -46,7 +47,7 @@ from tools.kbuild_import.placeholders import Roots, normalize_cmd
 GEN_TAGS = frozenset({"GEN", "COPY", "CONMK", "MKCAP", "UNROLL", "TABLE", "LOGO", "MKELF"})
 # Programs of @kernel_boot_tools (toolchains/private/boot_tools_repository.bzl): awk is
 # Debian's mawk, the host `awk` Kbuild's import-time make runs ($(AWK) = awk).
-PINNED_PROGRAMS = frozenset({"cat", "awk", "sed", "sort", "grep", "gzip", "xz", "rm"})
+PINNED_PROGRAMS = frozenset({"cat", "awk", "sed", "sort", "grep", "gzip", "xz", "rm", "tr", "wc", "head"})
 # dash's built-ins (bin/sh is dash).
 SHELL_BUILTINS = frozenset({"echo", "printf", "test", "[", "true", "false", ":", "set", "exit", "cd"})
 # `sh SCRIPT`: scripts whose every command is a shell built-in or a pinned program
@@ -58,6 +59,8 @@ SH_SCRIPTS = {
     # directory, not the machine's /tmp.
     # It runs the host program usr/gen_init_cpio, which its command line does not name.
     "usr/gen_initramfs.sh": {"env": ("KBUILD_BUILD_TIMESTAMP",), "set": {"TMPDIR": "."}, "host": ("usr/gen_init_cpio",)},
+    # sed (busybox: `s/\t/ /g` as GNU's), wc, tr, dash's printf `%.*s`.
+    "arch/x86/kernel/cpu/mkcapflags.sh": {"env": (), "set": {}},
 }
 # Directories whose steps other sections plan (vdso.py) or other work items will.
 OTHER_SECTIONS = ("arch/x86/entry/vdso/", "arch/arm64/kernel/vdso", "arch/x86/realmode/", "certs/")

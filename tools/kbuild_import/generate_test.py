@@ -90,7 +90,8 @@ class GenerateTest(absltest.TestCase):
     def test_select_keeps_modelled_steps_in_order(self):
         kept, left = generate.select(_steps(), _HOST, TOOLS, ROOTS)
         self.assertEqual([s.target for s in kept], [
-            "scripts/mod/elfconfig.h", "Makefile", "usr/initramfs_data.cpio", "usr/initramfs_inc_data", "lib/crc32table.h", "arch/x86/lib/inat-tables.c",
+            "scripts/mod/elfconfig.h", "Makefile", "usr/initramfs_data.cpio", "usr/initramfs_inc_data",
+            "lib/crc32table.h", "arch/x86/lib/inat-tables.c",
             "drivers/tty/vt/consolemap_deftbl.c", "drivers/tty/vt/defkeymap.c"])
         # Other sections' directories (realmode, certs) and other tags are not this module's.
         self.assertEqual([(e["tag"], e["out"]) for e in left], [("GEN", "lib/oid_registry_data.c")])
