@@ -44,7 +44,7 @@ from tools.kbuild_import.placeholders import Roots, normalize_cmd
 
 # Kbuild's quiet labels of the generators this module plans (scripts/Makefile.lib's
 # cmd_copy is COPY; lib/Makefile, drivers/tty/vt/Makefile, ... use GEN, CONMK, MKCAP, ...).
-GEN_TAGS = frozenset({"GEN", "COPY", "CONMK", "MKCAP", "UNROLL", "TABLE", "LOGO", "MKELF"})
+GEN_TAGS = frozenset({"GEN", "COPY", "CONMK", "MKCAP", "UNROLL", "TABLE", "LOGO", "MKELF", "ASN.1"})
 # Programs of @kernel_boot_tools (toolchains/private/boot_tools_repository.bzl): awk is
 # Debian's mawk, the host `awk` Kbuild's import-time make runs ($(AWK) = awk).
 PINNED_PROGRAMS = frozenset({"cat", "awk", "sed", "sort", "grep", "gzip", "xz", "rm", "tr", "wc", "head"})
@@ -70,6 +70,7 @@ _REASONS = {
 }
 _SCRIPT_REASONS: dict[str, str] = {}
 _REDIRECTS = frozenset({">", "<", ">>", "{", "}"})
+_SHELL_SYNTAX = frozenset({"for", "while", "until", "if", "case", "do", "done", "then", "fi", "esac", "&&", "||"})
 
 
 _PLACEHOLDER_RE = re.compile(r"\$\(([A-Za-z_]+)\)")
@@ -86,6 +87,8 @@ def _programs(cmd: str) -> list[list[str]]:
             if skip:
                 skip = False
                 continue
+            if w in ("(", ")"):  # a subshell's parentheses (net/wireless/shipped-certs.c)
+                continue
             if w in _REDIRECTS:
                 skip = w in (">", ">>")  # the output; `< file` is an input, kept as a word
                 continue
@@ -100,6 +103,10 @@ def unsupported(cmd: str, host: Iterable[str]) -> str | None:
     host = set(host)
     for argv in _programs(cmd):
         prog = argv[0]
+        if prog in _SHELL_SYNTAX:
+            return f"uses the shell's {prog} (not analysed)"
+        if not prog.startswith("$(") and "/" in prog:
+            prog = posixpath.normpath(prog)  # ./scripts/asn1_compiler
         if prog in PINNED_PROGRAMS or prog in SHELL_BUILTINS or prog in host:
             continue
         if prog.startswith("$(") and prog.endswith(")") and prog != "$(srctree)":
@@ -232,6 +239,27 @@ def generate_plan(steps: Sequence[Step], *, host: Sequence[str], tools: Mapping[
             "import_time": list(import_time)}
 
 
+def extra_outputs(s: Step, tools: Mapping[str, str], roots: Roots, listed: Iterable[str],
+                  known: Iterable[str]) -> list[str]:
+    """Import-made files a step's command names that existed before no step: files no build
+    step targets and `make prepare` did not make, i.e. what this step writes besides its
+    target (genheaders' av_permissions.h, asn1_compiler's .asn1.h)."""
+    listed, known = set(listed), set(known)
+    out = norm_rel(s.target)
+    extra = []
+    for argv in _programs(normalize_cmd(s.cmd, tools, roots)):
+        for w in argv[1:]:
+            if w.startswith("-") or w.startswith("$(") or posixpath.isabs(w):
+                continue
+            try:
+                p = norm_rel(w)
+            except KbuildImportError:
+                continue
+            if p != out and p in listed and p not in known and p not in extra:
+                extra.append(p)
+    return extra
+
+
 UNREAD = "no plan object reads it (only the import's own builds, e.g. modpost's elfconfig.h)"
 
 
@@ -278,6 +306,18 @@ def apply(plan: dict, build_steps: Sequence[Step], *, host: Sequence[str], tools
     listed = {**plan["generated"]["prepare"], **plan["generated"]["build"]}
     # Only steps whose output the listing has (the import made it; not its own Makefile).
     steps, left = select([s for s in build_steps if _listed_out(s, listed)], host, tools, roots)
+    # One output per action: a step that also writes another file stays import-time.
+    known = set(plan["generated"]["prepare"]) | set(host) | {norm_rel(s.target) for s in build_steps
+                                                            if _listed_out(s, listed)}
+    single = []
+    for s in steps:
+        extra = extra_outputs(s, tools, roots, listed, known)
+        if extra:
+            left.append({"tag": s.tag, "out": norm_rel(s.target),
+                         "reason": f"also writes {extra[0]} (a KernelGenerate action has one output)"})
+        else:
+            single.append(s)
+    steps = single
     steps, unread = read_steps(steps, plan["objects"])
     left += [{"tag": s.tag, "out": norm_rel(s.target), "reason": UNREAD} for s in unread]
     if not steps:

@@ -182,6 +182,30 @@ class GenerateTest(absltest.TestCase):
             generate.generate_plan(kept, host=_HOST, tools=TOOLS, roots=ROOTS, is_src_file=lambda rel: True,
                                    files=_MADE, objects=_OBJECTS, kbuild={"usr/initramfs_data.cpio": "1" * 64})
 
+    def test_second_output_stays_import_time(self):
+        plan = _plan()
+        plan["objects"].append(_obj("security/selinux/hooks.o", "security/selinux/hooks.c",
+                                    gen_inputs=["security/selinux/flask.h", "security/selinux/av_permissions.h"]))
+        plan["generated"]["build"].update({p: {"sha256": "e" * 64, "kind": "header"} for p in
+                                           ["security/selinux/flask.h", "security/selinux/av_permissions.h"]})
+        steps = _steps() + [Step(20, "build", "GEN", "security/selinux/flask.h", "security/selinux",
+                                 "scripts/selinux/genheaders/genheaders security/selinux/flask.h "
+                                 "security/selinux/av_permissions.h")]
+        generate.apply(plan, steps, host=_HOST + ["scripts/selinux/genheaders/genheaders"], tools=TOOLS, roots=ROOTS,
+                       is_src_file=lambda rel: rel in _SRC_FILES, build_env=_ENV)
+        left = {e["out"]: e["reason"] for e in plan["generate"]["import_time"]}
+        self.assertEqual(left["security/selinux/flask.h"],
+                         "also writes security/selinux/av_permissions.h (a KernelGenerate action has one output)")
+        self.assertIn("security/selinux/flask.h", plan["generated"]["build"])
+        self.assertNotIn("security/selinux/flask.h", generate.made_files(plan["generate"]))
+
+    def test_subshell_and_dot_slash_programs(self):
+        self.assertIsNone(generate.unsupported(
+            "(echo '#include \"reg.h\"'; echo | cat - $(srctree)/a.hex $(srctree)/b.hex ; echo '};'; ) > x.c", _HOST))
+        self.assertIsNone(generate.unsupported("./lib/gen_crc32table > x", _HOST))
+        self.assertEqual(generate.unsupported("for f in a; do cat $f; done > x", _HOST),
+                         "uses the shell's for (not analysed)")
+
     def test_read_steps_keeps_a_chain_an_object_reads(self):
         steps = [Step(0, "build", "GEN", "lib/a.h", "lib", "lib/gen_crc32table > lib/a.h"),
                  Step(1, "build", "COPY", "lib/b.h", "lib", "cat lib/a.h > lib/b.h"),
