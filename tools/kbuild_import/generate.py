@@ -44,7 +44,10 @@ from tools.kbuild_import.placeholders import Roots, normalize_cmd
 
 # Kbuild's quiet labels of the generators this module plans (scripts/Makefile.lib's
 # cmd_copy is COPY; lib/Makefile, drivers/tty/vt/Makefile, ... use GEN, CONMK, MKCAP, ...).
-GEN_TAGS = frozenset({"GEN", "COPY", "CONMK", "MKCAP", "UNROLL", "TABLE", "LOGO", "MKELF", "ASN.1"})
+# PERLASM is listed to report it (perl is not pinned). Not here: FILECHK (cmp/mv of Kbuild's
+# filechk; kernel/config_data, hyp_constants.h, utsversion.h) and GZIP kernel/config_data.gz
+# (its reader kernel/configs.o `.incbin`s it from bitcode: not yet measured as an action).
+GEN_TAGS = frozenset({"GEN", "COPY", "CONMK", "MKCAP", "UNROLL", "TABLE", "LOGO", "MKELF", "ASN.1", "PERLASM"})
 # Programs of @kernel_boot_tools (toolchains/private/boot_tools_repository.bzl): awk is
 # Debian's mawk, the host `awk` Kbuild's import-time make runs ($(AWK) = awk).
 PINNED_PROGRAMS = frozenset({"cat", "awk", "sed", "sort", "grep", "gzip", "xz", "rm", "tr", "wc", "head"})

@@ -30,6 +30,8 @@ _CMDS = [  # (tag, target, obj, cmd) as the x86_64 tiny kernel's dry run prints 
     ("GEN", "lib/oid_registry_data.c", "lib",
      f"perl {SRC}/lib/build_OID_registry {SRC}/include/linux/oid_registry.h lib/oid_registry_data.c"),
     ("GEN", "certs/blacklist_hash_list", "certs", "cat /dev/null > certs/blacklist_hash_list"),
+    ("PERLASM", "arch/x86/crypto/x.S", "arch/x86/crypto", f"perl {SRC}/arch/x86/crypto/x.pl void arch/x86/crypto/x.S"),
+    ("GZIP", "kernel/config_data.gz", "kernel", "cat kernel/config_data | gzip -n -f -9 > kernel/config_data.gz"),
 ]
 _SRC_FILES = {"usr/gen_initramfs.sh", "usr/default_cpio_list", "arch/x86/tools/gen-insn-attr-x86.awk",
               "arch/x86/lib/x86-opcode-map.txt", "drivers/tty/vt/cp437.uni", "drivers/tty/vt/defkeymap.c_shipped",
@@ -94,7 +96,8 @@ class GenerateTest(absltest.TestCase):
             "lib/crc32table.h", "arch/x86/lib/inat-tables.c",
             "drivers/tty/vt/consolemap_deftbl.c", "drivers/tty/vt/defkeymap.c"])
         # Other sections' directories (realmode, certs) and other tags are not this module's.
-        self.assertEqual([(e["tag"], e["out"]) for e in left], [("GEN", "lib/oid_registry_data.c")])
+        self.assertEqual([(e["tag"], e["out"]) for e in left], [("GEN", "lib/oid_registry_data.c"),
+                                                                ("PERLASM", "arch/x86/crypto/x.S")])
 
     def test_apply_plans_exact_inputs(self):
         plan = _apply()
