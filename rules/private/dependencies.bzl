@@ -96,6 +96,26 @@ def rules_kernel_lto_dependencies(
                 fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in fragments],
                 lto = lto,
             )
+
+    # Certificates (tests/certs, issue 9): the system keyring's CERT steps as actions
+    # (rules/private/actions/certs.bzl). Its tree is @linux plus a test certificate, which
+    # CONFIG_SYSTEM_TRUSTED_KEYS names (configs/certs.config): one CERT step reads a PEM file
+    # of the source tree, the other (CONFIG_MODULE_SIG_KEY unset) writes an empty file.
+    _maybe(
+        kernel_source_repository,
+        "linux_certs_src",
+        base = "@linux//:Makefile",
+        add = {"@rules_kernel_lto//tests/certs:testdata/test_cert.pem": "certs/rkl_test_cert.pem"},
+    )
+    if not native.existing_rule("linux_x86_64_certs"):
+        kernel_config(
+            name = "linux_x86_64_certs",
+            arch = "x86_64",
+            source = "@linux_certs_src//:Makefile",
+            defconfig_target = "tinyconfig",
+            fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in ["x86_64", "certs"]],
+            lto = ["none"],
+        )
     _maybe(
         kernel_llvm_repository,
         "kernel_llvm",

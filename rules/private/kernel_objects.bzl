@@ -17,6 +17,7 @@ load("//rules/private:kernel_bzimage.bzl", "bzimage_actions")
 load("//rules/private:objtool.bzl", "objtool_flags")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelObjectsInfo")
+load("//rules/private/actions:certs.bzl", "cert_actions")
 load("//rules/private/actions:compile.bzl", "run_compile")
 load("//rules/private/actions:config_slice.bzl", "config_slice_actions")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
@@ -149,13 +150,24 @@ def _kernel_objects_impl(ctx):
         "$(CC_RESOURCE_DIR)": tc.builtin_include[:-len("/include")],
     }
 
-    # Generated sources and tables (generate.bzl), then the vDSO's steps (vdso.bzl): their
-    # outputs stand where the import's object-tree files were.
+    # Generated sources and tables (generate.bzl): their outputs stand where the import's
+    # object-tree files were (before the other sections', which may read them).
     generated = generate_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree)
     obj.update(generated)
     generate_readers = plan.get("generate", {}).get("readers", {})
+
+    # The vDSO's and x86's realmode blob's steps (vdso.bzl): their outputs stand where the
+    # import's object-tree files were.
     vdso = vdso_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree)
-    obj.update(vdso)
+    realmode = vdso_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree, section_name = "realmode")
+    images = dict(vdso)
+    images.update(realmode)
+    obj.update(images)
+
+    # The CERT steps (certs.bzl): system_certificates.o `.incbin`s their outputs.
+    certs = cert_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree)
+    obj.update(certs)
+    images.update(certs)  # where the outputs an object .incbin's are (-Wa,-I)
     vdso_readers = plan.get("vdso", {}).get("readers", {})
     objtool = obj.get("tools/objtool/objtool")
     if not objtool and [o for o in plan["objects"] if o.get("post")]:
@@ -258,7 +270,7 @@ def _kernel_objects_impl(ctx):
         if o.get("incbin"):
             # Kbuild assembles in the object tree, where .incbin paths are relative.
             args.add("-Wa,-I" + roots["$(objtree)"])
-            args.add_all(vdso_actions.incbin_dirs(vdso, o["incbin"]), format_each = "-Wa,-I%s")
+            args.add_all(vdso_actions.incbin_dirs(images, o["incbin"]), format_each = "-Wa,-I%s")
             args.add_all(generate_actions.incbin_dirs(generated, o["incbin"]), format_each = "-Wa,-I%s")
         if is_lds:
             args.add_all(["-E", "-o", out, source])
@@ -410,6 +422,11 @@ def _kernel_objects_impl(ctx):
             config_check_sample = depset([c for c in config_checks if hash(c.basename) % 4 == 0]),
             # --output_groups=vdso: every vDSO step's output (tests/vdso compares them with Kbuild's).
             vdso = depset(vdso.values()),
+            # --output_groups=realmode: every realmode step's output (tests/realmode, likewise).
+            realmode = depset(realmode.values()),
+            # --output_groups=certs: every CERT step's output and the objects that read them
+            # (system_certificates.o; tests/certs compares them with Kbuild's).
+            certs = depset(certs.values() + [objects[o] for o in sorted(plan.get("certs", {}).get("readers", {}))]),
             # --output_groups=generate: every generate step's output (tests/generate compares them with Kbuild's).
             generate = depset(generated.values()),
         ),

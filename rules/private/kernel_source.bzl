@@ -7,6 +7,9 @@ Sources, in order of precedence:
                                         kbuild_inputs.bzl)
   urls + sha256 [+ strip_prefix]        a source archive
   lock (default)                        Debian's linux-source-6.1, pinned in a lock
+  base + add                            another source repository's tree (entries symlinked)
+                                        plus a few text files copied in (tests/certs'
+                                        certificate: @linux_certs_src)
 """
 
 load("//toolchains/private:debian.bzl", "fetch_debian_packages")
@@ -47,14 +50,48 @@ def _makefile_version(rctx, makefile):
             fields[k.strip()] = v.strip()
     return "{}.{}.{}".format(fields.get("VERSION", "?"), fields.get("PATCHLEVEL", "?"), fields.get("SUBLEVEL", "?"))
 
+_SKIP = ["BUILD.bazel", "BUILD", "WORKSPACE", "WORKSPACE.bazel"]
+
+def _link_tree(rctx, top, added):
+    """Symlinks the entries of directory top, descending (Starlark has no recursion: a
+    worklist) into the directories on the way to an added file, which is written there instead."""
+    todo = [(top, "")]
+    for _ in range(64):  # directory depth
+        if not todo:
+            break
+        next = []
+        for src, rel in todo:
+            for child in src.readdir():
+                name = child.basename
+                path = rel + "/" + name if rel else name
+                if (not rel and name in _SKIP) or path in added:
+                    continue
+                if [p for p in added if p.startswith(path + "/")]:
+                    next.append((child, path))
+                else:
+                    rctx.symlink(child, path)
+        todo = next
+
 def _kernel_source_repository_impl(rctx):
     local = rctx.os.environ.get("LINUX_SRC", "")
-    if local:
+    if rctx.attr.base:
+        # Another source repository's tree (symlinked entry by entry) plus a few files of
+        # ours (tests/certs: a certificate CONFIG_SYSTEM_TRUSTED_KEYS names), copied.
+        added = {}
+        for label, path in rctx.attr.add.items():
+            if path.startswith("/") or ".." in path.split("/") or path in _SKIP:
+                fail("{}: add: {} is not a path inside the tree".format(rctx.name, path))
+            added[path] = label
+        _link_tree(rctx, rctx.path(rctx.attr.base).dirname, added)
+        for path, label in added.items():
+            rctx.file(path, rctx.read(label), executable = False)
+        source = "base {} + {}".format(rctx.attr.base, ", ".join(sorted(added)))
+    elif local:
         src = rctx.path(local)
         if not src.get_child("Makefile").exists or not src.get_child("Kconfig").exists:
             fail("LINUX_SRC={}: not a Linux source tree (no Makefile and Kconfig at its top)".format(local))
         for child in src.readdir():
-            if child.basename not in ["BUILD.bazel", "BUILD", "WORKSPACE", "WORKSPACE.bazel"]:
+            if child.basename not in _SKIP:
                 rctx.symlink(child, child.basename)
         source = "LINUX_SRC"
     elif rctx.attr.urls:
@@ -95,6 +132,8 @@ kernel_source_repository = repository_rule(
         "sha256": attr.string(doc = "Source archive sha256."),
         "strip_prefix": attr.string(doc = "Top directory of the archive."),
         "version_prefix": attr.string(default = "6.1.", doc = "Required kernel version prefix (\"\" for any)."),
+        "base": attr.label(doc = "The top Makefile of another source repository: its tree, symlinked, plus `add`."),
+        "add": attr.label_keyed_string_dict(allow_files = True, doc = "With base: file -> its path in the tree (text files, copied)."),
     },
     environ = ["LINUX_SRC", "KERNEL_LTO_DEBIAN_MIRROR"],
 )

@@ -1,10 +1,13 @@
-"""The vDSO actions' outputs equal what Kbuild's own make wrote for the same .config.
+"""The vDSO (or realmode: --section) actions' outputs equal what Kbuild's own make wrote for the same .config.
 
 The import ran Kbuild's make for the vDSO once (its dependency scan reads vdso-image-64.c)
 and recorded the sha256 of every file as the plan's vdso.kbuild, before removing the files:
 each output of the plan's vdso steps, as the actions built it (output group `vdso` of the
-objects target), must have exactly that hash. tests/vdso/kbuild_diff.sh compares against a
-fresh Kbuild build instead."""
+objects target), must have exactly that hash. x86's realmode blob (section `realmode`,
+tests/realmode) the same. Files whose Kbuild bytes hold the import machine's paths (the
+section's kbuild_paths: -g objects' DWARF, as realmode's) are only checked to be built;
+what they link into (realmode.elf, .bin, .relocs) is compared. The kbuild_diff.sh scripts
+compare against a fresh Kbuild build instead."""
 
 import hashlib
 import json
@@ -14,7 +17,8 @@ from absl import flags
 from absl.testing import absltest
 
 _PLAN = flags.DEFINE_string("plan", None, "The import's plan.json (runfiles path).", required=True)
-_MIN = flags.DEFINE_integer("min", 1, "Fewest vDSO files expected.")
+_SECTION = flags.DEFINE_enum("section", "vdso", ["vdso", "realmode"], "The plan section to check.")
+_MIN = flags.DEFINE_integer("min", 1, "Fewest outputs expected to be compared byte for byte.")
 
 
 def _runfile(path):
@@ -29,21 +33,23 @@ class VdsoKbuildTest(absltest.TestCase):
         else:
             plan_path = _runfile(plan_path)
         with open(plan_path) as f:
-            vdso = json.load(f).get("vdso")
-        self.assertTrue(vdso, f"{_PLAN.value}: the plan has no vdso section")
+            section = json.load(f).get(_SECTION.value)
+        self.assertTrue(section, f"{_PLAN.value}: the plan has no {_SECTION.value} section")
         ours = {}
         for d, _, files in os.walk(os.environ["TEST_SRCDIR"], followlinks=True):
             if "/objects/" in d + "/":
                 for name in files:
                     full = os.path.join(d, name)
                     rel = full.split("/objects/", 1)[1]
-                    if rel in vdso["kbuild"]:
+                    if rel in section["kbuild"]:
                         with open(full, "rb") as f:
                             ours[rel] = hashlib.sha256(f.read()).hexdigest()
-        self.assertGreaterEqual(len(ours), _MIN.value, "too few vDSO outputs in the runfiles")
-        self.assertEqual(sorted(ours), sorted(e["out"] for e in vdso["steps"]))
-        for rel, h in sorted(ours.items()):
-            self.assertEqual(h, vdso["kbuild"][rel], f"{rel}: differs from Kbuild's (the import's make)")
+        self.assertEqual(sorted(ours), sorted(e["out"] for e in section["steps"]))
+        with_paths = set(section.get("kbuild_paths", ()))
+        compared = sorted(rel for rel in ours if rel not in with_paths)
+        self.assertGreaterEqual(len(compared), _MIN.value, f"too few {_SECTION.value} outputs to compare")
+        for rel in compared:
+            self.assertEqual(ours[rel], section["kbuild"][rel], f"{rel}: differs from Kbuild's (the import's make)")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ _SIZE_OF = flags.DEFINE_multi_string("size_of", [], "An --input whose size $(SIZ
 _ENV = flags.DEFINE_multi_string("env", [], "NAME=value Kbuild exports to the command (repeat).")
 _OUT_REL = flags.DEFINE_string("out_rel", None, "The output's objtree path.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Where to write the output.", required=True)
+_NONEMPTY = flags.DEFINE_bool("nonempty", False, "An empty output is an error.")
 _TOOLS_DIR = flags.DEFINE_string(
     "tools_dir", None, "The pinned shell and tools (@kernel_boot_tools: bin/sh, bin/gzip, ..., lib/).", required=True
 )
@@ -34,7 +35,8 @@ def main(argv):
         lib.run_step(cmd=_CMD.value, srctree=_SRCTREE.value, tools=lib.parse_pairs(_TOOLS.value, "tool"),
                      inputs=lib.parse_pairs(_INPUTS.value, "input"), out_rel=_OUT_REL.value, out=_OUT.value, dirs=_DIRS.value,
                      size_of=_SIZE_OF.value, env=lib.parse_pairs(_ENV.value, "env"),
-                     workdir=_OUT.value + ".tree", path=path, shell=shell, lib_path=lib_path)
+                     workdir=_OUT.value + ".tree", path=path, shell=shell, lib_path=lib_path,
+                     nonempty=_NONEMPTY.value)
     except lib.StepError as e:
         sys.exit(f"boot_step: {e}")
 

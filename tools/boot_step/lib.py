@@ -89,13 +89,14 @@ def tools_paths(tools_dir: str) -> Tuple[str, str, str]:
 def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mapping[str, str],
              out_rel: str, out: str, workdir: str, path: str, dirs: Sequence[str] = (),
              size_of: Sequence[str] = (), env: Mapping[str, str] = (), shell: str = "/bin/sh",
-             lib_path: Optional[str] = None) -> None:
+             lib_path: Optional[str] = None, nonempty: bool = False) -> None:
     """Runs cmd in workdir (created, removed after) and writes its output out_rel to out.
 
     srctree, tools, inputs' values and out are paths relative to the cwd (the execroot);
     inputs' keys, out_rel and dirs (directories to create first) are objtree-relative;
     size_of names inputs whose total size $(SIZE_APPEND) appends; env, variables Kbuild
-    exports to its recipes (SRCARCH, ...). The command runs as `shell -c` with PATH=path
+    exports to its recipes (SRCARCH, ...); nonempty: an empty output is an error (a CERT
+    step given a key file). The command runs as `shell -c` with PATH=path
     (and LD_LIBRARY_PATH=lib_path if given): tools_paths() of the pinned boot tools."""
     if os.path.exists(workdir):
         shutil.rmtree(workdir)
@@ -132,6 +133,8 @@ def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mappin
         made = os.path.join(workdir, out_rel)
         if not os.path.isfile(made) or os.path.islink(made):
             raise StepError(f"{out_rel}: the step exited 0 but did not write it")
+        if nonempty and os.path.getsize(made) == 0:
+            raise StepError(f"{out_rel}: the step exited 0 but wrote 0 bytes")
         os.replace(made, out)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

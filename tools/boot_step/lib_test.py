@@ -24,9 +24,10 @@ class LibTest(absltest.TestCase):
         os.chdir(self.cwd)
         super().tearDown()
 
-    def run_step(self, cmd, inputs=None, out_rel="arch/x/out.txt"):
+    def run_step(self, cmd, inputs=None, out_rel="arch/x/out.txt", nonempty=False):
         lib.run_step(cmd=cmd, srctree="src", tools={"CAT": "/bin/cat"}, inputs=inputs or {"arch/x/in.txt": "in.txt"},
-                     out_rel=out_rel, out="out/out.txt", workdir="out/out.txt.tree", path="/usr/bin:/bin")
+                     out_rel=out_rel, out="out/out.txt", workdir="out/out.txt.tree", path="/usr/bin:/bin",
+                     nonempty=nonempty)
         with open("out/out.txt") as f:
             return f.read()
 
@@ -102,6 +103,13 @@ class LibTest(absltest.TestCase):
     def test_no_output(self):
         with self.assertRaisesRegex(lib.StepError, "did not write it"):
             self.run_step("true")
+
+    def test_empty_output(self):
+        # CERT with an empty key writes an empty file; given a key file, that is an error.
+        self.assertEqual(self.run_step(": > arch/x/out.txt"), "")
+        with self.assertRaisesRegex(lib.StepError, r"^arch/x/out.txt: the step exited 0 but wrote 0 bytes"):
+            self.run_step(": > arch/x/out.txt", nonempty=True)
+        self.assertEqual(self.run_step("cat arch/x/in.txt > arch/x/out.txt", nonempty=True), "hello\n")
 
     def test_unknown_placeholder(self):
         with self.assertRaisesRegex(lib.StepError, r"\$\(NM\), which no --tool"):

@@ -25,16 +25,16 @@ def _substitute(text, roots):
     return text
 
 
-# Where the import keeps its own copies of the files the vDSO actions make (the plan's vdso
-# section): beside obj/, so no action reads them, for editors only (tools/kbuild_import/run.py).
+# Where the import keeps its own copies of the files the vDSO, realmode and CERT actions make
+# (the plan's vdso, realmode and certs sections): beside obj/, so no action reads them, for
+# editors only (tools/kbuild_import/run.py).
 EDITOR_DIR = "editor"
 
 
 def _vdso_flags(plan, out, editor):
-    """-I / -Wa,-I for the vDSO outputs object `out` reads (as KernelCompile's vdso.bzl dirs),
+    """-I / -Wa,-I for the vDSO/realmode/CERT outputs object `out` reads (as KernelCompile's vdso.bzl dirs),
     pointing at the import's editor copies."""
-    section = plan.get("vdso") or {}
-    reads = section.get("readers", {}).get(out, [])
+    reads = [p for name in ("vdso", "realmode", "certs") for p in (plan.get(name) or {}).get("readers", {}).get(out, [])]
     flags = []
     if any(p.endswith(".h") and p.startswith("include/") for p in reads):
         flags.append(f"-I{editor}/include")

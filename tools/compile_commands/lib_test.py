@@ -42,6 +42,16 @@ class EntriesTest(absltest.TestCase):
         self.assertIn("-Wa,-I/out/editor", by_out["arch/x/vdso.o"]["arguments"])
         self.assertNotIn("-I/out/editor/include", by_out["lib/gen.o"]["arguments"])
 
+    def test_realmode_readers_get_the_editor_copies(self):
+        plan = dict(_PLAN, realmode={"readers": {"arch/x/vdso.o": ["arch/x86/realmode/rm/realmode.bin"]}})
+        by_out = {x["output"]: x for x in self._entries(plan)}
+        self.assertIn("-Wa,-I/out/editor", by_out["arch/x/vdso.o"]["arguments"])
+        self.assertNotIn("-Wa,-I/out/editor", by_out["init/main.o"]["arguments"])
+    def test_cert_readers_get_the_editor_copies(self):
+        plan = dict(_PLAN, certs={"readers": {"arch/x/vdso.o": ["certs/signing_key.x509", "certs/x509_certificate_list"]}})
+        args = {x["output"]: x for x in self._entries(plan)}["arch/x/vdso.o"]["arguments"]
+        self.assertEqual(args.count("-Wa,-I/out/editor"), 1)
+
     def test_sorted_by_output(self):
         self.assertEqual([e["output"] for e in self._entries()], ["arch/x/vdso.o", "init/main.o", "lib/gen.o"])
 

@@ -295,9 +295,12 @@ def main(argv):
         kernel = {k: v for k, v in kernel.items() if "-DMODULE" in v}
     # Objects of the vDSO shared object, of x86's real-mode image (realmode.elf, embedded
     # by .incbin) and scripts/mod/empty.o are not linked into vmlinux (make prepare or a
-    # generator builds them; the plan lists their outputs in `generated`).
-    image_dirs = tuple(posixpath.dirname(g) + "/" for kind in plan.get("generated", {}).values()
-                       for g in kind if g.endswith((".elf", ".so")))
+    # generator builds them and the plan lists their outputs in `generated`, or the plan's
+    # vdso/realmode steps do).
+    image_dirs = tuple(sorted({posixpath.dirname(g) + "/" for kind in plan.get("generated", {}).values()
+                               for g in kind if g.endswith((".elf", ".so"))} |
+                              {posixpath.dirname(e["out"]) + "/" for name in ("vdso", "realmode")
+                               for e in (plan.get(name) or {}).get("steps", []) if e["out"].endswith((".elf", ".so"))}))
     prepared = sorted(o for o in kernel if o not in objs and
                       (o.startswith("scripts/") or "/vdso/" in o or o.startswith(image_dirs)))
     if prepared:

@@ -69,6 +69,19 @@ def _classified(path: str, roots: Roots) -> tuple[str, str, str]:
     return (ph, *split_placeholder(ph))
 
 
+def traversed_dirs(path: str) -> list[str]:
+    """The directories a path walks up from: `a/b/dpu1/../../x.h` -> [`a/b/dpu1`].
+
+    The kernel resolves `..` physically, so each must exist as a directory: an `#include
+    "../../drm_crtc_internal.h"` found through `-I .../msm/disp/dpu1` needs dpu1/ in the
+    sandbox even when the object reads no file in it (arm64 defconfig's msm_drv.o)."""
+    if ".." not in path:
+        return []
+    parts = path.split("/")
+    return ["/".join(parts[:i]) or "/" for i in range(1, len(parts))
+            if parts[i] == ".." and parts[i - 1] not in ("..", ".", "")]
+
+
 def classify_deps(
     where: str,
     paths: Iterable[str],
@@ -76,12 +89,17 @@ def classify_deps(
     prepare_files: Iterable[str] | set,
     build_files: Iterable[str] | set,
     skip: Iterable[str] = (),
+    anchor: Callable[[str], str | None] | None = None,
 ) -> Deps:
     """Dependency paths (as the preprocessor printed them, cwd = objtree) -> Deps.
 
     srctree files -> hdrs; objtree files -> gen_inputs if prepare made them, build_inputs
     if a build step did (anything else is an error); resource-dir files ->
     toolchain_hdrs. skip: placeholder paths to leave out (the source itself).
+    anchor: srctree directory -> a file in it (or None). A source-tree directory that a
+    path walks up from (traversed_dirs) and that holds none of the object's files gets that
+    file among hdrs, so the directory exists where the compile runs (a sandbox holds only
+    its inputs); none in it -> an error naming the directory.
     """
     # Membership only: a set or a dict is used as given (copying the object tree's listing
     # for each of 2,700 objects was a third of classify's time).
@@ -89,7 +107,10 @@ def classify_deps(
     build_files = build_files if isinstance(build_files, (set, frozenset, dict)) else set(build_files)
     skip = set(skip)
     hdrs, gen, build, tc = set(), set(), set(), set()
+    walked: set[str] = set()
     for p in paths:
+        if anchor is not None and ".." in p:
+            walked.update(traversed_dirs(p))
         ph, root, rel = _classified(p, roots)
         if ph in skip:
             continue
@@ -104,6 +125,16 @@ def classify_deps(
                 raise KbuildImportError(f"{where}: reads {rel}, which neither prepare nor a build step made")
         else:
             tc.add(ph)
+    for d in sorted(walked):
+        _, root, rel = _classified(d, roots)
+        if root != "srctree":
+            continue  # the object tree's directories: made by prepare, listed whole
+        have = [h for h in (*hdrs, *(split_placeholder(x)[1] for x in skip)) if h.startswith(rel + "/")]
+        if not have:
+            a = anchor(rel)
+            if a is None:
+                raise KbuildImportError(f"{where}: an #include walks up from {rel}/, a directory without files")
+            hdrs.add(a)
     return Deps(tuple(sorted(hdrs)), tuple(sorted(gen)), tuple(sorted(build)), tuple(sorted(tc)))
 
 

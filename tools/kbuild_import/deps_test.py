@@ -3,7 +3,9 @@
 from absl.testing import absltest
 
 from tools.kbuild_import.common import KbuildImportError
-from tools.kbuild_import.deps import Deps, classify_deps, find_incbins, missing_sources, parse_make_deps, scan_deps_result
+from tools.kbuild_import.deps import (
+    Deps, classify_deps, find_incbins, missing_sources, parse_make_deps, scan_deps_result, traversed_dirs,
+)
 from tools.kbuild_import.dryrun import Compile
 from tools.kbuild_import.test_util import ROOTS, SRC, read_testdata
 
@@ -24,6 +26,37 @@ class DepsTest(absltest.TestCase):
                               skip=["$(srctree)/usr/initramfs_data.S"])
         self.assertEqual(d, Deps(("include/linux/compiler-version.h", "include/linux/kconfig.h"),
                                      ("include/generated/autoconf.h",), ("usr/initramfs_inc_data",), ()))
+
+    def test_traversed_dirs(self):
+        self.assertEqual(traversed_dirs("/s/d/msm/disp/dpu1/../../../drm_crtc_internal.h"), ["/s/d/msm/disp/dpu1"])
+        self.assertEqual(traversed_dirs("/s/a/b/../c/../x.h"), ["/s/a/b", "/s/a/b/../c"])
+        self.assertEqual(traversed_dirs("/s/a/x.h"), [])
+
+    def test_walked_up_directory_gets_an_anchor(self):
+        # msm_drv.o (arm64 defconfig): "../../../drm_crtc_internal.h" found through -I .../disp/dpu1,
+        # a directory the object reads nothing from: without a file in it the sandbox lacks it.
+        hdr = f"{SRC}/drivers/gpu/drm/msm/disp/dpu1/../../../drm_crtc_internal.h"
+        asked = []
+
+        def anchor(rel):
+            asked.append(rel)
+            return rel + "/dpu_kms.h"
+        d = classify_deps("m.o", [f"{SRC}/drivers/gpu/drm/msm/msm_drv.c", hdr], ROOTS, set(), set(),
+                          skip=["$(srctree)/drivers/gpu/drm/msm/msm_drv.c"], anchor=anchor)
+        self.assertEqual(d.hdrs, ("drivers/gpu/drm/drm_crtc_internal.h", "drivers/gpu/drm/msm/disp/dpu1/dpu_kms.h"))
+        self.assertEqual(asked, ["drivers/gpu/drm/msm/disp/dpu1"])
+        # A directory that holds one of the object's files already exists: no anchor.
+        d = classify_deps("m.o", [f"{SRC}/drivers/gpu/drm/msm/disp/dpu1/dpu_hw.h", hdr], ROOTS, set(), set(),
+                          anchor=anchor)
+        self.assertEqual(d.hdrs, ("drivers/gpu/drm/drm_crtc_internal.h", "drivers/gpu/drm/msm/disp/dpu1/dpu_hw.h"))
+        self.assertEqual(len(asked), 1)
+        # The source's own directory counts (skip), and no anchor function: paths as before.
+        d = classify_deps("m.o", [f"{SRC}/drivers/gpu/drm/msm/disp/dpu1/x.c", hdr], ROOTS, set(), set(),
+                          skip=["$(srctree)/drivers/gpu/drm/msm/disp/dpu1/x.c"], anchor=anchor)
+        self.assertEqual(d.hdrs, ("drivers/gpu/drm/drm_crtc_internal.h",))
+        self.assertEqual(classify_deps("m.o", [hdr], ROOTS, set(), set()).hdrs, ("drivers/gpu/drm/drm_crtc_internal.h",))
+        with self.assertRaisesRegex(KbuildImportError, "m.o: an #include walks up from drivers/gpu/drm/msm/disp/dpu1/"):
+            classify_deps("m.o", [hdr], ROOTS, set(), set(), anchor=lambda rel: None)
 
     def test_unknown_objtree_file(self):
         with self.assertRaisesRegex(KbuildImportError, "neither prepare nor a build step"):

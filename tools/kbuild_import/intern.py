@@ -30,6 +30,8 @@ OWN_FLAG = re.compile(r"-D(__)?KBUILD_")
 
 _LISTS = ["hdrs", "gen_inputs"]
 _END = -1
+# The plan sections of embedded images built by replayed Kbuild steps (vdso.py, realmode.py).
+IMAGE_SECTIONS = ("vdso", "realmode")
 
 
 def intern_lists(lists):
@@ -141,10 +143,14 @@ def bazel_plan(plan):
         e["flags"] = set_id
         e["own_flags"] = own
     out["interned"] = interned
-    # The sha256 of what the import's own make wrote for the vDSO (tests/vdso reads it from
-    # plan.json): under -g it depends on the machine's paths, and no rule reads it, so it stays
-    # out of the text actions get.
-    out.get("vdso", {}).pop("kbuild", None)
+    # The sha256 of what the import's own make wrote for the vDSO, the realmode blob and the
+    # CERT steps (tests/vdso, tests/realmode, tests/certs read it from plan.json): under -g it
+    # depends on the machine's paths, and no rule reads it, so it stays out of the text
+    # actions get.
+    for section in IMAGE_SECTIONS:
+        for key in ("kbuild", "kbuild_paths"):
+            out.get(section, {}).pop(key, None)
+    out.get("certs", {}).pop("kbuild", None)
     out.get("generate", {}).pop("kbuild", None)  # likewise (tests/generate reads it)
     return out
 
@@ -163,7 +169,8 @@ def expand_plan(bplan):
 def srctree_files(plan):
     """Source-tree paths the plan's compiles read, sorted: each compile's srctree source and
     headers, vmlinux.lds's and module.lds's, what every *.mod.c includes, the partial links'
-    linker scripts (KVM nVHE), the boot steps' sources (x86_64 bzImage) and the vDSO steps'.
+    linker scripts (KVM nVHE), the boot steps' sources (x86_64 bzImage), the vDSO steps' and
+    the CERT steps' key files.
 
     The generated repository's targets depend on exactly these (not the ~70,000 files of
     the tree), so analysis sees the few thousand files a kernel uses.
@@ -176,8 +183,8 @@ def srctree_files(plan):
         paths.update(modules["mod_c"]["hdrs"])
     for final in plan.get("partial_links", {}):
         entries += plan["partial_links"][final]["lds"]
-    for step in plan.get("boot", {}).get("steps", []) + plan.get("vdso", {}).get("steps", []) + \
-            plan.get("generate", {}).get("steps", []):
+    for step in [s for section in ("boot",) + IMAGE_SECTIONS + ("certs", "generate")
+                 for s in plan.get(section, {}).get("steps", [])]:
         paths.update(step["srcs"])
     for o in entries:
         if o["src_root"] == "srctree":

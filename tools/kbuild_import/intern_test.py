@@ -70,9 +70,20 @@ class BazelPlanTest(absltest.TestCase):
     def test_vdso_kbuild_hashes_stay_out(self):
         plan = _plan([_entry("lib/x.o", [], [], [])], [], False)
         plan["vdso"] = {"steps": [], "kbuild": {"arch/x/vdso.so": "ab" * 32}}
+        plan["certs"] = {"steps": [], "kbuild": {"certs/signing_key.x509": "cd" * 32}}
         bplan = intern.bazel_plan(plan)
-        self.assertNotIn("kbuild", bplan["vdso"])
-        self.assertIn("kbuild", plan["vdso"])  # plan.json keeps them (tests/vdso)
+        for section in ("vdso", "certs"):
+            self.assertNotIn("kbuild", bplan[section])
+            self.assertIn("kbuild", plan[section])  # plan.json keeps them (tests/vdso, tests/certs)
+
+    def test_realmode_kbuild_hashes_stay_out(self):
+        plan = _plan([_entry("lib/x.o", [], [], [])], [], False)
+        plan["realmode"] = {"steps": [{"srcs": ["arch/x86/realmode/rm/header.S"]}],
+                            "kbuild": {"arch/x86/realmode/rm/header.o": "ab" * 32},
+                            "kbuild_paths": ["arch/x86/realmode/rm/header.o"]}
+        bplan = intern.bazel_plan(plan)
+        self.assertEqual(sorted(bplan["realmode"]), ["steps"])
+        self.assertEqual(plan["realmode"]["kbuild_paths"], ["arch/x86/realmode/rm/header.o"])
 
     def test_generate_kbuild_hashes_stay_out(self):
         plan = _plan([_entry("lib/x.o", [], [], [])], [], False)
@@ -118,15 +129,19 @@ class RepoDataTest(absltest.TestCase):
             },
             "partial_links": {"arch/x/kvm.o": {"lds": [{"src": "arch/x/hyp.lds.S", "src_root": "srctree", "hdrs": ["include/h.h"]}]}},
             "boot": {"steps": [{"srcs": ["arch/x/boot/setup.ld"]}]},
+            "certs": {"steps": [{"srcs": ["certs/test.pem"]}, {"srcs": []}]},
             "generate": {"steps": [{"srcs": ["drivers/tty/vt/cp437.uni"]}]},
         }
 
     def test_srctree_files(self):
         self.assertEqual(intern.srctree_files(self._plan()), [
-            "arch/x/boot/setup.ld", "arch/x/hyp.lds.S", "arch/x/vmlinux.lds.S", "drivers/tty/vt/cp437.uni",
-            "drivers/x/x.c", "drivers/x/y.c",
+            "arch/x/boot/setup.ld", "arch/x/hyp.lds.S", "arch/x/vmlinux.lds.S", "certs/test.pem",
+            "drivers/tty/vt/cp437.uni", "drivers/x/x.c", "drivers/x/y.c",
             "include/a.h", "include/b.h", "include/c.h", "include/g.h", "include/h.h", "include/l.h",
             "include/linux/module.h", "init/main.c", "scripts/module.lds.S"])  # not lib/gen.c: objtree
+        plan = self._plan()
+        plan["realmode"] = {"steps": [{"srcs": ["arch/x86/realmode/rm/header.S", "include/a.h"]}]}
+        self.assertIn("arch/x86/realmode/rm/header.S", intern.srctree_files(plan))
 
     def test_srcversion_modules(self):
         texts = {"drivers/x/x.c": "int x;", "drivers/x/y.c": 'MODULE_VERSION("1");', "init/main.c": "MODULE_VERSION(no)"}

@@ -9,6 +9,7 @@ never writes to SRC). HELPER is helper_makefile()'s text, written in OBJTREE.
 
 import concurrent.futures
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -22,9 +23,11 @@ import time
 from typing import Callable, Iterable, Mapping, Sequence
 
 from tools.kbuild_import import boot as boot_lib
+from tools.kbuild_import import certs as certs_lib
 from tools.kbuild_import import fragments as fragments_lib
 from tools.kbuild_import import paths
 from tools.kbuild_import import generate as generate_lib
+from tools.kbuild_import import realmode as realmode_lib
 from tools.kbuild_import import vdso as vdso_lib
 from tools.kbuild_import.analysis import MODULE_LDS, analyze, modules_order
 from tools.kbuild_import.common import (
@@ -664,6 +667,8 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
         boot_archives = {a: (ar_steps[a], analysis.archives[a]) for a in unlinked}
     gen = gen_targets(analysis, prepared) + boot_hosts + partial_hosts
     timer.note(f"generate: {sum(len(t) for _, t in gen)} build-time files and host programs")
+    # A CERT key no action can read (pkcs11:, outside the trees): one line before make runs it.
+    certs_lib.check_keys(certs_lib.select(analysis.build_steps), Roots(opts.src, opts.objtree, ()))
     timer.run("generate", generate, opts, gen)
     built = {k: v for k, v in walk(opts.objtree).items() if k not in prepared}
     timer.run("generate", check_generated_cmds, opts, steps, built)
@@ -685,6 +690,11 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
             steps, {m for a in analysis.archives.values() for m in a.members}, analysis.build_steps,
             opts.tools["clang"], opts.arch)
     extra += [c for o, c in sorted(vdso_compiles.items()) if o not in analysis.compiles]
+    # x86's realmode blob (realmode.py): the same, from the vmlinux_o dry run.
+    realmode_steps, realmode_compiles = realmode_lib.select(
+        steps, {m for a in analysis.archives.values() for m in a.members}, analysis.build_steps,
+        opts.tools["clang"], opts.arch)
+    extra += [c for o, c in sorted(realmode_compiles.items()) if o not in analysis.compiles]
     # Sources a partial link's step writes (hyp-reloc.S): scanned as empty stand-ins.
     partial_srcs = generated_sources(analysis.partials.steps)
     probe = []
@@ -721,13 +731,14 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
             "boot_compiles": boot_compiles if boot_goal and not boot_unsupported else None,
             "boot_unsupported": boot_unsupported, "roots": roots, "compiles": compiles, "extra": extra,
             "probe": probe, "probe_files": probe_files, "export_o": export_o, "partial_srcs": partial_srcs,
-            "boot_archives": boot_archives, "vdso_steps": vdso_steps, "vdso_compiles": vdso_compiles}
+            "boot_archives": boot_archives, "vdso_steps": vdso_steps, "vdso_compiles": vdso_compiles,
+            "realmode_steps": realmode_steps, "realmode_compiles": realmode_compiles}
 
 
 def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepared, built, analysis, modfinal,
                   ext1, ext2, probe_dir, boot_goal, boot_steps, boot_compiles, boot_unsupported, roots,
                   compiles, extra, probe, probe_files, export_o, partial_srcs, boot_archives, vdso_steps=(),
-                  vdso_compiles=None, **_) -> dict:
+                  vdso_compiles=None, realmode_steps=(), realmode_compiles=None, **_) -> dict:
     for name, text in probe_files.items():
         os.makedirs(os.path.dirname(os.path.join(opts.objtree, name)), exist_ok=True)
         with open(os.path.join(opts.objtree, name), "w") as f:
@@ -738,18 +749,30 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
         for name in probe_files:
             os.unlink(os.path.join(opts.objtree, name))
 
+    @functools.lru_cache(maxsize=None)
+    def anchor(rel: str) -> str | None:
+        """A file that makes srctree directory `rel` exist in a sandbox: its first header,
+        else its first file (sorted; subdirectories only if it has no files)."""
+        for top, dirs, files in os.walk(os.path.join(opts.src, rel)):
+            dirs.sort()
+            files = sorted(f for f in files if os.path.isfile(os.path.join(top, f)))
+            if files:
+                pick = ([f for f in files if f.endswith(".h")] or files)[0]
+                return os.path.relpath(os.path.join(top, pick), opts.src)
+        return None
+
     def classify():
         deps, incbins = {}, {}
         for c in probe:  # removed already; a stand-in has no .incbin
             deps[c.out] = classify_deps(c.out, raw[c.out], roots, prepared, built,
-                                            skip=[placeholder_path(c.src, roots)])
+                                            skip=[placeholder_path(c.src, roots)], anchor=anchor)
         for c in compiles + extra:
             src = c.src if os.path.isabs(c.src) else os.path.join(opts.objtree, c.src)
             generated = not os.path.isabs(c.src) and norm_rel(c.src) in partial_srcs
             inc = find_incbins(c.out, "" if generated else read_text(src))
             incbins[c.out] = [split_placeholder(placeholder_path(p, roots))[1] for p in inc]
             deps[c.out] = classify_deps(c.out, raw[c.out] + inc, roots, prepared, built,
-                                            skip=[placeholder_path(c.src, roots)])
+                                            skip=[placeholder_path(c.src, roots)], anchor=anchor)
         return deps, incbins
 
     deps, incbins = timer.run("classify", classify)
@@ -774,8 +797,15 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     if boot is not None:
         plan["boot"] = boot
     if vdso_steps:
-        plan["vdso"] = timer.run("vdso", _vdso_section, opts, roots, plan, vdso_steps, vdso_compiles, deps, incbins,
-                                 prepared, built)
+        plan["vdso"] = timer.run("vdso", _image_section, opts, roots, plan, vdso_steps, vdso_compiles, deps, incbins,
+                                 prepared, built, vdso_lib.vdso_plan, "vDSO")
+    if realmode_steps:
+        plan["realmode"] = timer.run("realmode", _image_section, opts, roots, plan, realmode_steps, realmode_compiles,
+                                     deps, incbins, prepared, built, realmode_lib.realmode_plan,
+                                     realmode_lib.WHAT)
+    cert_steps = certs_lib.select(analysis.build_steps)
+    if cert_steps:
+        plan["certs"] = timer.run("certs", _certs_section, opts, roots, plan, cert_steps, prepared, built)
     # Generated sources and tables (generate.py): planned as actions where the pins allow.
     timer.run("generate", generate_lib.apply, plan, analysis.build_steps,
               host=[p for p, exe in {**prepared, **built}.items() if exe], tools=opts.tools, roots=roots,
@@ -785,33 +815,72 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     # Actions make them: no action may read the import's copies, so they leave obj/ for
     # editor/ beside it, which only compile_commands.json names (for clangd).
     editor = os.path.join(os.path.dirname(opts.objtree), "editor")
-    for rel in vdso_lib.made_files(plan.get("vdso")) + generate_lib.made_files(plan.get("generate")):
+    for rel in vdso_lib.made_files(plan.get("vdso")) + vdso_lib.made_files(plan.get("realmode")) + \
+            vdso_lib.made_files(plan.get("certs")) + generate_lib.made_files(plan.get("generate")):
         os.makedirs(os.path.dirname(os.path.join(editor, rel)), exist_ok=True)
         os.replace(os.path.join(opts.objtree, rel), os.path.join(editor, rel))
     return {"plan": plan, "plan_text": text}
 
 
-def _vdso_section(opts: Options, roots: Roots, plan: dict, steps: Sequence[Step], compiles: Mapping[str, Compile],
-                  deps: Mapping, incbins: Mapping, prepared: Mapping[str, bool], built: Mapping[str, bool]) -> dict:
-    """The plan's vdso section (vdso.py); drops its outputs from generated.build and build_steps."""
-    kbuild = {}
+def _image_section(opts: Options, roots: Roots, plan: dict, steps: Sequence[Step], compiles: Mapping[str, Compile],
+                   deps: Mapping, incbins: Mapping, prepared: Mapping[str, bool], built: Mapping[str, bool],
+                   plan_fn: Callable[..., dict], what: str) -> dict:
+    """The plan's vdso (vdso.py) or realmode (realmode.py) section, by plan_fn; drops its
+    outputs from generated.build and build_steps."""
+    kbuild, data = {}, {}
     for s in steps:
         rel = norm_rel(s.target)
         full = os.path.join(opts.objtree, rel)
         if not os.path.isfile(full):
-            raise KbuildImportError(f"{rel}: a vDSO step's output the import's make did not write")
-        h = hashlib.sha256()
+            raise KbuildImportError(f"{rel}: a {what} step's output the import's make did not write")
         with open(full, "rb") as f:
-            h.update(f.read())
-        kbuild[rel] = h.hexdigest()
+            data[rel] = f.read()
+        kbuild[rel] = hashlib.sha256(data[rel]).hexdigest()
+    # Files whose bytes name this machine's trees (-g objects' DWARF): not comparable across machines.
+    forbidden = paths.forbidden(_trees(opts), opts.prefix_map)
+    with_paths = [rel for rel in sorted(data) if paths.find_absolute({rel: data[rel]}, forbidden)]
     hosts = [p for p, exe in {**prepared, **built}.items() if exe]
-    section = vdso_lib.vdso_plan(steps, compiles, deps=deps, incbins=incbins, host=hosts, tools=opts.tools,
-                                 roots=roots, is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)),
-                                 objects=plan["objects"], kbuild=kbuild)
+    section = plan_fn(steps, compiles, deps=deps, incbins=incbins, host=hosts, tools=opts.tools,
+                      roots=roots, is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)),
+                      objects=plan["objects"], kbuild=kbuild, kbuild_paths=with_paths)
     made = set(vdso_lib.made_files(section))
     for group in ("prepare", "build"):
         plan["generated"][group] = {k: v for k, v in plan["generated"][group].items() if k not in made}
     plan["build_steps"] = [s for s in plan["build_steps"] if norm_rel(s["target"]) not in made]
+    return section
+
+
+def _sha256_files(opts: Options, paths: Iterable[str], what: str) -> dict[str, str]:
+    """objtree path -> sha256 of the file the import's make wrote (an error if it did not)."""
+    out = {}
+    for rel in paths:
+        full = os.path.join(opts.objtree, rel)
+        if not os.path.isfile(full):
+            raise KbuildImportError(f"{rel}: {what} output the import's make did not write")
+        with open(full, "rb") as f:
+            out[rel] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+def _drop_made(plan: dict, made: Iterable[str]) -> None:
+    """Removes what actions make from generated.{prepare,build} and build_steps."""
+    made = set(made)
+    for group in ("prepare", "build"):
+        plan["generated"][group] = {k: v for k, v in plan["generated"][group].items() if k not in made}
+    plan["build_steps"] = [s for s in plan["build_steps"] if norm_rel(s["target"]) not in made]
+
+
+def _certs_section(opts: Options, roots: Roots, plan: dict, steps: Sequence[Step], prepared: Mapping[str, bool],
+                   built: Mapping[str, bool]) -> dict:
+    """The plan's certs section (certs.py); drops its outputs from generated.build and build_steps."""
+    kbuild = _sha256_files(opts, [norm_rel(s.target) for s in steps], "a CERT step's")
+    hosts = [p for p, exe in {**prepared, **built}.items() if exe]
+    made = set(kbuild)
+    section = certs_lib.cert_plan(steps, tools=opts.tools, roots=roots,
+                                  is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)), host=hosts,
+                                  import_made=[p for p in {**prepared, **built} if p not in made],
+                                  objects=plan["objects"], kbuild=kbuild)
+    _drop_made(plan, made)
     return section
 
 

@@ -87,8 +87,19 @@ def select(steps: Sequence[Step], archived: Iterable[str], generators: Sequence[
     dry run (arm64). ([], {}) for other arches."""
     if arch not in VDSO_ARCHES:
         return [], {}
-    vdso_dir = _VDSO_DIR_RE[arch]
+    return select_steps(steps, archived, generators, cc, dir_re=_VDSO_DIR_RE[arch], step_tags=STEP_TAGS,
+                        link_tags=("VDSO", "LD"), what="vDSO", module="vdso.py")
+
+
+def select_steps(steps: Sequence[Step], archived: Iterable[str], generators: Sequence[Step] | None, cc: str, *,
+                 dir_re: "re.Pattern[str]", step_tags: Iterable[str], link_tags: Iterable[str], what: str,
+                 module: str) -> tuple[list[Step], dict[str, Compile]]:
+    """The steps of the dry run whose output matches dir_re (an embedded image's directory:
+    the vDSO, x86's realmode blob), in order, and its compiles (CC/AS/LDS, out -> Compile).
+    step_tags: the other kinds allowed (each a generator the import runs, unless generators
+    is None); link_tags: one of them must be present; what/module: for error lines."""
     archived = set(archived)
+    step_tags = frozenset(step_tags)
     gen_index = {s.index for s in generators or ()}
     kept: list[Step] = []
     compiles: dict[str, Compile] = {}
@@ -99,27 +110,28 @@ def select(steps: Sequence[Step], archived: Iterable[str], generators: Sequence[
             out = norm_rel(s.target)
         except KbuildImportError:
             continue
-        if not vdso_dir.match(out) or out in archived:
+        if not dir_re.match(out) or out in archived:
             continue
         if s.tag in COMPILE_TAGS:
             c = parse_compile(s, cc, mode="-E" if s.tag == "LDS" else "-c")
             if c.post:
                 raise KbuildImportError(f"{s.tag} {out}: runs {c.post[0][:60]!r} after the compile; "
-                                        "vDSO objects with post-compile steps are not supported")
+                                        f"{what} objects with post-compile steps are not supported")
             if out in compiles:
                 continue
             compiles[out] = c
-        elif s.tag in STEP_TAGS:
+        elif s.tag in step_tags:
             if generators is not None and s.index not in gen_index:
-                raise KbuildImportError(f"{s.tag} {out}: a vDSO step the import does not run as a generator")
+                raise KbuildImportError(f"{s.tag} {out}: a {what} step the import does not run as a generator")
             if any(norm_rel(k.target) == out for k in kept):
                 continue
         else:
-            raise KbuildImportError(f"{s.tag} {out}: vDSO steps of this kind are not supported "
-                                    f"(tools/kbuild_import/vdso.py models {', '.join(sorted(STEP_TAGS | COMPILE_TAGS))})")
+            raise KbuildImportError(f"{s.tag} {out}: {what} steps of this kind are not supported "
+                                    f"(tools/kbuild_import/{module} models {', '.join(sorted(step_tags | COMPILE_TAGS))})")
         kept.append(s)
-    if kept and not any(s.tag in ("VDSO", "LD") for s in kept):
-        raise KbuildImportError(f"{kept[0].tag} {kept[0].target}: vDSO steps without a VDSO link")
+    if kept and not any(s.tag in link_tags for s in kept):
+        raise KbuildImportError(f"{kept[0].tag} {kept[0].target}: {what} steps without a "
+                                f"{'/'.join(sorted(link_tags))} link")
     return kept, compiles
 
 
@@ -152,27 +164,31 @@ def readers(section_steps: Sequence[Mapping], objects: Sequence[Mapping]) -> dic
 def vdso_plan(steps: Sequence[Step], compiles: Mapping[str, Compile], *, deps: Mapping[str, object],
               incbins: Mapping[str, Sequence[str]], host: Sequence[str], tools: Mapping[str, str], roots: Roots,
               is_src_file: Callable[[str], bool], objects: Sequence[Mapping],
-              kbuild: Mapping[str, str]) -> dict:
-    """The plan's `vdso` section (see the module docstring). deps/incbins: of the compiles;
-    host: the import's host programs; objects: the plan's objects (which outputs they read);
-    kbuild: objtree path -> sha256 of what the import's make wrote."""
+              kbuild: Mapping[str, str], kbuild_paths: Iterable[str] = (), what: str = "vDSO") -> dict:
+    """The plan's `vdso` section (see the module docstring), or another embedded image's of
+    the same shape (what: its name in errors; x86's realmode blob, realmode.py). deps/incbins:
+    of the compiles; host: the import's host programs; objects: the plan's objects (which
+    outputs they read); kbuild: objtree path -> sha256 of what the import's make wrote;
+    kbuild_paths: those of its files that hold this machine's absolute paths (-g objects'
+    DWARF: the actions' bytes differ from them by design, tests compare the others)."""
     section = boot_lib.boot_plan(steps, compiles, deps=deps, incbins=incbins, host=host, tools=tools, roots=roots,
                                  is_src_file=is_src_file)
     del section["image"]
     entries = section["steps"]
     for e in entries:
         if e["after_vmlinux"]:
-            raise KbuildImportError(f"{e['tag']} {e['out']}: a vDSO step that reads vmlinux")
+            raise KbuildImportError(f"{e['tag']} {e['out']}: a {what} step that reads vmlinux")
         del e["after_vmlinux"]
     read = outputs_read(entries, objects)
     if entries and not read:
-        raise KbuildImportError(f"{entries[-1]['out']}: no plan object reads what the vDSO steps make")
+        raise KbuildImportError(f"{entries[-1]['out']}: no plan object reads what the {what} steps make")
     missing = [e["out"] for e in entries if e["out"] not in kbuild and not e["out"].endswith(".o")]
     if missing:
-        raise KbuildImportError(f"{missing[0]}: a vDSO step's output the import's make did not write")
+        raise KbuildImportError(f"{missing[0]}: a {what} step's output the import's make did not write")
     section["outputs"] = read
     section["readers"] = readers(entries, objects)
     section["kbuild"] = {e["out"]: kbuild[e["out"]] for e in entries if e["out"] in kbuild}
+    section["kbuild_paths"] = sorted(set(kbuild_paths) & set(section["kbuild"]))
     return section
 
 

@@ -38,7 +38,7 @@ def boot_tools(ctx):
 # The attribute boot_tools() reads; every rule that emits boot_step actions has it.
 BOOT_TOOLS_ATTR = {"_boot_tools": attr.label(default = "@kernel_boot_tools//:files", cfg = "exec")}
 
-def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs = [], env = {}, size_of = []):
+def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs = [], env = {}, size_of = [], nonempty = False):
     """The arguments of one tools/boot_step action (a Kbuild command replayed with exact inputs).
 
     Args:
@@ -52,6 +52,7 @@ def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs =
       dirs: objtree directories to create first.
       env: variables Kbuild exports to the command.
       size_of: inputs whose total size $(SIZE_APPEND) appends.
+      nonempty: bool: an empty output fails the action (a CERT step given a key file).
 
     Returns:
       Args (in a param file).
@@ -72,6 +73,8 @@ def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs =
         args.add("--env={}={}".format(k, v))
     for p in size_of:
         args.add("--size_of=" + p)
+    if nonempty:
+        args.add("--nonempty")
     args.add("--out_rel=" + out_rel)
     args.add("--out", out)
     return args

@@ -23,21 +23,43 @@ arm64's steps (from a dry run of what `make prepare`'s vdso_prepare makes):
   LD         KernelVdsoLink     $(LD) ... -o vdso.so.dbg; the R_AARCH64_* dynamic-relocation grep
   VDSOSYM    KernelVdsoGen      $(NM) vdso.so.dbg | gen_vdso_offsets.sh | LC_ALL=C sort > vdso-offsets.h
   OBJCOPY    KernelObjcopy      vdso.so
+
+x86's realmode blob (plan section `realmode`, tools/kbuild_import/realmode.py; the same shape,
+from the vmlinux_o dry run's arch/x86/realmode/rm sub-make):
+  AS/CC/LDS  KernelRealmodeCompile  header.o, trampoline_64.o, stack.o, reboot.o (+ 9 wakeup
+                                    objects with CONFIG_ACPI_SLEEP), realmode.lds (native, -m16 -g)
+  PASYMS     KernelRealmodeGen      $(NM) OBJS | sed | sort | uniq > pasyms.h (realmode.lds reads it)
+  LD         KernelRealmodeLink     realmode.elf (-T realmode.lds --emit-relocs)
+  RELOCS     KernelRealmodeGen      arch/x86/tools/relocs --realmode realmode.elf > realmode.relocs
+  OBJCOPY    KernelObjcopy          realmode.bin (-O binary)
+realmode.bin and realmode.relocs are rmpiggy.S's `.incbin`s (incbin_dirs).
 """
 
 load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools")
 
-_MNEMONICS = {
-    "AS": "KernelVdsoCompile",
-    "CC": "KernelVdsoCompile",
-    "LDS": "KernelVdsoCompile",
-    "OBJCOPY": "KernelObjcopy",
-    "VDSO": "KernelVdsoLink",
-    "LD": "KernelVdsoLink",
+# Per plan section: its name in messages and each step tag's mnemonic (others: "*").
+_SECTIONS = {
+    "vdso": struct(what = "vDSO", mnemonics = {
+        "AS": "KernelVdsoCompile",
+        "CC": "KernelVdsoCompile",
+        "LDS": "KernelVdsoCompile",
+        "OBJCOPY": "KernelObjcopy",
+        "VDSO": "KernelVdsoLink",
+        "LD": "KernelVdsoLink",
+        "*": "KernelVdsoGen",
+    }),
+    "realmode": struct(what = "realmode", mnemonics = {
+        "AS": "KernelRealmodeCompile",
+        "CC": "KernelRealmodeCompile",
+        "LDS": "KernelRealmodeCompile",
+        "OBJCOPY": "KernelObjcopy",
+        "LD": "KernelRealmodeLink",
+        "*": "KernelRealmodeGen",
+    }),
 }
 
-def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
-    """One action per step of the plan's vdso section.
+def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree, section_name = "vdso"):
+    """One action per step of the plan's vdso section (or realmode: section_name).
 
     Args:
       ctx: rule context (kernel_objects).
@@ -48,17 +70,19 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
       obj: dict objtree-relative path -> File (the import's object tree: headers, vdso2c).
       stamp: File: KernelPlanCheck's stamp (every step reads it).
       srctree: the source tree's directory.
+      section_name: "vdso" or "realmode" (x86's realmode blob, tools/kbuild_import/realmode.py).
 
     Returns:
       dict objtree path -> File of every step's output (objects look their sources up here).
     """
-    section = plan.get("vdso")
+    kind = _SECTIONS[section_name]
+    section = plan.get(section_name)
     if not section:
         return {}
     tools = boot_tools(ctx)
     made = {}
     for e in section["steps"]:
-        where = "{}: vDSO step {} {}".format(ctx.label, e["tag"], e["out"])
+        where = "{}: {} step {} {}".format(ctx.label, kind.what, e["tag"], e["out"])
         inputs = {}
         for p in e["objtree"] + e["host"]:
             f = obj.get(p)
@@ -68,7 +92,7 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
         for p in e["inputs"]:
             f = made.get(p)
             if not f:
-                fail("{} reads {}, which no earlier vDSO step makes; re-import".format(where, p))
+                fail("{} reads {}, which no earlier {} step makes; re-import".format(where, p, kind.what))
             inputs[p] = f
         srcs = [stamp]
         for p in e["srcs"]:
@@ -93,18 +117,19 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
             arguments = [args],
             inputs = depset(srcs + inputs.values(), transitive = [tc.all_files, tools.files]),
             outputs = [out],
-            mnemonic = _MNEMONICS.get(e["tag"], "KernelVdsoGen"),
-            progress_message = "{} {} (vDSO, {})".format(e["tag"], e["out"], ctx.label),
+            mnemonic = kind.mnemonics.get(e["tag"], kind.mnemonics["*"]),
+            progress_message = "{} {} ({}, {})".format(e["tag"], e["out"], kind.what, ctx.label),
         )
         made[e["out"]] = out
     for p in section["outputs"]:
         if p not in made:
-            fail("{}: the plan's vDSO outputs name {}, which no vDSO step makes; re-import".format(ctx.label, p))
+            fail("{}: the plan's {} outputs name {}, which no {} step makes; re-import".format(ctx.label, kind.what, p, kind.what))
     return made
 
 def _incbin_dirs(made, incbins):
-    """The object-tree roots of the vDSO outputs an object `.incbin`s (arm64 vdso-wrap.S:
-    arch/arm64/kernel/vdso/vdso.so), for the assembler's -I after the import's object tree."""
+    """The object-tree roots of the vDSO/realmode outputs an object `.incbin`s (arm64
+    vdso-wrap.S: arch/arm64/kernel/vdso/vdso.so; x86 rmpiggy.S: arch/x86/realmode/rm/realmode.bin
+    and .relocs), for the assembler's -I after the import's object tree."""
     dirs = []
     for p in incbins:
         f = made.get(p)
