@@ -21,6 +21,7 @@ load("//rules/private/actions:certs.bzl", "cert_actions")
 load("//rules/private/actions:compile.bzl", "run_compile")
 load("//rules/private/actions:config_slice.bzl", "config_slice_actions")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
+load("//rules/private/actions:generate.bzl", "generate_actions")
 load("//rules/private/actions:include_scan.bzl", "include_scan_actions")
 load("//rules/private/actions:kbuild_tools.bzl", "BOOT_TOOLS_ATTR")
 load("//rules/private/actions:lto.bzl", "lto_actions")
@@ -149,6 +150,12 @@ def _kernel_objects_impl(ctx):
         "$(CC_RESOURCE_DIR)": tc.builtin_include[:-len("/include")],
     }
 
+    # Generated sources and tables (generate.bzl): their outputs stand where the import's
+    # object-tree files were (before the other sections', which may read them).
+    generated = generate_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree)
+    obj.update(generated)
+    generate_readers = plan.get("generate", {}).get("readers", {})
+
     # The vDSO's and x86's realmode blob's steps (vdso.bzl): their outputs stand where the
     # import's object-tree files were.
     vdso = vdso_actions.emit(ctx, tc = tc, tool = ctx.attr._boot_step[DefaultInfo].files_to_run, plan = plan, src = src, obj = obj, stamp = stamp, srctree = srctree)
@@ -254,6 +261,8 @@ def _kernel_objects_impl(ctx):
 
         # The vDSO headers it reads are action outputs (vdso.bzl), not in the import's tree.
         entry_flags = _entry_flags(flag_sets, o, roots) + ["-I" + d for d in vdso_actions.include_dirs(vdso, vdso_readers.get(o["out"], []))]
+        if o["out"] in generate_readers:  # generated files it includes (generate.bzl)
+            entry_flags += generate_actions.include_flags(generated, generate_readers[o["out"]], entry_flags, roots["$(objtree)"])
         if extra_dir:  # its extra headers after an edit (actions/include_scan.bzl)
             entry_flags = include_scan_actions.flags(entry_flags, extra_dir.path)
             shared.append(depset([extra_dir]))
@@ -262,6 +271,7 @@ def _kernel_objects_impl(ctx):
             # Kbuild assembles in the object tree, where .incbin paths are relative.
             args.add("-Wa,-I" + roots["$(objtree)"])
             args.add_all(vdso_actions.incbin_dirs(images, o["incbin"]), format_each = "-Wa,-I%s")
+            args.add_all(generate_actions.incbin_dirs(generated, o["incbin"]), format_each = "-Wa,-I%s")
         if is_lds:
             args.add_all(["-E", "-o", out, source])
         else:
@@ -417,6 +427,8 @@ def _kernel_objects_impl(ctx):
             # --output_groups=certs: every CERT step's output and the objects that read them
             # (system_certificates.o; tests/certs compares them with Kbuild's).
             certs = depset(certs.values() + [objects[o] for o in sorted(plan.get("certs", {}).get("readers", {}))]),
+            # --output_groups=generate: every generate step's output (tests/generate compares them with Kbuild's).
+            generate = depset(generated.values()),
         ),
         KernelObjectsInfo(
             arch = plan["arch"],

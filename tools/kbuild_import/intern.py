@@ -151,6 +151,7 @@ def bazel_plan(plan):
         for key in ("kbuild", "kbuild_paths"):
             out.get(section, {}).pop(key, None)
     out.get("certs", {}).pop("kbuild", None)
+    out.get("generate", {}).pop("kbuild", None)  # likewise (tests/generate reads it)
     return out
 
 
@@ -182,7 +183,8 @@ def srctree_files(plan):
         paths.update(modules["mod_c"]["hdrs"])
     for final in plan.get("partial_links", {}):
         entries += plan["partial_links"][final]["lds"]
-    for step in [s for section in ("boot",) + IMAGE_SECTIONS + ("certs",) for s in plan.get(section, {}).get("steps", [])]:
+    for step in [s for section in ("boot",) + IMAGE_SECTIONS + ("certs", "generate")
+                 for s in plan.get(section, {}).get("steps", [])]:
         paths.update(step["srcs"])
     for o in entries:
         if o["src_root"] == "srctree":

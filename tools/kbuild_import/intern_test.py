@@ -85,6 +85,13 @@ class BazelPlanTest(absltest.TestCase):
         self.assertEqual(sorted(bplan["realmode"]), ["steps"])
         self.assertEqual(plan["realmode"]["kbuild_paths"], ["arch/x86/realmode/rm/header.o"])
 
+    def test_generate_kbuild_hashes_stay_out(self):
+        plan = _plan([_entry("lib/x.o", [], [], [])], [], False)
+        plan["generate"] = {"steps": [], "kbuild": {"lib/crc32table.h": "cd" * 32}}
+        bplan = intern.bazel_plan(plan)
+        self.assertNotIn("kbuild", bplan["generate"])
+        self.assertIn("kbuild", plan["generate"])  # plan.json keeps them (tests/generate)
+
     def test_round_trip(self):
         objects = [
             _entry("init/main.o", ["include/a.h", "include/b.h"], ["include/generated/autoconf.h"], ["-O2", "-DKBUILD_BASENAME=\"main\""]),
@@ -123,11 +130,13 @@ class RepoDataTest(absltest.TestCase):
             "partial_links": {"arch/x/kvm.o": {"lds": [{"src": "arch/x/hyp.lds.S", "src_root": "srctree", "hdrs": ["include/h.h"]}]}},
             "boot": {"steps": [{"srcs": ["arch/x/boot/setup.ld"]}]},
             "certs": {"steps": [{"srcs": ["certs/test.pem"]}, {"srcs": []}]},
+            "generate": {"steps": [{"srcs": ["drivers/tty/vt/cp437.uni"]}]},
         }
 
     def test_srctree_files(self):
         self.assertEqual(intern.srctree_files(self._plan()), [
-            "arch/x/boot/setup.ld", "arch/x/hyp.lds.S", "arch/x/vmlinux.lds.S", "certs/test.pem", "drivers/x/x.c", "drivers/x/y.c",
+            "arch/x/boot/setup.ld", "arch/x/hyp.lds.S", "arch/x/vmlinux.lds.S", "certs/test.pem",
+            "drivers/tty/vt/cp437.uni", "drivers/x/x.c", "drivers/x/y.c",
             "include/a.h", "include/b.h", "include/c.h", "include/g.h", "include/h.h", "include/l.h",
             "include/linux/module.h", "init/main.c", "scripts/module.lds.S"])  # not lib/gen.c: objtree
         plan = self._plan()

@@ -26,6 +26,7 @@ from tools.kbuild_import import boot as boot_lib
 from tools.kbuild_import import certs as certs_lib
 from tools.kbuild_import import fragments as fragments_lib
 from tools.kbuild_import import paths
+from tools.kbuild_import import generate as generate_lib
 from tools.kbuild_import import realmode as realmode_lib
 from tools.kbuild_import import vdso as vdso_lib
 from tools.kbuild_import.analysis import MODULE_LDS, analyze, modules_order
@@ -805,13 +806,17 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     cert_steps = certs_lib.select(analysis.build_steps)
     if cert_steps:
         plan["certs"] = timer.run("certs", _certs_section, opts, roots, plan, cert_steps, prepared, built)
+    # Generated sources and tables (generate.py): planned as actions where the pins allow.
+    timer.run("generate", generate_lib.apply, plan, analysis.build_steps,
+              host=[p for p, exe in {**prepared, **built}.items() if exe], tools=opts.tools, roots=roots,
+              is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)), build_env=opts.build_env)
     text = timer.run("plan", dump_plan, plan)  # once (json's indenting encoder: ~13 s for defconfig)
     timer.run("path_check", check_path_free, opts, [*prepared, *built], text)
     # Actions make them: no action may read the import's copies, so they leave obj/ for
     # editor/ beside it, which only compile_commands.json names (for clangd).
     editor = os.path.join(os.path.dirname(opts.objtree), "editor")
     for rel in vdso_lib.made_files(plan.get("vdso")) + vdso_lib.made_files(plan.get("realmode")) + \
-            vdso_lib.made_files(plan.get("certs")):
+            vdso_lib.made_files(plan.get("certs")) + generate_lib.made_files(plan.get("generate")):
         os.makedirs(os.path.dirname(os.path.join(editor, rel)), exist_ok=True)
         os.replace(os.path.join(opts.objtree, rel), os.path.join(editor, rel))
     return {"plan": plan, "plan_text": text}
