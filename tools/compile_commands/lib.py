@@ -25,9 +25,9 @@ def _substitute(text, roots):
     return text
 
 
-# Where the import keeps its own copies of the files the vDSO, realmode and CERT actions make
-# (the plan's vdso, realmode and certs sections): beside obj/, so no action reads them, for
-# editors only (tools/kbuild_import/run.py).
+# Where the import keeps its own copies of the files the vDSO, realmode, CERT and generate
+# actions make (those plan sections): beside obj/, so no action reads them, for editors only
+# (tools/kbuild_import/run.py).
 EDITOR_DIR = "editor"
 
 
@@ -41,6 +41,35 @@ def _vdso_flags(plan, out, editor):
     if any(not p.endswith(".h") for p in reads):
         flags.append(f"-Wa,-I{editor}")
     return flags
+
+
+# The plan sections whose steps are actions: what they write is in editor/, not obj/.
+_MADE_BY_ACTIONS = ("vdso", "realmode", "certs", "generate")
+
+
+def _made(plan):
+    """objtree paths the actions write (the import moved its copies to editor/)."""
+    return {e["out"] for name in _MADE_BY_ACTIONS for e in (plan.get(name) or {}).get("steps", ())}
+
+
+def _with_editor_dirs(flags, objtree, editor, made_dirs):
+    """After each `-I <objtree>/DIR` whose DIR holds an action-made file, `-I <editor>/DIR`
+    (as KernelCompile puts the actions' output directory after it: generate.bzl)."""
+    out, i = [], 0
+    while i < len(flags):
+        f = flags[i]
+        out.append(f)
+        path = None
+        if f == "-I" and i + 1 < len(flags):
+            i += 1
+            out.append(flags[i])
+            path = flags[i]
+        elif f.startswith("-I"):
+            path = f[2:]
+        if path is not None and path.startswith(objtree + "/") and path[len(objtree) + 1:].rstrip("/") in made_dirs:
+            out.append(f"-I{editor}/{path[len(objtree) + 1:].rstrip('/')}")
+        i += 1
+    return out
 
 
 def entries(plan, *, srctree, objtree, clang, resource_dir):
@@ -59,10 +88,15 @@ def entries(plan, *, srctree, objtree, clang, resource_dir):
     roots = {"$(srctree)": srctree.rstrip("/"), "$(objtree)": objtree.rstrip("/"),
              "$(CC_RESOURCE_DIR)": resource_dir.rstrip("/")}
     out = []
+    editor = f"{posixpath.dirname(roots['$(objtree)'])}/{EDITOR_DIR}"
+    made = _made(plan)
+    made_dirs = {posixpath.dirname(p) for p in made}
     for o in plan.get("objects", []):
         if o.get("src_root") not in ("srctree", "objtree"):
             raise CompileCommandsError(f"{o.get('out')}: unknown src_root {o.get('src_root')!r}")
         root = roots["$(srctree)"] if o["src_root"] == "srctree" else roots["$(objtree)"]
+        if o["src_root"] == "objtree" and o["src"] in made:
+            root = editor  # a generated source an action makes (vdso-image-64.c, capflags.c)
         src = f"{root}/{o['src']}"
         flags = [_substitute(f, roots) for f in o["flags"]]
         left = [f for f in flags if "$(" in f]
@@ -70,7 +104,8 @@ def entries(plan, *, srctree, objtree, clang, resource_dir):
             raise CompileCommandsError(f"{o['out']}: flag {left[0]!r} names a placeholder this tool does not know")
         if o.get("incbin"):
             flags.append("-Wa,-I" + roots["$(objtree)"])  # as KernelCompile: .incbin paths are objtree-relative
-        flags += _vdso_flags(plan, o["out"], f"{posixpath.dirname(roots['$(objtree)'])}/{EDITOR_DIR}")
+        flags = _with_editor_dirs(flags, roots["$(objtree)"], editor, made_dirs)
+        flags += _vdso_flags(plan, o["out"], editor)
         out.append({
             "arguments": [clang, *flags, "-c", "-o", o["out"], src],
             "directory": roots["$(objtree)"],

@@ -47,10 +47,26 @@ class EntriesTest(absltest.TestCase):
         by_out = {x["output"]: x for x in self._entries(plan)}
         self.assertIn("-Wa,-I/out/editor", by_out["arch/x/vdso.o"]["arguments"])
         self.assertNotIn("-Wa,-I/out/editor", by_out["init/main.o"]["arguments"])
+
     def test_cert_readers_get_the_editor_copies(self):
         plan = dict(_PLAN, certs={"readers": {"arch/x/vdso.o": ["certs/signing_key.x509", "certs/x509_certificate_list"]}})
         args = {x["output"]: x for x in self._entries(plan)}["arch/x/vdso.o"]["arguments"]
         self.assertEqual(args.count("-Wa,-I/out/editor"), 1)
+
+    def test_action_made_sources_and_headers_are_the_editor_copies(self):
+        # arm64's consolemap_deftbl.c (CONMK) and crc32table.h (lib/crc32.c): generate actions.
+        plan = dict(_PLAN, generate={"steps": [{"out": "lib/gen.c"}, {"out": "init/tbl.h"}]})
+        plan["objects"] = [dict(o, flags=o["flags"] + ["-I", "$(objtree)/init", "-I$(objtree)/lib/"])
+                           for o in plan["objects"]]
+        by_out = {x["output"]: x for x in self._entries(plan)}
+        self.assertEqual(by_out["lib/gen.o"]["file"], "/out/editor/lib/gen.c")
+        self.assertEqual(by_out["lib/gen.o"]["arguments"][-1], "/out/editor/lib/gen.c")
+        args = by_out["init/main.o"]["arguments"]
+        i = args.index("/out/obj/init")
+        self.assertEqual(args[i + 1], "-I/out/editor/init")
+        j = args.index("-I/out/obj/lib/")
+        self.assertEqual(args[j + 1], "-I/out/editor/lib")
+        self.assertEqual(by_out["init/main.o"]["file"], "/src/init/main.c")
 
     def test_sorted_by_output(self):
         self.assertEqual([e["output"] for e in self._entries()], ["arch/x/vdso.o", "init/main.o", "lib/gen.o"])
