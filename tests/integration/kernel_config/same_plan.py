@@ -2,7 +2,9 @@
 
 Host programs embed their repository's path (external/<repo>/obj/...: debug info,
 __FILE__), and two kernel_config imports are two repositories: they are compared by name
-and kind, not by digest. Run with the host's python3 (stdlib only).
+and kind, not by digest. So are the files a section's `kbuild_paths` names (the import's
+make built them with this machine's paths: the -g realmode objects): their `kbuild` sha256.
+Run with the host's python3 (stdlib only).
 """
 
 import json
@@ -16,6 +18,10 @@ def load(path):
         for entry in group.values():
             if entry.get("kind") == "host_program":
                 entry.pop("sha256", None)
+    for section in plan.values():
+        if isinstance(section, dict) and "kbuild_paths" in section:
+            for path in section["kbuild_paths"]:
+                section.get("kbuild", {}).pop(path, None)
     return plan
 
 
