@@ -13,7 +13,7 @@ place of the import's object-tree files (the import removed those): certs/system
 `.incbin`s both (kernel_objects passes -Wa,-I<the outputs' root>).
 """
 
-load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools")
+load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools", "step_inputs")
 
 def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
     """One KernelCert action per step of the plan's certs section.
@@ -38,18 +38,8 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
     made = {}
     for e in section["steps"]:
         where = "{}: CERT {}".format(ctx.label, e["out"])
-        inputs = {}
-        for p in e["objtree"] + e["host"]:
-            f = obj.get(p)
-            if not f:
-                fail("{} reads {}, which the import did not make; re-import".format(where, p))
-            inputs[p] = f
-        srcs = [stamp]
-        for p in e["srcs"]:
-            f = src.get(p)
-            if not f:
-                fail("{} reads the key file {}, which is not in the source files; the plan is stale, re-import".format(where, p))
-            srcs.append(f)
+        inputs, srcs = step_inputs(where, e, obj = obj, src = src, made = made, what = "CERT")
+        srcs = [stamp] + srcs
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, e["out"]))
         args = boot_step_args(
             ctx,

@@ -17,7 +17,7 @@ the outputs' root after each of its -I$(objtree)/DIR (include_flags), an assembl
 `.incbin`s through -Wa,-I (incbin_dirs).
 """
 
-load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools")
+load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools", "step_inputs")
 
 def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
     """One KernelGenerate action per step of the plan's generate section.
@@ -42,25 +42,9 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
     made = {}
     for e in section["steps"]:
         where = "{}: generate step {} {}".format(ctx.label, e["tag"], e["out"])
-        inputs = {}
-        for p in e["objtree"] + e["host"]:
-            f = obj.get(p)
-            if not f:
-                fail("{} reads {}, which the import did not make; re-import".format(where, p))
-            inputs[p] = f
-        for p in e["inputs"]:
-            f = made.get(p)
-            if not f:
-                fail("{} reads {}, which no earlier generate step makes; re-import".format(where, p))
-            inputs[p] = f
-        srcs = [stamp]
-        for p in e["srcs"]:
-            f = src.get(p)
-            if not f:
-                fail("{} reads {}, which is not in the source files; the plan is stale, re-import".format(where, p))
-            if p in inputs:
-                fail("{}: source file {} has the path of an object-tree input; re-import".format(where, p))
-            inputs[p] = f  # in-tree: the command names it by its tree path
+        # In-tree: the command names source files by their tree path.
+        inputs, srcs = step_inputs(where, e, obj = obj, src = src, made = made, what = "generate", srcs_in_tree = True)
+        srcs = [stamp] + srcs
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, e["out"]))
         args = boot_step_args(
             ctx,

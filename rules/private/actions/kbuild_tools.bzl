@@ -78,3 +78,43 @@ def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs =
     args.add("--out_rel=" + out_rel)
     args.add("--out", out)
     return args
+
+def step_inputs(where, e, *, obj, src, made, what, srcs_in_tree = False):
+    """The files one planned step (vdso, realmode, certs, generate sections) reads.
+
+    Args:
+      where: string naming the step in errors.
+      e: the step (its `objtree`, `host`, optional `inputs` and `srcs` lists).
+      obj: dict objtree path -> File (the import's object tree).
+      src: dict srctree path -> File.
+      made: dict objtree path -> File, what earlier steps of the section wrote.
+      what: the section's name in errors ("vDSO", "generate").
+      srcs_in_tree: the command names source files by their tree path (generate): they go
+        into the step's directory with the object-tree files.
+
+    Returns:
+      (dict path -> File placed in the step's directory, list[File] of other source files).
+    """
+    inputs = {}
+    for p in e["objtree"] + e["host"]:
+        f = obj.get(p)
+        if not f:
+            fail("{} reads {}, which the import did not make; re-import".format(where, p))
+        inputs[p] = f
+    for p in e.get("inputs", []):
+        f = made.get(p)
+        if not f:
+            fail("{} reads {}, which no earlier {} step makes; re-import".format(where, p, what))
+        inputs[p] = f
+    srcs = []
+    for p in e["srcs"]:
+        f = src.get(p)
+        if not f:
+            fail("{} reads {}, which is not in the source files; the plan is stale, re-import".format(where, p))
+        if not srcs_in_tree:
+            srcs.append(f)
+            continue
+        if p in inputs:
+            fail("{}: source file {} has the path of an object-tree input; re-import".format(where, p))
+        inputs[p] = f
+    return inputs, srcs

@@ -35,7 +35,7 @@ from the vmlinux_o dry run's arch/x86/realmode/rm sub-make):
 realmode.bin and realmode.relocs are rmpiggy.S's `.incbin`s (incbin_dirs).
 """
 
-load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools")
+load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools", "step_inputs")
 
 # Per plan section: its name in messages and each step tag's mnemonic (others: "*").
 _SECTIONS = {
@@ -83,23 +83,8 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree, section_name = "vdso
     made = {}
     for e in section["steps"]:
         where = "{}: {} step {} {}".format(ctx.label, kind.what, e["tag"], e["out"])
-        inputs = {}
-        for p in e["objtree"] + e["host"]:
-            f = obj.get(p)
-            if not f:
-                fail("{} reads {}, which the import did not make; re-import".format(where, p))
-            inputs[p] = f
-        for p in e["inputs"]:
-            f = made.get(p)
-            if not f:
-                fail("{} reads {}, which no earlier {} step makes; re-import".format(where, p, kind.what))
-            inputs[p] = f
-        srcs = [stamp]
-        for p in e["srcs"]:
-            f = src.get(p)
-            if not f:
-                fail("{} reads {}, which is not in the source files; the plan is stale, re-import".format(where, p))
-            srcs.append(f)
+        inputs, srcs = step_inputs(where, e, obj = obj, src = src, made = made, what = kind.what)
+        srcs = [stamp] + srcs
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, e["out"]))
         args = boot_step_args(
             ctx,
