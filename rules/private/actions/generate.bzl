@@ -42,6 +42,7 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
     made = {}
     for e in section["steps"]:
         where = "{}: generate step {} {}".format(ctx.label, e["tag"], e["out"])
+
         # In-tree: the command names source files by their tree path.
         inputs, srcs = step_inputs(where, e, obj = obj, src = src, made = made, what = "generate", srcs_in_tree = True)
         srcs = [stamp] + srcs
