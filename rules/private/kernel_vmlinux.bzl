@@ -83,7 +83,7 @@ def _kernel_vmlinux_impl(ctx):
         natives = {}
         for obj, tree in zip(bitcode, trees):
             native = ctx.actions.declare_file("{}/natives/{}".format(ctx.label.name, path_of[obj]))
-            lto_actions.emit_backend(ctx, tc, thinlto, obj, tree, native)
+            lto_actions.emit_backend(ctx, tc, thinlto, obj, tree, native, lto_actions.link_incbins(info, [path_of[obj]]))
             natives[obj] = native
         members = [natives.get(f, f) for f in members]
         libs = [natives.get(f, f) for f in libs]

@@ -2,9 +2,14 @@
 
     thinlto --mode=thin_link --ld=LD --ld_arg=... --input=A.o ... --bitcode=A.o --tree=A.tree ...
     thinlto --mode=backend --clang=CLANG --clang_arg=... --tree=A.tree --object=A.o --out=A.native.o
-            --machine=EM_AARCH64
+            --machine=EM_AARCH64 [--incbin=NAME=FILE ...]
 
 Both modes check what they produced: clang exits 0 on several ThinLTO failures.
+
+A backend whose object's inline assembly `.incbin`s a file (kernel/configs.o under
+CONFIG_IKCONFIG: `.incbin "kernel/config_data.gz"`) gets it as --incbin: clang then runs
+in a copy of the tree's directory where NAME resolves, as Kbuild's link runs in the object
+tree (tools/common/incbin.py).
 """
 
 import os
@@ -14,6 +19,7 @@ import tempfile
 
 from absl import app, flags
 
+from tools.common import incbin as incbin_lib
 from tools.common import lib as common
 from tools.elfinfo import lib as elfinfo
 from tools.thinlto import lib
@@ -30,6 +36,7 @@ _CLANG_ARGS = flags.DEFINE_multi_string("clang_arg", [], "backend: clang flags (
 _OBJECT = flags.DEFINE_string("object", None, "backend: the module path of the object, as given to the thin-link.")
 _OUT = flags.DEFINE_string("out", None, "backend: the native object to write.")
 _MACHINE = flags.DEFINE_string("machine", None, "backend: expected e_machine, e.g. EM_AARCH64.")
+_INCBIN = flags.DEFINE_multi_string("incbin", [], "backend: NAME=FILE, a file the object's .incbin reads as NAME.")
 
 
 def _need(mode, *flag_values):
@@ -91,17 +98,35 @@ def _backend():
         if lib.is_relocatable(tree):
             with open(os.path.join(files, _OBJECT.value), "rb") as f:
                 defined = lib.bitcode_defined(_OBJECT.value, f.read())
-        out = os.path.relpath(os.path.abspath(tmp), files)
-        clang = os.path.relpath(os.path.abspath(_CLANG.value), files)
-        cmd = [clang, *_CLANG_ARGS.value, "-x", "ir", "-fthinlto-index=../index.thinlto.bc",
-               "-c", _OBJECT.value, "-o", out]
-        proc = subprocess.run(cmd, cwd=files, capture_output=True, check=False)
+        with tempfile.TemporaryDirectory(prefix="backend.") as mirror:
+            cwd = _incbin_dir(tree, files, mirror)
+            out = os.path.relpath(os.path.abspath(tmp), cwd)
+            clang = os.path.relpath(os.path.abspath(_CLANG.value), cwd)
+            cmd = [clang, *_CLANG_ARGS.value, "-x", "ir", "-fthinlto-index=../index.thinlto.bc",
+                   "-c", _OBJECT.value, "-o", out]
+            proc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)
         stderr = proc.stderr.decode("utf-8", "replace")
         lib.check_backend_stderr(_OBJECT.value, stderr)
         if proc.returncode != 0:
             raise lib.ThinLtoError(f"{_OBJECT.value}: clang exited {proc.returncode}: {common.one_line(stderr)}")
         with open(tmp, "rb") as f:
             lib.check_native(_OUT.value, f.read(), _MACHINE.value, defined)
+
+
+def _incbin_dir(tree, files, mirror):
+    """Where clang runs: the tree's files/, or with --incbin a copy of it (in MIRROR) that
+    also has each NAME, beside the tree's index."""
+    incbins = [incbin_lib.parse(s) for s in _INCBIN.value]
+    if not incbins:
+        return files
+    for name, path in incbins:
+        if not os.path.isfile(path):
+            raise lib.ThinLtoError(f"--incbin={name}={path}: no such file (an input of this action?)")
+    cwd = os.path.join(mirror, "files")
+    os.mkdir(cwd)
+    incbin_lib.mirror(cwd, os.path.abspath(files), [(name, os.path.abspath(path)) for name, path in incbins])
+    os.symlink(os.path.abspath(os.path.join(tree, "index.thinlto.bc")), os.path.join(mirror, "index.thinlto.bc"))
+    return cwd
 
 
 def _tree_dir():
@@ -118,7 +143,7 @@ def main(argv):
             _thin_link()
         else:
             _backend()
-    except lib.ThinLtoError as e:
+    except (lib.ThinLtoError, incbin_lib.IncbinError) as e:
         sys.exit(f"thinlto: {e}")
     except OSError as e:
         sys.exit(f"thinlto: {common.os_error_message(e)}")

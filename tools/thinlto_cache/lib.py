@@ -171,48 +171,6 @@ def namespace(toolchain, args, incbins):
     return h.hexdigest()
 
 
-def parse_incbin(spec):
-    """'kernel/config_data.gz=bazel-out/.../kernel/config_data.gz' -> (name, file)."""
-    name, sep, path = spec.partition("=")
-    if not sep or not name or not path or os.path.isabs(name) or ".." in name.split("/"):
-        raise CacheError(f"--incbin={spec}: expected NAME=FILE with NAME relative (the path .incbin names)")
-    return name, path
-
-
-def mirror_cwd(tmp, cwd, incbins):
-    """Makes TMP look like CWD (a symlink per top-level entry) plus each .incbin NAME -> FILE.
-
-    lld resolves `.incbin "kernel/config_data.gz"` against its working directory when it
-    generates code; Kbuild links in the object tree. Running lld in TMP with the command
-    line unchanged (its relative paths resolve through the symlinks) finds both. Outputs
-    must be under a directory CWD has (bazel-out/), or they land in TMP. A name
-    under a directory CWD also has becomes a real directory of symlinks to CWD's entries.
-
-    Args:
-      tmp: an empty directory.
-      cwd: the directory the command line's relative paths are relative to.
-      incbins: list[(name, file)].
-    """
-    for entry in sorted(os.listdir(cwd)):
-        os.symlink(os.path.join(cwd, entry), os.path.join(tmp, entry))
-    for name, path in incbins:
-        parts = name.split("/")
-        here, there = tmp, cwd
-        for comp in parts[:-1]:
-            here, there = os.path.join(here, comp), os.path.join(there, comp)
-            if os.path.islink(here):  # a directory CWD has: open it up
-                os.unlink(here)
-                os.mkdir(here)
-                for entry in sorted(os.listdir(there)):
-                    os.symlink(os.path.join(there, entry), os.path.join(here, entry))
-            elif not os.path.isdir(here):
-                os.mkdir(here)
-        leaf = os.path.join(here, parts[-1])
-        if os.path.lexists(leaf):
-            os.unlink(leaf)
-        os.symlink(os.path.abspath(path), leaf)
-
-
 @dataclasses.dataclass
 class Entry:
     path: str

@@ -61,30 +61,6 @@ class NamespaceTest(absltest.TestCase):
             self.assertNotEqual(a, lib.toolchain_digest(files, memo))
 
 
-class IncbinTest(absltest.TestCase):
-    def test_parse(self):
-        self.assertEqual(lib.parse_incbin("kernel/config_data.gz=bazel-out/k/config_data.gz"),
-                         ("kernel/config_data.gz", "bazel-out/k/config_data.gz"))
-        for bad in ("x", "=y", "/abs=y", "../up=y", "a="):
-            with self.assertRaises(lib.CacheError):
-                lib.parse_incbin(bad)
-
-    def test_mirror_cwd(self):
-        with tempfile.TemporaryDirectory() as d:
-            cwd, tmp = os.path.join(d, "execroot"), os.path.join(d, "tmp")
-            _write(os.path.join(cwd, "bazel-out/x.o"), b"x")
-            _write(os.path.join(cwd, "kernel/BUILD"), b"b")  # a top-level dir the name shares
-            _write(os.path.join(cwd, "gen/config_data.gz"), b"gz")
-            os.mkdir(tmp)
-            lib.mirror_cwd(tmp, cwd, [("kernel/config_data.gz", os.path.join(cwd, "gen/config_data.gz")),
-                                      ("arch/arm64/vdso.so", os.path.join(cwd, "gen/config_data.gz"))])
-            self.assertEqual(_read(os.path.join(tmp, "bazel-out/x.o")), b"x")
-            self.assertEqual(_read(os.path.join(tmp, "kernel/config_data.gz")), b"gz")
-            self.assertEqual(_read(os.path.join(tmp, "kernel/BUILD")), b"b")
-            self.assertEqual(_read(os.path.join(tmp, "arch/arm64/vdso.so")), b"gz")
-            self.assertFalse(os.path.exists(os.path.join(cwd, "kernel/config_data.gz")))
-
-
 class PruneTest(absltest.TestCase):
     def test_age_then_size(self):
         now = 1000000

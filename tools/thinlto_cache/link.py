@@ -25,6 +25,7 @@ import time
 
 from absl import app, flags
 
+from tools.common import incbin as incbin_lib
 from tools.common import lib as common
 from tools.thinlto_cache import lib
 
@@ -120,7 +121,7 @@ def main(argv):
     args = argv[1:]
     if not args:
         raise app.UsageError("no ld.lld arguments after --")
-    incbins = [lib.parse_incbin(s) for s in _INCBIN.value]
+    incbins = [incbin_lib.parse(s) for s in _INCBIN.value]
     for _, path in incbins:
         if not os.path.isfile(path):
             raise lib.CacheError(f"--incbin: {path}: no such file (an input of this action?)")
@@ -129,7 +130,7 @@ def main(argv):
     with tempfile.TemporaryDirectory(prefix="ltolink.") as tmp:
         cwd = None
         if incbins:
-            lib.mirror_cwd(tmp, os.getcwd(), incbins)
+            incbin_lib.mirror(tmp, os.getcwd(), incbins)
             cwd = tmp
         if policy is None:
             return _run([_TOOL.value, *args], cwd)
@@ -139,7 +140,7 @@ def main(argv):
 def _main(argv):
     try:
         sys.exit(main(argv))
-    except lib.CacheError as e:
+    except (lib.CacheError, incbin_lib.IncbinError) as e:
         sys.exit(f"thinlto_cache link: {e}")
 
 

@@ -83,8 +83,13 @@ def backend_flags(tc):
         "-fdata-sections",
     ]
 
-def emit_backend(ctx, tc, thinlto, obj, tree, out):
-    """One KernelLtoBackend action: the object's tree -> a checked native object."""
+def emit_backend(ctx, tc, thinlto, obj, tree, out, incbins = []):
+    """One KernelLtoBackend action: the object's tree -> a checked native object.
+
+    incbins: list[(string, File)]: (.incbin name, file) of the object's inline assembly
+    (KernelObjectsInfo.incbin: kernel/configs.o's kernel/config_data.gz); the backend
+    generates its code where each name resolves, as Kbuild's link in the object tree.
+    """
     args = ctx.actions.args()
     args.use_param_file("--flagfile=%s", use_always = True)
     args.set_param_file_format("multiline")
@@ -95,10 +100,12 @@ def emit_backend(ctx, tc, thinlto, obj, tree, out):
     args.add("--object", obj)
     args.add("--out", out)
     args.add("--machine", tc.elf_machine)
+    for name, f in incbins:
+        args.add_all([f], format_each = "--incbin=" + name.replace("%", "%%") + "=%s")
     ctx.actions.run(
         executable = thinlto,
         arguments = [args],
-        inputs = depset([tree], transitive = [tc.all_files]),
+        inputs = depset([tree] + [f for _, f in incbins], transitive = [tc.all_files]),
         outputs = [out],
         mnemonic = "KernelLtoBackend",
         progress_message = "ThinLTO backend {}".format(obj.short_path),

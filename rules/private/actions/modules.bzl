@@ -149,7 +149,7 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
         natives = []
         for (p, obj), tree in zip(bc_parts, trees):
             native = ctx.actions.declare_file(own.get(p, "{}/natives/{}".format(out_prefix, p)))
-            lto_actions.emit_backend(ctx, tc, thinlto, obj, tree, native)
+            lto_actions.emit_backend(ctx, tc, thinlto, obj, tree, native, incbin.get(p, []))
             natives.append(native)
             files[p] = native
         lto = struct(bitcode = objs, indexes = trees, natives = natives)
