@@ -15,6 +15,7 @@ import time
 from absl import flags
 from absl.testing import absltest
 
+from tools.common import incbin
 from tools.thinlto_cache import lib
 
 _CLANG = flags.DEFINE_string("clang", None, "The pinned clang.", required=True)
@@ -110,7 +111,7 @@ class CacheTest(absltest.TestCase):
         outs = []
         for i, data in enumerate([self.data1, self.data2]):
             run = tempfile.mkdtemp(dir=self.work)
-            lib.mirror_cwd(run, self.work, [("gen/data.bin", data)])
+            incbin.mirror(run, self.work, [("gen/data.bin", data)])
             subprocess.run([self.tools["ld"], "-maarch64elf", "-r", f"--thinlto-cache-dir={naive}",
                             "-o", f"out/naive{i}.o", "a.o", "b.o"], cwd=run, check=True)
             outs.append(_read(os.path.join(self.work, "out", f"naive{i}.o")))
