@@ -36,7 +36,7 @@ plan="$ob/external/$repo/plan.json"
 arch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["arch"])' "$plan")
 mapfile -t files < <(python3 -c '
 import json, sys
-print("\n".join(e["out"] for e in json.load(open(sys.argv[1])).get("generate", {}).get("steps", [])))' "$plan")
+print("\n".join(p for e in json.load(open(sys.argv[1])).get("generate", {}).get("steps", []) for p in [e["out"]] + e.get("also", [])))' "$plan")
 [ ${#files[@]} -gt 0 ] || { echo "FAIL @$repo: the plan has no generate steps"; exit 1; }
 mapfile -t dirs < <(printf '%s\n' "${files[@]}" | xargs -n1 dirname | sort -u)
 ours=$(ls -1t "$("${bazel[@]}" info output_path 2>/dev/null)"/*/bin/external/"$repo"/objects/"${files[-1]}" 2>/dev/null | head -1)

@@ -21,6 +21,7 @@ _SIZE_OF = flags.DEFINE_multi_string("size_of", [], "An --input whose size $(SIZ
 _ENV = flags.DEFINE_multi_string("env", [], "NAME=value Kbuild exports to the command (repeat).")
 _OUT_REL = flags.DEFINE_string("out_rel", None, "The output's objtree path.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Where to write the output.", required=True)
+_ALSO = flags.DEFINE_multi_string("also", [], "REL=path: another file the step writes, at its objtree path REL (repeat).")
 _NONEMPTY = flags.DEFINE_bool("nonempty", False, "An empty output is an error.")
 _TOOLS_DIR = flags.DEFINE_string(
     "tools_dir", None, "The pinned shell and tools (@kernel_boot_tools: bin/sh, bin/gzip, ..., lib/).", required=True
@@ -36,7 +37,7 @@ def main(argv):
                      inputs=lib.parse_pairs(_INPUTS.value, "input"), out_rel=_OUT_REL.value, out=_OUT.value, dirs=_DIRS.value,
                      size_of=_SIZE_OF.value, env=lib.parse_pairs(_ENV.value, "env"),
                      workdir=_OUT.value + ".tree", path=path, shell=shell, lib_path=lib_path,
-                     nonempty=_NONEMPTY.value)
+                     nonempty=_NONEMPTY.value, also=lib.parse_pairs(_ALSO.value, "also"))
     except lib.StepError as e:
         sys.exit(f"boot_step: {e}")
 

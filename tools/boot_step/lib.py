@@ -89,8 +89,9 @@ def tools_paths(tools_dir: str) -> Tuple[str, str, str]:
 def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mapping[str, str],
              out_rel: str, out: str, workdir: str, path: str, dirs: Sequence[str] = (),
              size_of: Sequence[str] = (), env: Mapping[str, str] = (), shell: str = "/bin/sh",
-             lib_path: Optional[str] = None, nonempty: bool = False) -> None:
-    """Runs cmd in workdir (created, removed after) and writes its output out_rel to out.
+             lib_path: Optional[str] = None, nonempty: bool = False, also: Mapping[str, str] = {}) -> None:
+    """Runs cmd in workdir (created, removed after) and writes its output out_rel to out
+    (and each other output also's key, objtree-relative, to its value).
 
     srctree, tools, inputs' values and out are paths relative to the cwd (the execroot);
     inputs' keys, out_rel and dirs (directories to create first) are objtree-relative;
@@ -109,7 +110,8 @@ def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mappin
         for d in dirs:
             os.makedirs(os.path.join(workdir, check_rel(d, "mkdir")), exist_ok=True)
         out_rel = check_rel(out_rel, "out")
-        os.makedirs(os.path.join(workdir, os.path.dirname(out_rel)), exist_ok=True)
+        for rel in [out_rel] + [check_rel(r, "also") for r in sorted(also)]:
+            os.makedirs(os.path.join(workdir, os.path.dirname(rel)), exist_ok=True)
         values = {k: os.path.abspath(v) for k, v in tools.items()}
         if "CC" in values:
             # DWARF's compilation directory would be this (sandbox) directory: "." keeps the
@@ -135,6 +137,12 @@ def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mappin
             raise StepError(f"{out_rel}: the step exited 0 but did not write it")
         if nonempty and os.path.getsize(made) == 0:
             raise StepError(f"{out_rel}: the step exited 0 but wrote 0 bytes")
+        for rel in sorted(also):
+            other = os.path.join(workdir, rel)
+            if not os.path.isfile(other) or os.path.islink(other):
+                raise StepError(f"{out_rel}: the step exited 0 but did not write {rel}")
         os.replace(made, out)
+        for rel, dst in sorted(also.items()):
+            os.replace(os.path.join(workdir, rel), dst)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -111,6 +111,23 @@ class LibTest(absltest.TestCase):
             self.run_step(": > arch/x/out.txt", nonempty=True)
         self.assertEqual(self.run_step("cat arch/x/in.txt > arch/x/out.txt", nonempty=True), "hello\n")
 
+    def test_also_outputs(self):
+        # asn1_compiler writes x.asn1.c and x.asn1.h: both are the action's outputs.
+        lib.run_step(cmd="cat arch/x/in.txt > arch/x/out.txt; echo h > arch/y/out.h", srctree="src", tools={},
+                     inputs={"arch/x/in.txt": "in.txt"}, out_rel="arch/x/out.txt", out="out/out.txt",
+                     workdir="out/t", path="/usr/bin:/bin", also={"arch/y/out.h": "out/out.h"})
+        with open("out/out.h") as f:
+            self.assertEqual(f.read(), "h\n")
+        self.assertFalse(os.path.exists("out/t"))
+        with self.assertRaisesRegex(lib.StepError, r"^arch/x/out.txt: the step exited 0 but did not write arch/y/no.h$"):
+            lib.run_step(cmd="cat arch/x/in.txt > arch/x/out.txt", srctree="src", tools={},
+                         inputs={"arch/x/in.txt": "in.txt"}, out_rel="arch/x/out.txt", out="out/out2.txt",
+                         workdir="out/t", path="/usr/bin:/bin", also={"arch/y/no.h": "out/no.h"})
+        self.assertFalse(os.path.exists("out/out2.txt"))
+        with self.assertRaisesRegex(lib.StepError, "not a path inside the object tree"):
+            lib.run_step(cmd="true", srctree="src", tools={}, inputs={}, out_rel="arch/x/out.txt", out="out/o",
+                         workdir="out/t", path="/usr/bin:/bin", also={"../h": "out/h"})
+
     def test_unknown_placeholder(self):
         with self.assertRaisesRegex(lib.StepError, r"\$\(NM\), which no --tool"):
             self.run_step("$(NM) vmlinux > arch/x/out.txt")

@@ -17,7 +17,9 @@ as Kbuild's own command in its in-tree form (`$(srctree)/` dropped: the rules st
 source files at their tree paths, so a generator that prints its argument, conmakehash,
 writes what the import's path rewriting made of Kbuild's O= output), with exactly the files
 it reads: srcs (source-tree files the command names), objtree (import-made files it names that no generate step makes),
-inputs (outputs of earlier generate steps), host (import-built host programs). The rules
+inputs (outputs of earlier generate steps), host (import-built host programs), and `also`:
+the other files the command writes that no step targets (genheaders' av_permissions.h beside
+flask.h, asn1_compiler's .asn1.h beside the .asn1.c), more outputs of the same action. The rules
 replay each one with tools/boot_step and the pinned @kernel_boot_tools (dash, mawk as
 `awk`, busybox cat/sed/sort/grep) in a directory of exactly those inputs
 (rules/private/actions/generate.bzl); the outputs replace the import's files, which leave
@@ -149,7 +151,7 @@ def select(build_steps: Sequence[Step], host: Iterable[str], tools: Mapping[str,
 def readers(section_steps: Sequence[Mapping], objects: Sequence[Mapping]) -> dict[str, list[str]]:
     """Plan object -> the generate outputs it reads (source, generated header, build input,
     .incbin): the rules add search directories for them."""
-    made = {e["out"] for e in section_steps}
+    made = {p for e in section_steps for p in [e["out"]] + e.get("also", [])}
     out = {}
     for o in objects:
         files = ([o["src"]] if o["src_root"] == "objtree" else []) + list(o.get("gen_inputs", ())) + \
@@ -197,14 +199,16 @@ def script_hosts(cmd: str, host: Iterable[str]) -> list[str]:
 def generate_plan(steps: Sequence[Step], *, host: Sequence[str], tools: Mapping[str, str], roots: Roots,
                   is_src_file: Callable[[str], bool], files: Iterable[str], objects: Sequence[Mapping],
                   kbuild: Mapping[str, str], import_time: Sequence[Mapping] = (),
-                  build_env: Mapping[str, str] = {}) -> dict:
+                  build_env: Mapping[str, str] = {}, also: Mapping[str, Sequence[str]] = {}) -> dict:
     """The plan's `generate` section (see the module docstring). host: the import's host
     programs; files: every file the import's make wrote (objtree inputs); objects: the
-    plan's objects; kbuild: objtree path -> sha256 of the import's copy of each output."""
+    plan's objects; kbuild: objtree path -> sha256 of the import's copy of each output;
+    also: a step's target -> the other files its command writes (extra_outputs)."""
     files = set(files)
     entries, made = [], []
     for s in steps:
         out = norm_rel(s.target)
+        more = list(also.get(out, ()))
         e = boot_lib.step_inputs(s, made, host, roots, is_src_file)
         # Words naming import-made files no generate step makes (a step left import-time).
         objtree = []
@@ -216,14 +220,16 @@ def generate_plan(steps: Sequence[Step], *, host: Sequence[str], tools: Mapping[
                     p = norm_rel(w)
                 except KbuildImportError:
                     continue
-                if p != out and p in files and p not in made and p not in e["host"] and p not in objtree:
+                if p != out and p not in more and p in files and p not in made and p not in e["host"] \
+                        and p not in objtree:
                     objtree.append(p)
-        if out not in kbuild:
-            raise KbuildImportError(f"{s.tag} {out}: a generate step's output the import's make did not write")
+        for p in [out] + more:
+            if p not in kbuild:
+                raise KbuildImportError(f"{s.tag} {p}: a generate step's output the import's make did not write")
         # As Kbuild's in-tree build runs it: source files at their tree paths beside the
         # object-tree files (conmakehash writes its argument into consolemap_deftbl.c; the
         # import's path rewriting gives its copy the same in-tree form).
-        clash = [p for p in e["srcs"] if p in files or p == out or p in e["host"]]
+        clash = [p for p in e["srcs"] if p in files or p == out or p in more or p in e["host"]]
         if clash:
             raise KbuildImportError(f"{s.tag} {out}: source file {clash[0]} has the path of an object-tree file; "
                                     "the step cannot run in-tree")
@@ -232,13 +238,13 @@ def generate_plan(steps: Sequence[Step], *, host: Sequence[str], tools: Mapping[
         cmd = normalize_cmd(s.cmd, tools, roots).replace("$(srctree)/", "")
         entries.append({"tag": s.tag, "out": out, "cmd": cmd, "srcs": e["srcs"],
                         "objtree": sorted(objtree), "inputs": e["inputs"], "host": e["host"],
-                        **({"env": env} if env else {})})
-        made.append(out)
+                        **({"also": more} if more else {}), **({"env": env} if env else {})})
+        made += [out] + more
     rd = readers(entries, objects)
     read = sorted({p for ps in rd.values() for p in ps})
     return {"steps": entries, "outputs": read, "readers": rd,
             "dirs": sorted({posixpath.dirname(e["out"]) for e in entries}),
-            "kbuild": {e["out"]: kbuild[e["out"]] for e in entries},
+            "kbuild": {p: kbuild[p] for e in entries for p in [e["out"]] + e.get("also", [])},
             "import_time": list(import_time)}
 
 
@@ -273,9 +279,11 @@ def _listed_out(s: Step, listed: Mapping) -> bool:
         return False
 
 
-def read_steps(steps: Sequence[Step], objects: Sequence[Mapping]) -> tuple[list[Step], list[Step]]:
-    """(the steps whose output a plan object or a later such step reads, in order; the
-    others: they feed only what the import builds itself, such as host programs)."""
+def read_steps(steps: Sequence[Step], objects: Sequence[Mapping],
+               also: Mapping[str, Sequence[str]] = {}) -> tuple[list[Step], list[Step]]:
+    """(the steps whose output (target or `also` file) a plan object or a later such step
+    reads, in order; the others: they feed only what the import builds itself, such as host
+    programs)."""
     wanted = set()
     for o in objects:
         wanted.update(([o["src"]] if o["src_root"] == "objtree" else []) + list(o.get("gen_inputs", ())) +
@@ -283,7 +291,7 @@ def read_steps(steps: Sequence[Step], objects: Sequence[Mapping]) -> tuple[list[
     kept, unread = [], []
     for s in reversed(steps):
         out = norm_rel(s.target)
-        if out in wanted:
+        if out in wanted or wanted.intersection(also.get(out, ())):
             kept.append(s)
             for argv in shell_split(s.cmd):
                 for w in argv:
@@ -298,7 +306,7 @@ def read_steps(steps: Sequence[Step], objects: Sequence[Mapping]) -> tuple[list[
 
 def made_files(section: Mapping | None) -> list[str]:
     """Every file the section's steps write (removed from the import's object tree)."""
-    return sorted(e["out"] for e in (section or {}).get("steps", ()))
+    return sorted(p for e in (section or {}).get("steps", ()) for p in [e["out"]] + e.get("also", []))
 
 
 def apply(plan: dict, build_steps: Sequence[Step], *, host: Sequence[str], tools: Mapping[str, str], roots: Roots,
@@ -309,25 +317,29 @@ def apply(plan: dict, build_steps: Sequence[Step], *, host: Sequence[str], tools
     listed = {**plan["generated"]["prepare"], **plan["generated"]["build"]}
     # Only steps whose output the listing has (the import made it; not its own Makefile).
     steps, left = select([s for s in build_steps if _listed_out(s, listed)], host, tools, roots)
-    # One output per action: a step that also writes another file stays import-time.
+    # A step that also writes files no step targets (genheaders' av_permissions.h,
+    # asn1_compiler's .asn1.h) declares them as more outputs of its action (`also`).
     known = set(plan["generated"]["prepare"]) | set(host) | {norm_rel(s.target) for s in build_steps
                                                             if _listed_out(s, listed)}
-    single = []
+    also = {}
     for s in steps:
         extra = extra_outputs(s, tools, roots, listed, known)
         if extra:
-            left.append({"tag": s.tag, "out": norm_rel(s.target),
-                         "reason": f"also writes {extra[0]} (a KernelGenerate action has one output)"})
-        else:
-            single.append(s)
-    steps = single
-    steps, unread = read_steps(steps, plan["objects"])
+            also[norm_rel(s.target)] = extra
+    claimed = {}
+    for out, extra in also.items():
+        for p in extra:
+            if p in claimed:
+                raise KbuildImportError(f"{p}: written by two generate steps ({claimed[p]}, {out})")
+            claimed[p] = out
+    steps, unread = read_steps(steps, plan["objects"], also)
     left += [{"tag": s.tag, "out": norm_rel(s.target), "reason": UNREAD} for s in unread]
     if not steps:
         return None
     kbuild = {p: v["sha256"] for p, v in listed.items()}
     section = generate_plan(steps, host=host, tools=tools, roots=roots, is_src_file=is_src_file, files=listed,
-                            objects=plan["objects"], kbuild=kbuild, import_time=left, build_env=build_env)
+                            objects=plan["objects"], kbuild=kbuild, import_time=left, build_env=build_env,
+                            also=also)
     made = set(made_files(section))
     for group in ("prepare", "build"):
         plan["generated"][group] = {k: v for k, v in plan["generated"][group].items() if k not in made}

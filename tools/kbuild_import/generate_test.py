@@ -185,22 +185,38 @@ class GenerateTest(absltest.TestCase):
             generate.generate_plan(kept, host=_HOST, tools=TOOLS, roots=ROOTS, is_src_file=lambda rel: True,
                                    files=_MADE, objects=_OBJECTS, kbuild={"usr/initramfs_data.cpio": "1" * 64})
 
-    def test_second_output_stays_import_time(self):
+    def test_second_output_is_also_an_output_of_the_step(self):
         plan = _plan()
         plan["objects"].append(_obj("security/selinux/hooks.o", "security/selinux/hooks.c",
-                                    gen_inputs=["security/selinux/flask.h", "security/selinux/av_permissions.h"]))
-        plan["generated"]["build"].update({p: {"sha256": "e" * 64, "kind": "header"} for p in
-                                           ["security/selinux/flask.h", "security/selinux/av_permissions.h"]})
+                                    gen_inputs=["security/selinux/av_permissions.h"]))
+        plan["generated"]["build"].update({p: {"sha256": c * 64, "kind": "header"} for p, c in
+                                           [("security/selinux/flask.h", "e"),
+                                            ("security/selinux/av_permissions.h", "f")]})
         steps = _steps() + [Step(20, "build", "GEN", "security/selinux/flask.h", "security/selinux",
                                  "scripts/selinux/genheaders/genheaders security/selinux/flask.h "
                                  "security/selinux/av_permissions.h")]
         generate.apply(plan, steps, host=_HOST + ["scripts/selinux/genheaders/genheaders"], tools=TOOLS, roots=ROOTS,
                        is_src_file=lambda rel: rel in _SRC_FILES, build_env=_ENV)
-        left = {e["out"]: e["reason"] for e in plan["generate"]["import_time"]}
-        self.assertEqual(left["security/selinux/flask.h"],
-                         "also writes security/selinux/av_permissions.h (a KernelGenerate action has one output)")
-        self.assertIn("security/selinux/flask.h", plan["generated"]["build"])
-        self.assertNotIn("security/selinux/flask.h", generate.made_files(plan["generate"]))
+        self.assertNotIn("security/selinux/flask.h", {e["out"] for e in plan["generate"]["import_time"]})
+        step = [e for e in plan["generate"]["steps"] if e["out"] == "security/selinux/flask.h"][0]
+        # Kept although the object reads only the second file; neither is an input of its own step.
+        self.assertEqual(step["also"], ["security/selinux/av_permissions.h"])
+        self.assertEqual(step["objtree"], [])
+        self.assertEqual(step["host"], ["scripts/selinux/genheaders/genheaders"])
+        self.assertEqual(plan["generate"]["kbuild"]["security/selinux/av_permissions.h"], "f" * 64)
+        self.assertEqual(plan["generate"]["readers"]["security/selinux/hooks.o"], ["security/selinux/av_permissions.h"])
+        for p in ["security/selinux/flask.h", "security/selinux/av_permissions.h"]:
+            self.assertIn(p, generate.made_files(plan["generate"]))
+            self.assertNotIn(p, plan["generated"]["build"])
+
+    def test_a_file_two_steps_write_is_an_error(self):
+        plan = _plan()
+        plan["generated"]["build"].update({p: {"sha256": "e" * 64, "kind": "header"} for p in
+                                           ["lib/a.h", "lib/b.h", "lib/both.h"]})
+        steps = [Step(30, "build", "GEN", "lib/a.h", "lib", "lib/gen_crc32table lib/a.h lib/both.h"),
+                 Step(31, "build", "GEN", "lib/b.h", "lib", "lib/gen_crc32table lib/b.h lib/both.h")]
+        with self.assertRaisesRegex(KbuildImportError, r"lib/both.h: written by two generate steps \(lib/a.h, lib/b.h\)"):
+            generate.apply(plan, steps, host=_HOST, tools=TOOLS, roots=ROOTS, is_src_file=lambda rel: True)
 
     def test_subshell_and_dot_slash_programs(self):
         self.assertIsNone(generate.unsupported(

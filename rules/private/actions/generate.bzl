@@ -14,7 +14,8 @@ The outputs take the place of the import's object-tree files (the import removed
 generated source (consolemap_deftbl.c, defkeymap.c) is looked up in the returned dict; an
 object that includes one (lib/crc32.c's "crc32table.h", inat.c's "inat-tables.c") searches
 the outputs' root after each of its -I$(objtree)/DIR (include_flags), an assembler source
-`.incbin`s through -Wa,-I (incbin_dirs).
+`.incbin`s through -Wa,-I (incbin_dirs). A step whose command writes more than its target
+(`also`: genheaders' av_permissions.h, asn1_compiler's .asn1.h) declares them all.
 """
 
 load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools", "step_inputs")
@@ -47,6 +48,7 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
         inputs, srcs = step_inputs(where, e, obj = obj, src = src, made = made, what = "generate", srcs_in_tree = True)
         srcs = [stamp] + srcs
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, e["out"]))
+        also = {p: ctx.actions.declare_file("{}/{}".format(ctx.label.name, p)) for p in e.get("also", [])}
         args = boot_step_args(
             ctx,
             tc,
@@ -58,16 +60,18 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree):
             out = out,
             dirs = section.get("dirs", []),
             env = e.get("env", {}),
+            also = also,
         )
         ctx.actions.run(
             executable = tool,
             arguments = [args],
             inputs = depset(srcs + inputs.values(), transitive = [tc.all_files, tools.files]),
-            outputs = [out],
+            outputs = [out] + also.values(),
             mnemonic = "KernelGenerate",
             progress_message = "{} {} (generate, {})".format(e["tag"], e["out"], ctx.label),
         )
         made[e["out"]] = out
+        made.update(also)
     for p in section["outputs"]:
         if p not in made:
             fail("{}: the plan's generate outputs name {}, which no generate step makes; re-import".format(ctx.label, p))

@@ -38,7 +38,7 @@ def boot_tools(ctx):
 # The attribute boot_tools() reads; every rule that emits boot_step actions has it.
 BOOT_TOOLS_ATTR = {"_boot_tools": attr.label(default = "@kernel_boot_tools//:files", cfg = "exec")}
 
-def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs = [], env = {}, size_of = [], nonempty = False):
+def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs = [], env = {}, size_of = [], nonempty = False, also = {}):
     """The arguments of one tools/boot_step action (a Kbuild command replayed with exact inputs).
 
     Args:
@@ -53,6 +53,7 @@ def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs =
       env: variables Kbuild exports to the command.
       size_of: inputs whose total size $(SIZE_APPEND) appends.
       nonempty: bool: an empty output fails the action (a CERT step given a key file).
+      also: dict objtree path -> File: the other files the command writes (asn1_compiler's .h).
 
     Returns:
       Args (in a param file).
@@ -77,6 +78,8 @@ def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs =
         args.add("--nonempty")
     args.add("--out_rel=" + out_rel)
     args.add("--out", out)
+    for p in sorted(also):
+        args.add("--also={}={}".format(p, also[p].path))
     return args
 
 def step_inputs(where, e, *, obj, src, made, what, srcs_in_tree = False):
