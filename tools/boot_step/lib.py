@@ -26,6 +26,8 @@ LD_FLAGS = "--no-mmap-output-file"
 # `$XZ`; make itself expands the others in the commands).
 COMPRESSORS = {"KGZIP": "gzip", "KBZIP2": "bzip2", "KLZOP": "lzop", "LZMA": "lzma", "LZ4": "lz4c",
                "XZ": "xz", "ZSTD": "zstd"}
+# The pinned perl's modules, under the tools' lib/ (toolchains/private/boot_tools_repository.bzl).
+PERL_MODULES = "perl5"
 _PLACEHOLDER_RE = re.compile(r"\$\(([A-Za-z_]+)\)")
 
 
@@ -127,6 +129,9 @@ def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mappin
         run_env = {**COMPRESSORS, **dict(env), "PATH": path, "LC_ALL": "C", "TZ": "UTC"}
         if lib_path:
             run_env["LD_LIBRARY_PATH"] = lib_path
+            perl = os.path.join(lib_path, PERL_MODULES)
+            if os.path.isdir(perl):  # @kernel_boot_tools' perl reads its pinned modules alone
+                run_env.update({"PERL5LIB": perl, "PERL5OPT": "-MKernelPinnedInc"})
         proc = subprocess.run([shell, "-c", "set -e; " + text], cwd=workdir, capture_output=True,
                               text=True, errors="replace", env=run_env, check=False)
         if proc.returncode != 0:

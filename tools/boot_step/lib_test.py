@@ -128,6 +128,19 @@ class LibTest(absltest.TestCase):
             lib.run_step(cmd="true", srctree="src", tools={}, inputs={}, out_rel="arch/x/out.txt", out="out/o",
                          workdir="out/t", path="/usr/bin:/bin", also={"../h": "out/h"})
 
+    def test_pinned_perl_environment(self):
+        # With the tools' perl modules beside its libraries, perl reads them alone (KernelPinnedInc).
+        os.makedirs("tools/lib/perl5")
+        lib.run_step(cmd='echo "$PERL5LIB $PERL5OPT" > arch/x/out.txt', srctree="src", tools={}, inputs={},
+                     out_rel="arch/x/out.txt", out="out/out.txt", workdir="out/t", path="/usr/bin:/bin",
+                     lib_path=os.path.abspath("tools/lib"))
+        with open("out/out.txt") as f:
+            self.assertEqual(f.read(), os.path.abspath("tools/lib/perl5") + " -MKernelPinnedInc\n")
+        lib.run_step(cmd='echo "${PERL5LIB-unset}" > arch/x/out.txt', srctree="src", tools={}, inputs={},
+                     out_rel="arch/x/out.txt", out="out/out.txt", workdir="out/t", path="/usr/bin:/bin")
+        with open("out/out.txt") as f:
+            self.assertEqual(f.read(), "unset\n")
+
     def test_unknown_placeholder(self):
         with self.assertRaisesRegex(lib.StepError, r"\$\(NM\), which no --tool"):
             self.run_step("$(NM) vmlinux > arch/x/out.txt")

@@ -30,7 +30,7 @@ the actions' outputs with it and with a fresh Kbuild build).
 A step is modelled only if every program its command runs is one the rules have pinned
 (PINNED_PROGRAMS), an import-built host program, or `sh` of a script in SH_SCRIPTS (scripts
 read to use only pinned programs). The others stay import-time and are listed in
-`import_time` with the reason (perl, ...). usr/gen_initramfs.sh is one of SH_SCRIPTS: the
+`import_time` with the reason (bc, python, ...). usr/gen_initramfs.sh is one of SH_SCRIPTS: the
 step gets Kbuild's KBUILD_BUILD_TIMESTAMP (`env`), so the cpio's times are the import's.
 The steps of other sections' directories (the vDSO, realmode, certs) are left to them.
 """
@@ -46,13 +46,13 @@ from tools.kbuild_import.placeholders import Roots, normalize_cmd
 
 # Kbuild's quiet labels of the generators this module plans (scripts/Makefile.lib's
 # cmd_copy is COPY; lib/Makefile, drivers/tty/vt/Makefile, ... use GEN, CONMK, MKCAP, ...).
-# PERLASM is listed to report it (perl is not pinned). Not here: FILECHK (cmp/mv of Kbuild's
+# PERLASM: arm64's sha256/sha512-core.S (perl-base is pinned). Not here: FILECHK (cmp/mv of Kbuild's
 # filechk; kernel/config_data, hyp_constants.h, utsversion.h) and GZIP kernel/config_data.gz
 # (its reader kernel/configs.o `.incbin`s it from bitcode: not yet measured as an action).
 GEN_TAGS = frozenset({"GEN", "COPY", "CONMK", "MKCAP", "UNROLL", "TABLE", "LOGO", "MKELF", "ASN.1", "PERLASM"})
 # Programs of @kernel_boot_tools (toolchains/private/boot_tools_repository.bzl): awk is
 # Debian's mawk, the host `awk` Kbuild's import-time make runs ($(AWK) = awk).
-PINNED_PROGRAMS = frozenset({"cat", "awk", "sed", "sort", "grep", "gzip", "xz", "rm", "tr", "wc", "head"})
+PINNED_PROGRAMS = frozenset({"cat", "awk", "sed", "sort", "grep", "gzip", "xz", "rm", "tr", "wc", "head", "perl"})
 # dash's built-ins (bin/sh is dash).
 SHELL_BUILTINS = frozenset({"echo", "printf", "test", "[", "true", "false", ":", "set", "exit", "cd"})
 # `sh SCRIPT`: scripts whose every command is a shell built-in or a pinned program
@@ -69,10 +69,6 @@ SH_SCRIPTS = {
 }
 # Directories whose steps other sections plan (vdso.py) or other work items will.
 OTHER_SECTIONS = ("arch/x86/entry/vdso/", "arch/arm64/kernel/vdso", "arch/x86/realmode/", "certs/")
-# Why a program keeps a step import-time (the rest: "runs X, which is not pinned").
-_REASONS = {
-    "perl": "runs perl, which @kernel_boot_tools does not pin",
-}
 _SCRIPT_REASONS: dict[str, str] = {}
 _REDIRECTS = frozenset({">", "<", ">>", "{", "}"})
 _SHELL_SYNTAX = frozenset({"for", "while", "until", "if", "case", "do", "done", "then", "fi", "esac", "&&", "||"})
@@ -121,7 +117,7 @@ def unsupported(cmd: str, host: Iterable[str]) -> str | None:
             if script in SH_SCRIPTS:
                 continue
             return _SCRIPT_REASONS.get(script, f"runs sh {script}, whose programs are not checked against the pins")
-        return _REASONS.get(prog, f"runs {prog}, which @kernel_boot_tools does not pin")
+        return f"runs {prog}, which @kernel_boot_tools does not pin"
     return None
 
 
