@@ -76,6 +76,14 @@ def _entry_flags(flag_sets, o, roots):
         flags.insert(i, _substitute(f, roots))
     return flags
 
+def _made_flags(o, entry_flags, vdso, vdso_readers, generated, generate_readers, objtree):
+    """The -I flags of the action outputs an entry includes (the vDSO's headers, vdso.bzl;
+    generated headers and tables, generate.bzl): they are no longer in the import's tree."""
+    flags = ["-I" + d for d in vdso_actions.include_dirs(vdso, vdso_readers.get(o["out"], []))]
+    if o["out"] in generate_readers:
+        flags += generate_actions.include_flags(generated, generate_readers[o["out"]], entry_flags + flags, objtree)
+    return flags
+
 def _config_slices(ctx, interned, obj, entries):
     """(autoconf.h, {config_key: File}): the import's autoconf.h and the slices of it each
     compile reads instead (actions/config_slice.bzl)."""
@@ -216,8 +224,17 @@ def _kernel_objects_impl(ctx):
     include_report = None
     scan_deps = [f for f in tc.all_files.to_list() if f.basename == "clang-scan-deps"] if ctx.file.include_record else []
     if scan_deps:
-        entries = plan["objects"] + lds_plans
-        extra_dirs = include_scan_actions.declare(ctx, [e for e in entries if not (e["src_root"] == "objtree" and e["src"] in partial_srcs)])
+        entries = [e for e in plan["objects"] + lds_plans if not (e["src_root"] == "objtree" and e["src"] in partial_srcs)]
+        extra_dirs = include_scan_actions.declare(ctx, entries)
+
+        # What a rescan needs of the action outputs an object reads: the compile's -I flags
+        # for them, and (consolemap_deftbl.c, ...) its source when an action makes it.
+        scan_flags, scan_sources = {}, {}
+        for e in entries:
+            if e["out"] in vdso_readers or e["out"] in generate_readers:
+                scan_flags[e["out"]] = _made_flags(e, _entry_flags(flag_sets, e, roots), vdso, vdso_readers, generated, generate_readers, roots["$(objtree)"])
+            if e["src_root"] == "objtree" and (e["src"] in generated or e["src"] in images):
+                scan_sources[e["out"]] = obj[e["src"]]
         include_report = include_scan_actions.emit(
             ctx,
             tool = ctx.attr._include_scan[DefaultInfo].files_to_run,
@@ -232,8 +249,10 @@ def _kernel_objects_impl(ctx):
             srcarch = plan["srcarch"],
             # The plan check's stamp first: a stale plan scans nothing, and under remote
             # execution the two large input uploads do not run at once.
-            inputs = [depset([stamp]), depset(src_files), depset(ctx.files.objtree), tc.all_files],
+            inputs = [depset([stamp]), depset(src_files), depset(ctx.files.objtree), depset(generated.values() + images.values()), tc.all_files],
             dirs = extra_dirs,
+            extra_flags = scan_flags,
+            sources = scan_sources,
         )
     config_checks = []
     checking = struct(table = interned.get("config"), fixdep = obj.get("scripts/basic/fixdep"), symbol_files = {})
@@ -260,9 +279,8 @@ def _kernel_objects_impl(ctx):
             args = config_slice_actions.include_args(ctx, slice) if slice else ctx.actions.args()
 
         # The vDSO headers it reads are action outputs (vdso.bzl), not in the import's tree.
-        entry_flags = _entry_flags(flag_sets, o, roots) + ["-I" + d for d in vdso_actions.include_dirs(vdso, vdso_readers.get(o["out"], []))]
-        if o["out"] in generate_readers:  # generated files it includes (generate.bzl)
-            entry_flags += generate_actions.include_flags(generated, generate_readers[o["out"]], entry_flags, roots["$(objtree)"])
+        entry_flags = _entry_flags(flag_sets, o, roots)
+        entry_flags += _made_flags(o, entry_flags, vdso, vdso_readers, generated, generate_readers, roots["$(objtree)"])
         if extra_dir:  # its extra headers after an edit (actions/include_scan.bzl)
             entry_flags = include_scan_actions.flags(entry_flags, extra_dir.path)
             shared.append(depset([extra_dir]))

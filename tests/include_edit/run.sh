@@ -26,6 +26,9 @@
 #              <linux/crc32poly.h>`: builds with no re-import; the compiles that ran are
 #              exactly the objects whose set holds reboot.h; keys (aquery) unchanged
 #   h_remove   reboot.h restored: builds with no re-import; exactly its readers compile
+#   gen_add    lib/crc32.c, whose object includes an action's output (the generated
+#              crc32table.h), gains `#include <linux/zutil.h>`: rescanned with that output,
+#              builds with no re-import, only lib/crc32.o compiles
 #   unreach    init/main.c gains `#include "../lib/kstrtox.h"` (next to the source, outside
 #              every -I dir: not automatic): fails with the one re-import line, not
 #              "file not found"
@@ -253,6 +256,26 @@ elif [ "$(compiled h_remove)" != "$(built_readers include/linux/reboot.h)" ]; th
 else
   pass "h_remove (no re-import; exactly the readers of reboot.h compiled; scan $(scan_time h_remove) s)"
 fi
+
+# gen_add: lib/crc32.o also reads an action's output (generate.bzl's lib/crc32table.h, no
+# longer in the import's object tree): its rescan must see that output as its compile does.
+failed_scans() { report | python3 -c "import json,sys; print('\n'.join(json.load(sys.stdin)['failed']))"; }
+before="$(stat -c %Y "$marker")"
+edit lib/crc32.c '0,/^#include <linux\/types.h>$/s//#include <linux\/types.h>\n#include <linux\/zutil.h>/'
+if ! build gen_add; then
+  fail gen_add "the build failed (see $tmp/gen_add.log)"
+elif [ "$(stat -c %Y "$marker")" != "$before" ]; then
+  fail gen_add "re-imported"
+elif [ "$(compiled gen_add)" != lib/crc32.o ]; then
+  fail gen_add "compiled: $(compiled gen_add | tr '\n' ' ')"
+elif [ -n "$(failed_scans)" ]; then
+  fail gen_add "the scan failed for: $(failed_scans | tr '\n' ' ')"
+elif ! copied lib/crc32.o | grep -qx "external/linux/include/linux/zutil.h"; then
+  fail gen_add "the scan copied no include/linux/zutil.h for lib/crc32.o: $(report)"
+else
+  pass "gen_add (a reader of a generated header: no re-import; only lib/crc32.o compiled; scan $(scan_time gen_add) s)"
+fi
+edit lib/crc32.c '/^#include <linux\/zutil.h>$/d'
 
 # unreach: a header next to the source, outside every -I dir, is not copied: the one line.
 edit init/main.c '0,/^#include <linux\/types.h>$/s//#include <linux\/types.h>\n#include "..\/lib\/kstrtox.h"/'

@@ -11,7 +11,9 @@ the import's full autoconf.h, as the import scanned), and copies each file they 
 outside their recorded set into <dir>/<its exec path> (lib.extra_files). When such a file,
 or an edited one it reads, mentions a CONFIG_ symbol outside the object's autoconf.h slice
 (tools/config_slice), the import's whole autoconf.h goes to <dir>/config/generated/, which
-the compile searches before its slice. Every other object's <dir> stays empty. A compile error of a rescanned object is left to its compile
+the compile searches before its slice. Every other object's <dir> stays empty. An
+object that reads action outputs (--extra_flag: the compile's -I flags for them; --source:
+a source an action makes) is scanned as its compile sees them. A compile error of a rescanned object is left to its compile
 (its directory stays empty, clang reports it); the report names it.
 """
 
@@ -35,6 +37,9 @@ _RESOURCE_DIR = flags.DEFINE_string("resource_dir", None, "clang's resource dir 
 _CLANG = flags.DEFINE_string("clang", None, "The toolchain's clang.", required=True)
 _SCAN_DEPS = flags.DEFINE_string("clang_scan_deps", None, "The toolchain's clang-scan-deps.", required=True)
 _OBJECTS = flags.DEFINE_multi_string("object", [], "OUT=DIR: an entry and its extra-headers directory (repeat).")
+_EXTRA_FLAGS = flags.DEFINE_multi_string(
+    "extra_flag", [], "OUT=FLAG: a flag the entry's compile adds for action outputs it includes (repeat).")
+_SOURCES = flags.DEFINE_multi_string("source", [], "OUT=PATH: the entry's source, when an action makes it (repeat).")
 _REPORT = flags.DEFINE_string("report", None, "Where to write what was rescanned and copied (JSON).", required=True)
 _JOBS = flags.DEFINE_integer("jobs", 2, "clang-scan-deps threads.")
 
@@ -117,6 +122,17 @@ def main(argv):
         if not sep:
             raise app.UsageError(f"--object={spec}: expected OUT=DIR")
         dirs[out] = d
+    extra, sources = {}, {}
+    for spec in _EXTRA_FLAGS.value:
+        out, sep, f = spec.partition("=")
+        if not sep or out not in dirs:
+            raise app.UsageError(f"--extra_flag={spec}: expected OUT=FLAG with OUT one of the --object entries")
+        extra.setdefault(out, []).append(f)
+    for spec in _SOURCES.value:
+        out, sep, p = spec.partition("=")
+        if not sep or out not in dirs or out in sources:
+            raise app.UsageError(f"--source={spec}: expected OUT=PATH, once, with OUT one of the --object entries")
+        sources[out] = p
     with open(_RECORD.value, encoding="utf-8") as f:
         record = json.load(f)
     with open(_PLAN.value, encoding="utf-8") as f:
@@ -129,12 +145,12 @@ def main(argv):
     changed = lib.changed_files(record, lambda p: _read(os.path.join(srctree, p)))
     by_out = {e["out"]: e for e in lib.entries(bplan) if e["out"] in dirs}
     rescan = lib.entries_to_rescan(bplan, dirs, changed)
-    files = {out: lib.entry_files(bplan, by_out[out], srctree, objtree) for out in rescan}
+    files = {out: lib.entry_files(bplan, by_out[out], srctree, objtree, sources.get(out)) for out in rescan}
     items = []
     for out in rescan:
         e, src = by_out[out], files[out][0]
         is_lds = out.endswith(".lds")
-        argv = [os.path.abspath(_CLANG.value)] + lib.entry_flags(bplan, e, roots) + (
+        argv = [os.path.abspath(_CLANG.value)] + lib.entry_flags(bplan, e, roots) + extra.get(out, []) + (
             ["-E", "-o", "/dev/null", src] if is_lds else ["-c", "-o", "/dev/null", src])
         if os.path.exists(src):
             items.append((out, src, argv, is_lds))

@@ -159,9 +159,11 @@ def entries(bplan: Mapping) -> list[Mapping]:
     return out
 
 
-def entry_files(bplan: Mapping, entry: Mapping, srctree: str, objtree: str) -> tuple[str, set[str]]:
-    """(source, known): an entry's source and every file its compile declares, as exec paths."""
-    src = os.path.join(srctree if entry["src_root"] == "srctree" else objtree, entry["src"])
+def entry_files(bplan: Mapping, entry: Mapping, srctree: str, objtree: str,
+                source: str | None = None) -> tuple[str, set[str]]:
+    """(source, known): an entry's source and every file its compile declares, as exec paths
+    (SOURCE: where an action made the entry's source, instead of the object tree)."""
+    src = source or os.path.join(srctree if entry["src_root"] == "srctree" else objtree, entry["src"])
     known = {src}
     if entry.get("hdrs", -1) >= 0:
         known.update(os.path.join(srctree, h) for h in interned_list(bplan["interned"]["hdrs"], entry["hdrs"]))

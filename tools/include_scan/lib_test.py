@@ -114,6 +114,10 @@ class PlanTest(absltest.TestCase):
         src, known = lib.entry_files(bplan, bplan["objects"][0], "ext/l", "ext/o")
         self.assertEqual(src, "ext/l/init/main.c")
         self.assertEqual(known, {"ext/l/init/main.c", "ext/l/include/a.h", "ext/l/include/b.h", "ext/o/include/generated/g.h"})
+        # A source an action made (generate.bzl's consolemap_deftbl.c): the scan reads that file.
+        src, known = lib.entry_files(bplan, bplan["objects"][0], "ext/l", "ext/o", "bazel-out/k/objects/init/main.c")
+        self.assertEqual(src, "bazel-out/k/objects/init/main.c")
+        self.assertIn(src, known)
         self.assertEqual(lib.entry_flags(bplan, bplan["objects"][0], {"$(srctree)": "ext/l"}),
                          ["-Iext/l/include", "-DKBUILD_BASENAME=\"main\"", "-fmacro-prefix-map=ext/l/="])
 

@@ -10,7 +10,9 @@ after each `-I<d>` (the same order: a header found in an earlier directory still
 maps <dir>/ away in __FILE__ and debug info. When an edited or new file mentions a CONFIG_
 symbol outside the object's autoconf.h slice, the scan writes the whole autoconf.h to
 <dir>/config/generated/, searched before the slice. An object that reads no edited file keeps an
-empty directory, so its key is what it was.
+empty directory, so its key is what it was. An object that reads action outputs (vDSO
+headers, generated tables and sources) is rescanned with them and the compile's -I flags for
+them: they are not in the import's object tree.
 """
 
 def _filter_tree(files, srcarch):
@@ -34,7 +36,7 @@ def _declare(ctx, entries):
     """{out: File (a directory)}: an extra-headers directory per entry."""
     return {e["out"]: ctx.actions.declare_directory("{}/extra_hdrs/{}".format(ctx.label.name, e["out"])) for e in entries}
 
-def _emit(ctx, *, tool, record, plan_text, srctree, objtree, resource_dir, clang, scan_deps, tree, srcarch, inputs, dirs):
+def _emit(ctx, *, tool, record, plan_text, srctree, objtree, resource_dir, clang, scan_deps, tree, srcarch, inputs, dirs, extra_flags = {}, sources = {}):
     """Declares the KernelIncludeScan action; returns its report File.
 
     Args:
@@ -49,6 +51,10 @@ def _emit(ctx, *, tool, record, plan_text, srctree, objtree, resource_dir, clang
       srcarch: string, arch/<srcarch>.
       inputs: list[depset[File]], what else the scans read (sources, object tree, toolchain).
       dirs: dict[string, File], from _declare.
+      extra_flags: dict[string, list[string]]: per entry, the flags its compile adds for the
+        action outputs it includes (-I of the vDSO's and generate's outputs); those outputs
+        must be among `inputs`.
+      sources: dict[string, File]: entries whose source an action makes (consolemap_deftbl.c).
     """
     plan = ctx.actions.declare_file(ctx.label.name + "/extra_hdrs.plan.json")
     ctx.actions.write(plan, plan_text)
@@ -65,6 +71,11 @@ def _emit(ctx, *, tool, record, plan_text, srctree, objtree, resource_dir, clang
     args.add("--clang_scan_deps", scan_deps)
     for out in sorted(dirs):
         args.add("--object={}={}".format(out, dirs[out].path))
+    for out in sorted(extra_flags):
+        for f in extra_flags[out]:
+            args.add("--extra_flag={}={}".format(out, f))
+    for out in sorted(sources):
+        args.add("--source={}={}".format(out, sources[out].path))
     args.add("--report", report)
     ctx.actions.run(
         executable = tool,
