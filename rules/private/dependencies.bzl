@@ -44,9 +44,10 @@ _OUR_KERNELS = [
     # Debug information (tests/repro, manual): every compile passes -g, so DW_AT_comp_dir
     # must not name the sandbox (rules/private/actions/debug_info.bzl).
     ("linux_arm64_debug", "arm64", ["arm64", "debug_info"], ["none", "thin"]),
-    # The ThinLTO cache's .incbin case (tests/thinlto_cache, issue 12): kernel/configs.o is
-    # bitcode that .incbin's kernel/config_data.gz. `thin` only (thin_dist's backends do
-    # not stage .incbin files yet).
+    # arm64 defconfig's LTO corner cases on a tiny kernel (tests/ikconfig, manual): IKCONFIG
+    # (kernel/configs.o is bitcode that .incbin's kernel/config_data.gz: the ThinLTO cache's
+    # case, tests/thinlto_cache, and thin_dist's backend staging) and a module with a native
+    # (perl-made assembly) part. thin (and thin_dist, which uses the thin import).
     ("linux_arm64_ikconfig", "arm64", ["arm64", "ikconfig"], ["thin"]),
 ]
 
