@@ -63,6 +63,10 @@ ARM64_IMAGE_MAGIC_OFFSET = 0x38
 
 EM_AARCH64 = 183
 ET_EXEC = 2
+ET_DYN = 3
+# Link flags that make vmlinux ET_DYN: arm64's CONFIG_RELOCATABLE (defconfig) links it
+# `-shared -Bsymbolic -z notext` (arch/arm64/Makefile); x86's CONFIG_RELOCATABLE does not.
+SHARED_FLAGS = frozenset({"-shared", "--shared", "-Bshareable", "-pie", "--pie"})
 
 # Absolute paths shorter than this are not searched for in outputs ("/" or
 # "/tmp" would match by chance).
@@ -345,15 +349,22 @@ def elf_header(name: str, data: bytes) -> tuple:
     return ei_class, ei_data, e_type, e_machine
 
 
-def check_vmlinux(name: str, data: bytes, machine: Optional[int]) -> None:
-    """vmlinux must be a non-empty ELF executable, for `machine` if given.
+def vmlinux_type(ldflags: Sequence[str]) -> int:
+    """The ELF type the link of vmlinux with LDFLAGS makes: ET_DYN with -shared/-pie."""
+    return ET_DYN if SHARED_FLAGS.intersection(ldflags) else ET_EXEC
+
+
+def check_vmlinux(name: str, data: bytes, machine: Optional[int], e_type_wanted: int = ET_EXEC) -> None:
+    """vmlinux must be a non-empty ELF executable (or, linked -shared, a shared object:
+    vmlinux_type), for `machine` if given.
 
     Raises:
       LinkError: it is not.
     """
     _, _, e_type, e_machine = elf_header(name, data)
-    if e_type != ET_EXEC:
-        raise LinkError(f"{name}: ELF type {e_type}, want ET_EXEC ({ET_EXEC})")
+    if e_type != e_type_wanted:
+        want = "ET_EXEC" if e_type_wanted == ET_EXEC else "ET_DYN (linked -shared)"
+        raise LinkError(f"{name}: ELF type {e_type}, want {want} ({e_type_wanted})")
     if machine is not None and e_machine != machine:
         raise LinkError(f"{name}: e_machine {e_machine}, but vmlinux.o has {machine}")
 

@@ -238,6 +238,12 @@ class CheckTest(absltest.TestCase):
         lib.check_vmlinux("v", _elf(), lib.EM_AARCH64)
         lib.check_vmlinux("v", _elf(machine=62), None)
         lib.check_vmlinux("v", _elf(big_endian=True), lib.EM_AARCH64)
+        # arm64 CONFIG_RELOCATABLE: `-shared -Bsymbolic -z notext` makes vmlinux ET_DYN.
+        self.assertEqual(lib.vmlinux_type(["-shared", "-Bsymbolic", "-z", "notext"]), lib.ET_DYN)
+        self.assertEqual(lib.vmlinux_type(["--no-undefined", "-X", "-z", "norelro"]), lib.ET_EXEC)
+        lib.check_vmlinux("v", _elf(e_type=lib.ET_DYN), lib.EM_AARCH64, lib.ET_DYN)
+        with self.assertRaisesRegex(lib.LinkError, r"v: ELF type 2, want ET_DYN \(linked -shared\) \(3\)"):
+            lib.check_vmlinux("v", _elf(), lib.EM_AARCH64, lib.ET_DYN)
         for data, msg in [
             (b"", "v: empty"),
             (b"!<arch>\n" + bytes(60), "v: not an ELF file"),

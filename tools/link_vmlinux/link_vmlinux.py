@@ -146,7 +146,7 @@ class _Linker:
             lib.check_kallsyms_linked(_OUT_SYSTEM_MAP.value, system_map)
 
         vmlinux = _read(_OUT_VMLINUX.value)
-        lib.check_vmlinux(_OUT_VMLINUX.value, vmlinux, machine)
+        lib.check_vmlinux(_OUT_VMLINUX.value, vmlinux, machine, lib.vmlinux_type(_LDFLAGS.value + _LDFLAGS_VMLINUX.value))
         if _SORTTABLE.value or syms is not None:
             state = lib.vmlinux_state(_OUT_VMLINUX.value, vmlinux)
             if _SORTTABLE.value:

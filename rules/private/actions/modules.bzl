@@ -187,6 +187,9 @@ while [ $# -gt 0 ]; do
     --cmd) part="$2"; deps="$root/$3"; shift 3
       words=$(sed -e 's/\\$//' "$deps" | tr ' ' '\n' | grep -v -e ':$' -e '^$')
       for prefix in ${strip-}; do words=$(echo "$words" | while IFS= read -r w; do echo "${w#"$prefix"}"; done); done
+      # `include/trace/events/../../../net/bridge/br_private.h` (a header found through
+      # `..`): sumversion opens it as written, so the directories before `..` must exist.
+      echo "$words" | grep '/\.\./' | sed 's#/\.\./.*##' | while IFS= read -r d; do mkdir -p "$d"; done
       mkdir -p "$(dirname "$part")"
       {
         echo "source_$part := $(echo "$words" | head -1)"
