@@ -49,6 +49,9 @@ _OUR_KERNELS = [
     # case, tests/thinlto_cache, and thin_dist's backend staging) and a module with a native
     # (perl-made assembly) part. thin (and thin_dist, which uses the thin import).
     ("linux_arm64_ikconfig", "arm64", ["arm64", "ikconfig"], ["thin"]),
+    # arm64's compat vDSO (tests/vdso, issue 9): CONFIG_COMPAT with COMPAT_VDSO, whose
+    # vdso32/ steps (32-bit compiles, LD32, MUNGE, VDSOSYM) the plan's vdso section holds.
+    ("linux_arm64_compat", "arm64", ["arm64", "arm64_compat"], ["none"]),
 ]
 
 def _maybe(rule, name, **kwargs):

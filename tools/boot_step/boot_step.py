@@ -23,6 +23,7 @@ _OUT_REL = flags.DEFINE_string("out_rel", None, "The output's objtree path.", re
 _OUT = flags.DEFINE_string("out", None, "Where to write the output.", required=True)
 _ALSO = flags.DEFINE_multi_string("also", [], "REL=path: another file the step writes, at its objtree path REL (repeat).")
 _NONEMPTY = flags.DEFINE_bool("nonempty", False, "An empty output is an error.")
+_ROOTS = flags.DEFINE_multi_string("root", [], "NAME=dir: a directory the command names as $(NAME) (repeat).")
 _TOOLS_DIR = flags.DEFINE_string(
     "tools_dir", None, "The pinned shell and tools (@kernel_boot_tools: bin/sh, bin/gzip, ..., lib/).", required=True
 )
@@ -37,7 +38,8 @@ def main(argv):
                      inputs=lib.parse_pairs(_INPUTS.value, "input"), out_rel=_OUT_REL.value, out=_OUT.value, dirs=_DIRS.value,
                      size_of=_SIZE_OF.value, env=lib.parse_pairs(_ENV.value, "env"),
                      workdir=_OUT.value + ".tree", path=path, shell=shell, lib_path=lib_path,
-                     nonempty=_NONEMPTY.value, also=lib.parse_pairs(_ALSO.value, "also"))
+                     nonempty=_NONEMPTY.value, also=lib.parse_pairs(_ALSO.value, "also"),
+                     roots=lib.parse_pairs(_ROOTS.value, "root"))
     except lib.StepError as e:
         sys.exit(f"boot_step: {e}")
 

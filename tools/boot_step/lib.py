@@ -91,13 +91,17 @@ def tools_paths(tools_dir: str) -> Tuple[str, str, str]:
 def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mapping[str, str],
              out_rel: str, out: str, workdir: str, path: str, dirs: Sequence[str] = (),
              size_of: Sequence[str] = (), env: Mapping[str, str] = (), shell: str = "/bin/sh",
-             lib_path: Optional[str] = None, nonempty: bool = False, also: Mapping[str, str] = {}) -> None:
+             lib_path: Optional[str] = None, nonempty: bool = False, also: Mapping[str, str] = {},
+             roots: Mapping[str, str] = {}) -> None:
     """Runs cmd in workdir (created, removed after) and writes its output out_rel to out
     (and each other output also's key, objtree-relative, to its value).
 
     srctree, tools, inputs' values and out are paths relative to the cwd (the execroot);
     inputs' keys, out_rel and dirs (directories to create first) are objtree-relative;
-    size_of names inputs whose total size $(SIZE_APPEND) appends; env, variables Kbuild
+    size_of names inputs whose total size $(SIZE_APPEND) appends; roots, other directories
+    the command names as `$(NAME)` (relative to the cwd, like srctree, and substituted as
+    srctree is: a relative path from workdir; arm64 vdso32's `-isystem
+    $(CC_RESOURCE_DIR)/include`); env, variables Kbuild
     exports to its recipes (SRCARCH, ...); nonempty: an empty output is an error (a CERT
     step given a key file). The command runs as `shell -c` with PATH=path
     (and LD_LIBRARY_PATH=lib_path if given): tools_paths() of the pinned boot tools."""
@@ -123,6 +127,10 @@ def run_step(*, cmd: str, srctree: str, tools: Mapping[str, str], inputs: Mappin
         if "LD" in values:
             values["LD"] += " " + LD_FLAGS
         values["srctree"] = up_path(workdir, srctree)
+        for name, d in roots.items():
+            if name in values:
+                raise StepError(f"--root={name}: also a tool or srctree")
+            values[name] = up_path(workdir, d)
         if size_of:  # $(SIZE_APPEND): the total size of these inputs (tools/kbuild_import/boot.py)
             values["SIZE_APPEND"] = size_append(sum(os.path.getsize(inputs[check_rel(p, "size_of")]) for p in size_of))
         text = substitute(cmd, values)

@@ -141,6 +141,18 @@ class LibTest(absltest.TestCase):
         with open("out/out.txt") as f:
             self.assertEqual(f.read(), "unset\n")
 
+    def test_roots_are_relative_like_srctree(self):
+        # arm64 vdso32's `-isystem $(CC_RESOURCE_DIR)/include`: a path from the step's directory.
+        os.makedirs("res/include")
+        lib.run_step(cmd="echo $(CC_RESOURCE_DIR)/include > arch/x/out.txt; test -d $(CC_RESOURCE_DIR)/include",
+                     srctree="src", tools={}, inputs={}, out_rel="arch/x/out.txt", out="out/out.txt",
+                     workdir="out/t", path="/usr/bin:/bin", roots={"CC_RESOURCE_DIR": "res"})
+        with open("out/out.txt") as f:
+            self.assertEqual(f.read(), "../../res/include\n")
+        with self.assertRaisesRegex(lib.StepError, r"^--root=CC: also a tool or srctree"):
+            lib.run_step(cmd="true", srctree="src", tools={"CC": "bin/clang"}, inputs={}, out_rel="arch/x/out.txt",
+                         out="out/out.txt", workdir="out/t", path="/usr/bin:/bin", roots={"CC": "res"})
+
     def test_unknown_placeholder(self):
         with self.assertRaisesRegex(lib.StepError, r"\$\(NM\), which no --tool"):
             self.run_step("$(NM) vmlinux > arch/x/out.txt")

@@ -34,6 +34,7 @@ import re
 from typing import Callable, Iterable, Mapping, Sequence
 
 from tools.kbuild_import.common import KbuildImportError
+from tools.kbuild_import.deps import traversed_dirs
 from tools.kbuild_import.dryrun import Archive, Compile, Step, norm_rel, parse_compile, shell_split
 from tools.kbuild_import.placeholders import Roots, normalize_cmd, placeholder_path, split_placeholder
 from tools.kbuild_import.symversions import GENKSYMS_TAG
@@ -138,12 +139,17 @@ def _words(cmd: str) -> Iterable[str]:
 
 
 def step_inputs(s: Step, made: Iterable[str], host: Iterable[str], roots: Roots,
-                is_src_file: Callable[[str], bool]) -> dict[str, list[str]]:
+                is_src_file: Callable[[str], bool],
+                anchor: Callable[[str], str | None] | None = None) -> dict[str, list[str]]:
     """The files a non-compile step's command names: earlier outputs / vmlinux (inputs),
-    host programs (host), source-tree files (srcs). Its own output is not an input."""
+    host programs (host), source-tree files (srcs). Its own output is not an input.
+    anchor (as deps.classify_deps'): a source file named through `dir/../` (arm64 vdso32's
+    `$(srctree)/arch/arm64/kernel/vdso32/../vdso/gen_vdso_offsets.sh`) also gets a file of
+    each directory it walks up from among srcs, so the directory exists in a sandbox."""
     made, host = set(made), set(host)
     out = norm_rel(s.target)
     ins, hs, srcs = [], [], []
+    walked: list[str] = []
     for w in _words(s.cmd):
         if w.startswith("-"):
             continue
@@ -154,6 +160,8 @@ def step_inputs(s: Step, made: Iterable[str], host: Iterable[str], roots: Roots,
                 continue
             if root == "srctree" and is_src_file(rel) and rel not in srcs:
                 srcs.append(rel)
+                if anchor is not None:
+                    walked += [d for d in traversed_dirs(w) if d not in walked]
             continue
         try:
             p = norm_rel(w)
@@ -166,6 +174,14 @@ def step_inputs(s: Step, made: Iterable[str], host: Iterable[str], roots: Roots,
                 ins.append(p)
         elif p in host and p not in hs:
             hs.append(p)
+    for d in walked:
+        root, rel = split_placeholder(placeholder_path(d, roots))
+        if root != "srctree" or any(f.startswith(rel + "/") for f in srcs):
+            continue
+        a = anchor(rel)
+        if a is None:
+            raise KbuildImportError(f"{s.tag} {out}: the command walks up from {rel}/, a directory without files")
+        srcs.append(a)
     return {"inputs": ins, "host": hs, "srcs": srcs}
 
 
@@ -197,18 +213,20 @@ def archive_entries(steps: Sequence[Step], archives: Mapping[str, tuple[str, Arc
 def boot_plan(steps: Sequence[Step], compiles: Mapping[str, Compile], *, deps: Mapping[str, object],
               incbins: Mapping[str, Sequence[str]], host: Sequence[str], tools: Mapping[str, str], roots: Roots,
               is_src_file: Callable[[str], bool], env: Mapping[str, str] = (),
-              archives: Mapping[str, tuple[str, Archive]] = {}) -> dict:
+              archives: Mapping[str, tuple[str, Archive]] = {},
+              anchor: Callable[[str], str | None] | None = None) -> dict:
     """The plan's `boot` section. deps: out -> tools.kbuild_import.deps.Deps of each compile
     (boot-generated headers classified as build_inputs); incbins: out -> .incbin files;
     archives: name -> (Kbuild's AR command, Archive) of the vmlinux_o build's archives
-    that vmlinux does not link (the boot steps may: archive_entries)."""
+    that vmlinux does not link (the boot steps may: archive_entries); anchor: step_inputs'.
+    A step whose output is in compiles is a compile whatever its tag (arm64 vdso32's CC32)."""
     entries = archive_entries(steps, archives, tools, roots)
     made: list[str] = [e["out"] for e in entries]
     after: set[str] = {VMLINUX}
     for s in steps:
         out = norm_rel(s.target)
         cmd = normalize_cmd(s.cmd, tools, roots)
-        if s.tag in COMPILE_TAGS:
+        if s.tag in COMPILE_TAGS or out in compiles:
             c = compiles[out]
             d = deps[out]
             ph = placeholder_path(c.src, roots)
@@ -226,7 +244,7 @@ def boot_plan(steps: Sequence[Step], compiles: Mapping[str, Compile], *, deps: M
                 raise KbuildImportError(f"{s.tag} {out}: .incbin {missing[0]} is not made by a boot step")
             entry = {"srcs": srcs, "objtree": objtree, "inputs": sorted(set(boot_ins)), "host": []}
         else:
-            entry = step_inputs(s, made, host, roots, is_src_file)
+            entry = step_inputs(s, made, host, roots, is_src_file, anchor)
             entry["objtree"] = []
             if s.tag in COMPRESS_TAGS and _SIZE_APPEND_RE.search(cmd):
                 cmd = _SIZE_APPEND_RE.sub(lambda _m: SIZE_APPEND, cmd)

@@ -313,18 +313,18 @@ def boot_dry_run(opts: Options, goal: tuple[str, Sequence[str]], files: Mapping[
         write_helper(opts)
 
 
-def vdso_dry_run(opts: Options, goal: tuple[str, Sequence[str]], files: Sequence[str]) -> list[Step]:
-    """The steps of the vDSO `make prepare` made (arm64 vdso_prepare's sub-make, vdso.py): a
-    dry run of its goals with its files moved aside (restored after). Each step's command
-    must be the one prepare ran (its .cmd file)."""
+def vdso_dry_run(opts: Options, goals: Sequence[tuple[str, Sequence[str]]], files: Sequence[str]) -> list[Step]:
+    """The steps of the vDSO `make prepare` made (arm64 vdso_prepare's sub-makes, vdso.py:
+    vdso/, and vdso32/ with CONFIG_COMPAT_VDSO): a dry run of their goals with their files
+    moved aside (restored after). Each step's command must be the one prepare ran (its .cmd file)."""
     aside = tempfile.mkdtemp(prefix=".kbuild_import_vdso.", dir=opts.objtree)
     try:
         for rel in files:
             os.makedirs(os.path.dirname(os.path.join(aside, rel)), exist_ok=True)
             os.rename(os.path.join(opts.objtree, rel), os.path.join(aside, rel))
-        write_helper(opts, [goal])
+        write_helper(opts, goals)
         try:
-            text = run_make(opts, [HELPER_GEN], dry_run=True, what=f"-n {' '.join(goal[1])}")
+            text = run_make(opts, [HELPER_GEN], dry_run=True, what=f"-n {' '.join(t for _, g in goals for t in g)}")
         finally:
             write_helper(opts)
     finally:
@@ -680,10 +680,10 @@ def _phase_dryrun(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     extra += [analysis.partials.lds[o] for o in sorted(analysis.partials.lds)]
     # The vDSO's steps (vdso.py): planned as actions; its linker script is scanned too.
     vdso_files = vdso_lib.prepare_files(opts.arch, prepared)
-    if vdso_files:  # arm64: `make prepare` made it; its own dry run prints the steps
-        vdso_steps = timer.run("vdso", vdso_dry_run, opts, vdso_lib.PREPARE_GOALS[opts.arch], vdso_files)
+    if vdso_files:  # arm64: `make prepare` made it (vdso/, vdso32/); its own dry run prints the steps
+        vdso_steps = timer.run("vdso", vdso_dry_run, opts, vdso_lib.prepare_goals(opts.arch, prepared), vdso_files)
         vdso_steps, vdso_compiles = vdso_lib.select(vdso_steps, (), None, opts.tools["clang"], opts.arch)
-    elif opts.arch in vdso_lib.PREPARE_GOALS:  # a compat vDSO: import-time, as prepare made it
+    elif opts.arch in vdso_lib.PREPARE_GOALS:  # prepare made no vDSO file: nothing to plan
         vdso_steps, vdso_compiles = [], {}
     else:
         vdso_steps, vdso_compiles = vdso_lib.select(
@@ -749,17 +749,7 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
         for name in probe_files:
             os.unlink(os.path.join(opts.objtree, name))
 
-    @functools.lru_cache(maxsize=None)
-    def anchor(rel: str) -> str | None:
-        """A file that makes srctree directory `rel` exist in a sandbox: its first header,
-        else its first file (sorted; subdirectories only if it has no files)."""
-        for top, dirs, files in os.walk(os.path.join(opts.src, rel)):
-            dirs.sort()
-            files = sorted(f for f in files if os.path.isfile(os.path.join(top, f)))
-            if files:
-                pick = ([f for f in files if f.endswith(".h")] or files)[0]
-                return os.path.relpath(os.path.join(top, pick), opts.src)
-        return None
+    anchor = srctree_anchor(opts.src)
 
     def classify():
         deps, incbins = {}, {}
@@ -822,6 +812,21 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
     return {"plan": plan, "plan_text": text}
 
 
+def srctree_anchor(src: str) -> Callable[[str], str | None]:
+    """srctree directory -> a file that makes it exist in a sandbox: its first header, else
+    its first file (sorted; subdirectories only if it has no files), or None (cached)."""
+    @functools.lru_cache(maxsize=None)
+    def anchor(rel: str) -> str | None:
+        for top, dirs, files in os.walk(os.path.join(src, rel)):
+            dirs.sort()
+            files = sorted(f for f in files if os.path.isfile(os.path.join(top, f)))
+            if files:
+                pick = ([f for f in files if f.endswith(".h")] or files)[0]
+                return os.path.relpath(os.path.join(top, pick), src)
+        return None
+    return anchor
+
+
 def _image_section(opts: Options, roots: Roots, plan: dict, steps: Sequence[Step], compiles: Mapping[str, Compile],
                    deps: Mapping, incbins: Mapping, prepared: Mapping[str, bool], built: Mapping[str, bool],
                    plan_fn: Callable[..., dict], what: str) -> dict:
@@ -842,7 +847,8 @@ def _image_section(opts: Options, roots: Roots, plan: dict, steps: Sequence[Step
     hosts = [p for p, exe in {**prepared, **built}.items() if exe]
     section = plan_fn(steps, compiles, deps=deps, incbins=incbins, host=hosts, tools=opts.tools,
                       roots=roots, is_src_file=lambda rel: os.path.isfile(os.path.join(opts.src, rel)),
-                      objects=plan["objects"], kbuild=kbuild, kbuild_paths=with_paths)
+                      objects=plan["objects"], kbuild=kbuild, kbuild_paths=with_paths,
+                      anchor=srctree_anchor(opts.src))
     made = set(vdso_lib.made_files(section))
     for group in ("prepare", "build"):
         plan["generated"][group] = {k: v for k, v in plan["generated"][group].items() if k not in made}

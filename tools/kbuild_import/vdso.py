@@ -35,8 +35,20 @@ moves prepare's vDSO files aside and dry-runs those goals (PREPARE_GOALS, prepar
     OBJCOPY vdso.so               $(OBJCOPY) -S vdso.so.dbg vdso.so
 
 vdso-offsets.h is a gen_input of ordinary compiles (signal.c, vdso.c, ...) and vdso.so the
-`.incbin` of vdso-wrap.S: both become action outputs. With CONFIG_COMPAT_VDSO (vdso32/,
-MUNGE) the arm64 vDSO stays import-time (prepare_files returns nothing).
+`.incbin` of vdso-wrap.S: both become action outputs. With CONFIG_COMPAT_VDSO prepare also
+runs vdso_prepare's second sub-make (`$(build)=arch/arm64/kernel/vdso32
+include/generated/vdso32-offsets.h arch/arm64/kernel/vdso32/vdso.so`); its files move aside
+too and the same dry run prints both directories' steps (prepare_goals):
+
+    CC32    note.o, vgettimeofday.o   $(CC) --target=arm-linux-gnueabi ... -isystem $(CC_RESOURCE_DIR)/include ...
+    LDS     vdso.lds                  (the 64-bit $(CPP) flags, as vdso/)
+    LD32    vdso.so.raw               $(LD) ... -T vdso.lds OBJS -o vdso.so.raw; if $(OBJDUMP) -R ... | grep R_ARM_...
+    MUNGE   vdso.so.dbg               arch/arm64/kernel/vdso32/../../../arm/vdso/vdsomunge vdso.so.raw vdso.so.dbg
+    VDSOSYM include/generated/vdso32-offsets.h, OBJCOPY vdso.so (as vdso/)
+
+vdsomunge is a host program `make prepare` built (arch/arm/vdso/, not moved aside: the
+dry run does not rebuild it), read by the MUNGE step as the other sections' host programs;
+vdso32-offsets.h is read by signal32.c and vdso.c, vdso32/vdso.so by vdso32-wrap.S.
 """
 
 import posixpath
@@ -52,28 +64,45 @@ VDSO_ARCHES = frozenset({"x86_64", "arm64"})
 # Where Linux 6.1 builds the vDSO images (x86: vdso32/ is below vdso/), and the headers made
 # from them.
 _VDSO_DIR_RE = {"x86_64": re.compile(r"^arch/x86/entry/vdso/"),
-                "arm64": re.compile(r"^(arch/arm64/kernel/vdso/|include/generated/vdso-offsets\.h$)")}
+                "arm64": re.compile(r"^(arch/arm64/kernel/vdso(32)?/|include/generated/vdso(32)?-offsets\.h$)")}
 COMPILE_TAGS = frozenset({"CC", "AS", "LDS"})
+# arm64's compat vDSO compiles (arch/arm64/kernel/vdso32/Makefile cmd_vdsocc, cmd_vdsoas: $(CC_COMPAT)).
+COMPAT_COMPILE_TAGS = frozenset({"CC32", "AS32"})
 # The vDSO steps of arch/x86/entry/vdso/Makefile and arch/arm64/kernel/vdso/Makefile that are not compiles.
 STEP_TAGS = frozenset({"VDSO", "OBJCOPY", "VDSO2C", "LD", "VDSOSYM"})
+# ... and of arch/arm64/kernel/vdso32/Makefile (the link with its R_ARM_* check; vdsomunge).
+COMPAT_STEP_TAGS = frozenset({"LD32", "MUNGE"})
 # The arches whose vDSO `make prepare` makes: (obj, goals) of its sub-make (arch/arm64/Makefile vdso_prepare).
 PREPARE_GOALS = {"arm64": ("arch/arm64/kernel/vdso", ["include/generated/vdso-offsets.h",
                                                       "arch/arm64/kernel/vdso/vdso.so"])}
-_COMPAT_DIR = "arch/arm64/kernel/vdso32/"
+# vdso_prepare's second sub-make with CONFIG_COMPAT_VDSO (it made a file of that directory).
+COMPAT_PREPARE_GOALS = {"arm64": ("arch/arm64/kernel/vdso32", ["include/generated/vdso32-offsets.h",
+                                                               "arch/arm64/kernel/vdso32/vdso.so"])}
+
+
+def prepare_goals(arch: str, prepared: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """The (obj, goals) of the sub-makes `make prepare` made the vDSO with (arch in
+    PREPARE_GOALS), in its order: vdso/, then vdso32/ if prepare made files there
+    (CONFIG_COMPAT_VDSO). Empty for other arches."""
+    if arch not in PREPARE_GOALS:
+        return []
+    out = [PREPARE_GOALS[arch]]
+    compat = COMPAT_PREPARE_GOALS.get(arch)
+    if compat and any(p.startswith(compat[0] + "/") for p in prepared):
+        out.append(compat)
+    return out
 
 
 def prepare_files(arch: str, prepared: Iterable[str]) -> list[str]:
     """The files of `make prepare` to move aside for the vDSO's dry run (arch in
-    PREPARE_GOALS): every file of its directory but Kbuild's .cmd files, and the offsets
-    header. Empty (the vDSO stays import-time) for other arches and with a compat vDSO."""
-    if arch not in PREPARE_GOALS:
-        return []
+    PREPARE_GOALS): every file of its directories (prepare_goals: vdso/, and vdso32/ with a
+    compat vDSO) but Kbuild's .cmd files, and the offsets headers. Empty for other arches."""
     prepared = list(prepared)
-    if any(p.startswith(_COMPAT_DIR) for p in prepared):
-        return []
-    obj, goals = PREPARE_GOALS[arch]
-    return sorted(p for p in prepared if (p.startswith(obj + "/") and not posixpath.basename(p).startswith("."))
-                  or p in goals)
+    goals = prepare_goals(arch, prepared)
+    dirs = tuple(obj + "/" for obj, _ in goals)
+    targets = {t for _, ts in goals for t in ts}
+    return sorted(p for p in prepared if (p.startswith(dirs) and not posixpath.basename(p).startswith("."))
+                  or p in targets)
 # Kbuild's bookkeeping in those directories (built-in.a, modules.order, ...): no vDSO step reads it.
 _IGNORED_TAGS = frozenset({"AR", "MODORDER", "MOD", "FILECHK", "GENKSYMS"})
 
@@ -87,19 +116,25 @@ def select(steps: Sequence[Step], archived: Iterable[str], generators: Sequence[
     dry run (arm64). ([], {}) for other arches."""
     if arch not in VDSO_ARCHES:
         return [], {}
+    if arch == "arm64":  # and its compat vDSO's kinds (vdso32/: CC32, LD32, MUNGE)
+        return select_steps(steps, archived, generators, cc, dir_re=_VDSO_DIR_RE[arch],
+                            step_tags=STEP_TAGS | COMPAT_STEP_TAGS, link_tags=("LD", "LD32"), what="vDSO",
+                            module="vdso.py", compile_tags=COMPILE_TAGS | COMPAT_COMPILE_TAGS)
     return select_steps(steps, archived, generators, cc, dir_re=_VDSO_DIR_RE[arch], step_tags=STEP_TAGS,
                         link_tags=("VDSO", "LD"), what="vDSO", module="vdso.py")
 
 
 def select_steps(steps: Sequence[Step], archived: Iterable[str], generators: Sequence[Step] | None, cc: str, *,
                  dir_re: "re.Pattern[str]", step_tags: Iterable[str], link_tags: Iterable[str], what: str,
-                 module: str) -> tuple[list[Step], dict[str, Compile]]:
+                 module: str, compile_tags: Iterable[str] = COMPILE_TAGS) -> tuple[list[Step], dict[str, Compile]]:
     """The steps of the dry run whose output matches dir_re (an embedded image's directory:
-    the vDSO, x86's realmode blob), in order, and its compiles (CC/AS/LDS, out -> Compile).
-    step_tags: the other kinds allowed (each a generator the import runs, unless generators
-    is None); link_tags: one of them must be present; what/module: for error lines."""
+    the vDSO, x86's realmode blob), in order, and its compiles (compile_tags: CC/AS/LDS, and
+    arm64's CC32/AS32; out -> Compile). step_tags: the other kinds allowed (each a generator
+    the import runs, unless generators is None); link_tags: one of them must be present;
+    what/module: for error lines."""
     archived = set(archived)
     step_tags = frozenset(step_tags)
+    compile_tags = frozenset(compile_tags)
     gen_index = {s.index for s in generators or ()}
     kept: list[Step] = []
     compiles: dict[str, Compile] = {}
@@ -112,7 +147,7 @@ def select_steps(steps: Sequence[Step], archived: Iterable[str], generators: Seq
             continue
         if not dir_re.match(out) or out in archived:
             continue
-        if s.tag in COMPILE_TAGS:
+        if s.tag in compile_tags:
             c = parse_compile(s, cc, mode="-E" if s.tag == "LDS" else "-c")
             if c.post:
                 raise KbuildImportError(f"{s.tag} {out}: runs {c.post[0][:60]!r} after the compile; "
@@ -127,7 +162,7 @@ def select_steps(steps: Sequence[Step], archived: Iterable[str], generators: Seq
                 continue
         else:
             raise KbuildImportError(f"{s.tag} {out}: {what} steps of this kind are not supported "
-                                    f"(tools/kbuild_import/{module} models {', '.join(sorted(step_tags | COMPILE_TAGS))})")
+                                    f"(tools/kbuild_import/{module} models {', '.join(sorted(step_tags | compile_tags))})")
         kept.append(s)
     if kept and not any(s.tag in link_tags for s in kept):
         raise KbuildImportError(f"{kept[0].tag} {kept[0].target}: {what} steps without a "
@@ -164,15 +199,17 @@ def readers(section_steps: Sequence[Mapping], objects: Sequence[Mapping]) -> dic
 def vdso_plan(steps: Sequence[Step], compiles: Mapping[str, Compile], *, deps: Mapping[str, object],
               incbins: Mapping[str, Sequence[str]], host: Sequence[str], tools: Mapping[str, str], roots: Roots,
               is_src_file: Callable[[str], bool], objects: Sequence[Mapping],
-              kbuild: Mapping[str, str], kbuild_paths: Iterable[str] = (), what: str = "vDSO") -> dict:
+              kbuild: Mapping[str, str], kbuild_paths: Iterable[str] = (), what: str = "vDSO",
+              anchor: Callable[[str], str | None] | None = None) -> dict:
     """The plan's `vdso` section (see the module docstring), or another embedded image's of
     the same shape (what: its name in errors; x86's realmode blob, realmode.py). deps/incbins:
     of the compiles; host: the import's host programs; objects: the plan's objects (which
     outputs they read); kbuild: objtree path -> sha256 of what the import's make wrote;
     kbuild_paths: those of its files that hold this machine's absolute paths (-g objects'
-    DWARF: the actions' bytes differ from them by design, tests compare the others)."""
+    DWARF: the actions' bytes differ from them by design, tests compare the others); anchor:
+    srctree directory -> a file in it (boot.step_inputs: vdso32's `vdso32/../vdso/` script)."""
     section = boot_lib.boot_plan(steps, compiles, deps=deps, incbins=incbins, host=host, tools=tools, roots=roots,
-                                 is_src_file=is_src_file)
+                                 is_src_file=is_src_file, anchor=anchor)
     del section["image"]
     entries = section["steps"]
     for e in entries:

@@ -1,4 +1,5 @@
-"""Tests for tools/kbuild_import/vdso.py (testdata/vdso_x86_64.txt: Linux 6.1 x86_64 tiny's commands)."""
+"""Tests for tools/kbuild_import/vdso.py (testdata/vdso_x86_64.txt: Linux 6.1 x86_64 tiny's commands;
+vdso32_arm64.txt: arm64 tiny + CONFIG_COMPAT's compat vDSO)."""
 
 from absl.testing import absltest
 
@@ -47,8 +48,6 @@ class VdsoTest(absltest.TestCase):
                     "include/generated/autoconf.h", "arch/arm64/kernel/asm-offsets.s"]
         self.assertEqual(vdso.prepare_files("arm64", prepared), [
             "arch/arm64/kernel/vdso/vdso.lds", "arch/arm64/kernel/vdso/vdso.so", "include/generated/vdso-offsets.h"])
-        # A compat vDSO (vdso32/, MUNGE) is not modelled: everything stays as prepare made it.
-        self.assertEqual(vdso.prepare_files("arm64", prepared + ["arch/arm64/kernel/vdso32/vdso.so"]), [])
         self.assertEqual(vdso.prepare_files("x86_64", prepared), [])
 
     def test_arm64_steps_of_its_own_dry_run(self):
@@ -61,6 +60,88 @@ class VdsoTest(absltest.TestCase):
         kept, compiles = vdso.select(steps, (), None, TOOLS["clang"], "arm64")
         self.assertEqual([s.tag for s in kept], ["LD", "VDSOSYM", "OBJCOPY"])
         self.assertEqual(compiles, {})
+
+    def test_arm64_compat_prepare_goals_and_files(self):
+        prepared = ["arch/arm64/kernel/vdso/vdso.so", "arch/arm64/kernel/vdso/.vdso.so.cmd",
+                    "include/generated/vdso-offsets.h", "include/generated/autoconf.h",
+                    "arch/arm64/kernel/vdso32/vdso.so", "arch/arm64/kernel/vdso32/.vdso.so.cmd",
+                    "arch/arm64/kernel/vdso32/vdso.so.raw", "include/generated/vdso32-offsets.h",
+                    "arch/arm/vdso/vdsomunge"]
+        self.assertEqual(vdso.prepare_goals("arm64", prepared), [
+            ("arch/arm64/kernel/vdso", ["include/generated/vdso-offsets.h", "arch/arm64/kernel/vdso/vdso.so"]),
+            ("arch/arm64/kernel/vdso32", ["include/generated/vdso32-offsets.h", "arch/arm64/kernel/vdso32/vdso.so"])])
+        # Both directories move aside (not .cmd files, not the host program vdsomunge: the
+        # dry run must not rebuild it, the MUNGE step reads the import's).
+        self.assertEqual(vdso.prepare_files("arm64", prepared), [
+            "arch/arm64/kernel/vdso/vdso.so", "arch/arm64/kernel/vdso32/vdso.so", "arch/arm64/kernel/vdso32/vdso.so.raw",
+            "include/generated/vdso-offsets.h", "include/generated/vdso32-offsets.h"])
+        # Without a compat vDSO: vdso/ alone, as before.
+        self.assertEqual(vdso.prepare_goals("arm64", prepared[:4]), [vdso.PREPARE_GOALS["arm64"]])
+        self.assertEqual(vdso.prepare_goals("x86_64", prepared), [])
+
+    def _compat_steps(self):
+        d = "arch/arm64/kernel/vdso32"
+        out = [Step(0, "build", "HOSTCC", "arch/arm/vdso/vdsomunge", d, "cc -o vdsomunge vdsomunge.c")]
+        for line in read_testdata("vdso32_arm64.txt").splitlines():
+            if not line.startswith("#"):
+                tag, target, cmd = line.split("\t")
+                out.append(Step(len(out), "build", tag, target, d, cmd))
+        return out
+
+    def test_arm64_compat_steps(self):
+        kept, compiles = vdso.select(self._compat_steps(), (), None, TOOLS["clang"], "arm64")
+        d = "arch/arm64/kernel/vdso32"
+        self.assertEqual([(s.tag, s.target) for s in kept], [
+            ("LDS", f"{d}/vdso.lds"), ("CC32", f"{d}/note.o"), ("CC32", f"{d}/vgettimeofday.o"),
+            ("LD32", f"{d}/vdso.so.raw"), ("MUNGE", f"{d}/vdso.so.dbg"),
+            ("VDSOSYM", "include/generated/vdso32-offsets.h"), ("OBJCOPY", f"{d}/vdso.so")])
+        self.assertEqual(sorted(compiles), [f"{d}/note.o", f"{d}/vdso.lds", f"{d}/vgettimeofday.o"])
+        self.assertEqual(compiles[f"{d}/note.o"].flags[0], "--target=arm-linux-gnueabi")
+        # x86_64 does not model the compat kinds.
+        with self.assertRaisesRegex(KbuildImportError, r"^CC32 arch/arm64/kernel/vdso32/note.o: vDSO steps of this kind"):
+            vdso.select_steps(self._compat_steps(), (), None, TOOLS["clang"], dir_re=vdso._VDSO_DIR_RE["arm64"],
+                              step_tags=vdso.STEP_TAGS, link_tags=("LD",), what="vDSO", module="vdso.py")
+
+    def test_arm64_compat_plan(self):
+        d = "arch/arm64/kernel/vdso32"
+        kept, compiles = vdso.select(self._compat_steps(), (), None, TOOLS["clang"], "arm64")
+        deps = {o: Deps(("include/linux/kconfig.h",), ("include/generated/autoconf.h",), (),
+                        ("$(CC_RESOURCE_DIR)/include/stdint.h",)) for o in compiles}
+        objects = [{"out": "arch/arm64/kernel/vdso32-wrap.o", "src": "arch/arm64/kernel/vdso32-wrap.S",
+                    "src_root": "srctree", "build_inputs": [], "incbin": [f"{d}/vdso.so"]},
+                   {"out": "arch/arm64/kernel/signal32.o", "src": "arch/arm64/kernel/signal32.c", "src_root": "srctree",
+                    "gen_inputs": ["include/generated/vdso32-offsets.h"], "build_inputs": [], "incbin": []}]
+        made = [vdso.norm_rel(s.target) for s in kept]
+        walked = []
+
+        def anchor(rel):
+            walked.append(rel)
+            return f"{rel}/Makefile"
+        p = vdso.vdso_plan(kept, compiles, deps=deps, incbins={}, host=["arch/arm/vdso/vdsomunge"], tools=TOOLS,
+                           roots=ROOTS, is_src_file=lambda rel: rel.endswith(".sh"), objects=objects,
+                           kbuild={m: "0" * 64 for m in made if not m.endswith(".o")}, anchor=anchor)
+        by_out = {e["out"]: e for e in p["steps"]}
+        cc = by_out[f"{d}/vgettimeofday.o"]
+        self.assertTrue(cc["cmd"].startswith("$(CC) --target=arm-linux-gnueabi -Wp,-MD,"), cc["cmd"][:60])
+        self.assertIn(" -isystem $(CC_RESOURCE_DIR)/include ", cc["cmd"])
+        self.assertIn(" -include $(srctree)/lib/vdso/gettimeofday.c ", cc["cmd"])
+        self.assertEqual((cc["srcs"], cc["objtree"]), ([f"{d}/vgettimeofday.c", "include/linux/kconfig.h"],
+                                                       ["include/generated/autoconf.h"]))
+        link = by_out[f"{d}/vdso.so.raw"]
+        self.assertEqual(link["inputs"], [f"{d}/vdso.lds", f"{d}/note.o", f"{d}/vgettimeofday.o"])
+        self.assertIn('grep -E -h "R_ARM_JUMP_SLOT|R_ARM_GLOB_DAT|R_ARM_ABS32"', link["cmd"])
+        munge = by_out[f"{d}/vdso.so.dbg"]
+        self.assertEqual((munge["cmd"], munge["host"], munge["inputs"]), (
+            f"{d}/../../../arm/vdso/vdsomunge {d}/vdso.so.raw {d}/vdso.so.dbg", ["arch/arm/vdso/vdsomunge"],
+            [f"{d}/vdso.so.raw"]))
+        # The offsets script is named through vdso32/../vdso/: vdso32/ must exist where it runs.
+        sym = by_out["include/generated/vdso32-offsets.h"]
+        self.assertEqual(sym["srcs"], ["arch/arm64/kernel/vdso/gen_vdso_offsets.sh", f"{d}/Makefile"])
+        self.assertEqual(walked, [d])
+        self.assertEqual(p["outputs"], [f"{d}/vdso.so", "include/generated/vdso32-offsets.h"])
+        self.assertEqual(p["readers"], {"arch/arm64/kernel/signal32.o": ["include/generated/vdso32-offsets.h"],
+                                        "arch/arm64/kernel/vdso32-wrap.o": [f"{d}/vdso.so"]})
+        self.assertEqual(len(p["kbuild"]), 5)
 
     def test_unknown_step_is_one_line_error(self):
         steps = _steps() + [Step(99, "build", "MUNGE", f"{_D}/x.so", _D, "munge a b")]

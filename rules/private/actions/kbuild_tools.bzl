@@ -38,7 +38,7 @@ def boot_tools(ctx):
 # The attribute boot_tools() reads; every rule that emits boot_step actions has it.
 BOOT_TOOLS_ATTR = {"_boot_tools": attr.label(default = "@kernel_boot_tools//:files", cfg = "exec")}
 
-def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs = [], env = {}, size_of = [], nonempty = False, also = {}):
+def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs = [], env = {}, size_of = [], nonempty = False, also = {}, roots = {}):
     """The arguments of one tools/boot_step action (a Kbuild command replayed with exact inputs).
 
     Args:
@@ -54,6 +54,8 @@ def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs =
       size_of: inputs whose total size $(SIZE_APPEND) appends.
       nonempty: bool: an empty output fails the action (a CERT step given a key file).
       also: dict objtree path -> File: the other files the command writes (asn1_compiler's .h).
+      roots: dict NAME -> exec path of a directory the command names as $(NAME) (arm64
+        vdso32's $(CC_RESOURCE_DIR)); boot_step substitutes a relative path, as for srctree.
 
     Returns:
       Args (in a param file).
@@ -80,6 +82,8 @@ def boot_step_args(ctx, tc, tools, *, cmd, srctree, inputs, out_rel, out, dirs =
     args.add("--out", out)
     for p in sorted(also):
         args.add("--also={}={}".format(p, also[p].path))
+    for k, v in sorted(roots.items()):
+        args.add("--root={}={}".format(k, v))
     return args
 
 def step_inputs(where, e, *, obj, src, made, what, srcs_in_tree = False):

@@ -23,6 +23,12 @@ arm64's steps (from a dry run of what `make prepare`'s vdso_prepare makes):
   LD         KernelVdsoLink     $(LD) ... -o vdso.so.dbg; the R_AARCH64_* dynamic-relocation grep
   VDSOSYM    KernelVdsoGen      $(NM) vdso.so.dbg | gen_vdso_offsets.sh | LC_ALL=C sort > vdso-offsets.h
   OBJCOPY    KernelObjcopy      vdso.so
+and with CONFIG_COMPAT_VDSO its vdso32/ (the same shape):
+  CC32/LDS   KernelVdsoCompile  note.o, vgettimeofday.o ($(CC) --target=arm-linux-gnueabi, -isystem
+                                $(CC_RESOURCE_DIR)/include: a relative path to the toolchain's), vdso.lds
+  LD32       KernelVdsoLink     vdso.so.raw; the R_ARM_* dynamic-relocation grep
+  MUNGE      KernelVdsoGen      arch/arm/vdso/vdsomunge vdso.so.raw vdso.so.dbg (import-built host program)
+  VDSOSYM    KernelVdsoGen      vdso32-offsets.h;  OBJCOPY KernelObjcopy vdso.so
 
 x86's realmode blob (plan section `realmode`, tools/kbuild_import/realmode.py; the same shape,
 from the vmlinux_o dry run's arch/x86/realmode/rm sub-make):
@@ -41,11 +47,14 @@ load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools",
 _SECTIONS = {
     "vdso": struct(what = "vDSO", mnemonics = {
         "AS": "KernelVdsoCompile",
+        "AS32": "KernelVdsoCompile",
         "CC": "KernelVdsoCompile",
+        "CC32": "KernelVdsoCompile",
         "LDS": "KernelVdsoCompile",
         "OBJCOPY": "KernelObjcopy",
         "VDSO": "KernelVdsoLink",
         "LD": "KernelVdsoLink",
+        "LD32": "KernelVdsoLink",
         "*": "KernelVdsoGen",
     }),
     "realmode": struct(what = "realmode", mnemonics = {
@@ -57,6 +66,16 @@ _SECTIONS = {
         "*": "KernelRealmodeGen",
     }),
 }
+
+# Directories a step's command may name besides $(srctree) (arm64 vdso32's CC32 compiles:
+# `-isystem $(CC_RESOURCE_DIR)/include`, the header directory of the compiler's own, which
+# tc.all_files holds).
+_RESOURCE_DIR = "$(CC_RESOURCE_DIR)"
+
+def _roots(tc, cmd):
+    if _RESOURCE_DIR not in cmd:
+        return {}
+    return {_RESOURCE_DIR[2:-1]: tc.builtin_include[:-len("/include")]}
 
 def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree, section_name = "vdso"):
     """One action per step of the plan's vdso section (or realmode: section_name).
@@ -96,6 +115,7 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree, section_name = "vdso
             out_rel = e["out"],
             out = out,
             dirs = section.get("dirs", []),
+            roots = _roots(tc, e["cmd"]),
         )
         ctx.actions.run(
             executable = tool,
