@@ -4,8 +4,8 @@
 # checked vdso64.so.dbg, the stripped vdso64.so, vdso2c's vdso-image-64.c) must equal, byte
 # for byte, what Kbuild's own make builds from the same .config with the same LLVM.
 #
-#   tests/vdso/kbuild_diff.sh [--repo=linux_x86_64_none|linux_arm64_thin] [--section=vdso|realmode]
-#                             [--work=DIR] [--keep]
+#   tests/vdso/kbuild_diff.sh [--repo=linux_x86_64_none|linux_arm64_thin|linux_arm64_compat_none]
+#                             [--section=vdso|realmode] [--work=DIR] [--keep]
 #
 # Builds @REPO//:objects --output_groups=SECTION, then in a fresh object tree (WORK, default a
 # mktemp directory): the import's .config, `make olddefconfig`, `make prepare` and `make
@@ -16,7 +16,9 @@
 # SECTION.kbuild, and this script checks those too.) Files the plan lists in
 # SECTION.kbuild_paths (-g objects: Kbuild's DWARF names its trees, ours `.`) are compared
 # after `llvm-objcopy --strip-debug` of both (`PASS <file> (debug info stripped)`).
-# --section=realmode is x86's realmode blob (tests/realmode/kbuild_diff.sh).
+# --section=realmode is x86's realmode blob (tests/realmode/kbuild_diff.sh). arm64: `make prepare`
+# builds both vdso/ and (CONFIG_COMPAT_VDSO) vdso32/. KBUILD_DIFF_NICE: the nice level of its
+# builds (default 19; beside a long build at a lower level, 10 gets CPU).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=linux_x86_64_none section=vdso work="" keep=0
@@ -29,7 +31,8 @@ for a in "$@"; do
     *) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2 ;;
   esac
 done
-bazel=(nice -n 19 ./bazel)
+nice=${KBUILD_DIFF_NICE:-19}
+bazel=(nice -n "$nice" ./bazel)
 "${bazel[@]}" build "@$repo//:objects" --output_groups="$section" >/dev/null 2>&1 ||
   { "${bazel[@]}" build "@$repo//:objects" --output_groups="$section" 2>&1 | tail -20; echo "FAIL build @$repo//:objects"; exit 1; }
 ob=$("${bazel[@]}" info output_base 2>/dev/null)
@@ -55,7 +58,7 @@ mkdir -p "$work"
 cp "$ob/external/$repo/obj/.config" "$work/.config"
 source tests/kbuild_make.sh
 kbuild_make_argv "$ob/external" "$work" "$arch"
-mk=(env -i PATH=/usr/bin:/bin HOME="$work" LC_ALL=C TZ=UTC nice -n 19 "${KBUILD_MAKE[@]}" -j2)
+mk=(env -i PATH=/usr/bin:/bin HOME="$work" LC_ALL=C TZ=UTC nice -n "$nice" "${KBUILD_MAKE[@]}" -j2)
 start=$(date +%s)
 "${mk[@]}" olddefconfig >"$work/make.log" 2>&1 || { tail -20 "$work/make.log"; echo "FAIL make olddefconfig"; exit 1; }
 cmp -s "$ob/external/$repo/obj/.config" "$work/.config" || { echo "FAIL olddefconfig changed the import's .config"; exit 1; }

@@ -158,6 +158,20 @@ class BootTest(absltest.TestCase):
         self.assertEqual(boot.boot_goal("x86_64"), ("arch/x86/boot", ["arch/x86/boot/bzImage"]))
         self.assertIsNone(boot.boot_goal("arm64"))
 
+    def test_step_inputs_anchor_directories_walked_up_from(self):
+        # arm64 vdso32's VDSOSYM names its script through vdso32/../vdso/.
+        src = ROOTS.srctree
+        s = dataclasses.replace(_steps()[0], tag="VDSOSYM", target="include/generated/x.h",
+                                cmd=f"nm a.so | {src}/arch/arm64/kernel/vdso32/../vdso/gen.sh | sort > include/generated/x.h")
+        is_src = lambda rel: rel.endswith(".sh")  # noqa: E731
+        self.assertEqual(boot.step_inputs(s, ["a.so"], [], ROOTS, is_src)["srcs"], ["arch/arm64/kernel/vdso/gen.sh"])
+        got = boot.step_inputs(s, ["a.so"], [], ROOTS, is_src, lambda rel: f"{rel}/Makefile")
+        self.assertEqual((got["srcs"], got["inputs"]), (["arch/arm64/kernel/vdso/gen.sh", "arch/arm64/kernel/vdso32/Makefile"],
+                                                        ["a.so"]))
+        with self.assertRaisesRegex(KbuildImportError, r"^VDSOSYM include/generated/x.h: the command walks up from "
+                                                       r"arch/arm64/kernel/vdso32/, a directory without files"):
+            boot.step_inputs(s, ["a.so"], [], ROOTS, is_src, lambda rel: None)
+
 
 if __name__ == "__main__":
     absltest.main()
