@@ -316,13 +316,17 @@ def boot_dry_run(opts: Options, goal: tuple[str, Sequence[str]], files: Mapping[
 def vdso_dry_run(opts: Options, goals: Sequence[tuple[str, Sequence[str]]], files: Sequence[str]) -> list[Step]:
     """The steps of the vDSO `make prepare` made (arm64 vdso_prepare's sub-makes, vdso.py:
     vdso/, and vdso32/ with CONFIG_COMPAT_VDSO): a dry run of their goals with their files
-    moved aside (restored after). Each step's command must be the one prepare ran (its .cmd file)."""
+    moved aside (restored after). Each step's command must be the one prepare ran (its .cmd file):
+    the goals run after `prepare` (gen_after_prepare), as vdso_prepare does after arm64's
+    stack_protector_prepare has added `-mstack-protector-guard=sysreg ...` to KBUILD_CFLAGS
+    (CONFIG_STACKPROTECTOR_PER_TASK, arm64 defconfig). prepare's own vdso_prepare then prints
+    the same steps first (its files are aside too); select keeps each output's first step."""
     aside = tempfile.mkdtemp(prefix=".kbuild_import_vdso.", dir=opts.objtree)
     try:
         for rel in files:
             os.makedirs(os.path.dirname(os.path.join(aside, rel)), exist_ok=True)
             os.rename(os.path.join(opts.objtree, rel), os.path.join(aside, rel))
-        write_helper(opts, goals)
+        write_helper(opts, goals, gen_after_prepare=True)
         try:
             text = run_make(opts, [HELPER_GEN], dry_run=True, what=f"-n {' '.join(t for _, g in goals for t in g)}")
         finally:
