@@ -440,6 +440,10 @@ def _kernel_objects_impl(ctx):
             config_check_sample = depset([c for c in config_checks if hash(c.basename) % 4 == 0]),
             # --output_groups=vdso: every vDSO step's output (tests/vdso compares them with Kbuild's).
             vdso = depset(vdso.values()),
+            # --output_groups=vdso_readers: the objects that read them (arm64: vdso-wrap.o and
+            # vdso32-wrap.o `.incbin`, alternative.o, signal.o, signal32.o, vdso.o the offsets
+            # headers; x86_64: vdso-image-64.o), without building the whole kernel.
+            vdso_readers = depset([objects[o] for o in sorted(vdso_readers) if o in objects]),
             # --output_groups=realmode: every realmode step's output (tests/realmode, likewise).
             realmode = depset(realmode.values()),
             # --output_groups=certs: every CERT step's output and the objects that read them
