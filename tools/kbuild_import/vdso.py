@@ -225,8 +225,27 @@ def vdso_plan(steps: Sequence[Step], compiles: Mapping[str, Compile], *, deps: M
     section["outputs"] = read
     section["readers"] = readers(entries, objects)
     section["kbuild"] = {e["out"]: kbuild[e["out"]] for e in entries if e["out"] in kbuild}
-    section["kbuild_paths"] = sorted(set(kbuild_paths) & set(section["kbuild"]))
+    section["kbuild_paths"] = sorted((set(kbuild_paths) | build_id_copies(entries, kbuild_paths)) & set(section["kbuild"]))
     return section
+
+
+# Steps that copy an ELF file with its notes (objcopy -S keeps NT_GNU_BUILD_ID; vdsomunge too).
+_ELF_COPY_TAGS = frozenset({"OBJCOPY", "MUNGE"})
+
+
+def build_id_copies(entries: Sequence[Mapping], kbuild_paths: Iterable[str]) -> set[str]:
+    """Outputs whose bytes hold a build-id computed over files that name this machine's
+    trees: a `--build-id` link of such a file (its own DWARF already makes it one), and the
+    stripped copies of that link (vdso.so: objcopy -S keeps the 20-byte build-id, a sha1 over
+    the unstripped link's debug info). Kbuild's bytes of them differ from the actions' under
+    -g by that hash alone; the other steps' outputs (the offsets headers) stay compared."""
+    paths = set(kbuild_paths)
+    linked: set[str] = set()
+    for e in entries:
+        reads = set(e.get("inputs", ()))
+        if ("--build-id" in e["cmd"] and reads & paths) or (e["tag"] in _ELF_COPY_TAGS and reads & linked):
+            linked.add(e["out"])
+    return linked
 
 
 def made_files(section: Mapping | None) -> list[str]:

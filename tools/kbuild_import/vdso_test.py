@@ -142,6 +142,14 @@ class VdsoTest(absltest.TestCase):
         self.assertEqual(p["readers"], {"arch/arm64/kernel/signal32.o": ["include/generated/vdso32-offsets.h"],
                                         "arch/arm64/kernel/vdso32-wrap.o": [f"{d}/vdso.so"]})
         self.assertEqual(len(p["kbuild"]), 5)
+        self.assertEqual(p["kbuild_paths"], [])
+        # Under -g the objects name this machine's trees: the link's build-id hashes them, and
+        # the munged and stripped copies keep it; the offsets header does not.
+        g = vdso.vdso_plan(kept, compiles, deps=deps, incbins={}, host=["arch/arm/vdso/vdsomunge"], tools=TOOLS,
+                           roots=ROOTS, is_src_file=lambda rel: rel.endswith(".sh"), objects=objects,
+                           kbuild={m: "0" * 64 for m in made if not m.endswith(".o")}, anchor=anchor,
+                           kbuild_paths=[f"{d}/note.o", f"{d}/vgettimeofday.o"])
+        self.assertEqual(g["kbuild_paths"], [f"{d}/vdso.so", f"{d}/vdso.so.dbg", f"{d}/vdso.so.raw"])
 
     def test_unknown_step_is_one_line_error(self):
         steps = _steps() + [Step(99, "build", "MUNGE", f"{_D}/x.so", _D, "munge a b")]
@@ -176,6 +184,7 @@ class VdsoTest(absltest.TestCase):
         self.assertEqual(p["outputs"], [f"{_D}/vdso-image-64.c"])
         self.assertEqual(p["readers"], {f"{_D}/vdso-image-64.o": [f"{_D}/vdso-image-64.c"]})
         self.assertEqual(len(p["kbuild"]), 5)
+        self.assertEqual(p["kbuild_paths"], [])
         cc = p["steps"][0]
         self.assertEqual((cc["srcs"][0], cc["objtree"]), (f"{_D}/vdso-note.S", ["include/generated/autoconf.h"]))
         self.assertNotIn("after_vmlinux", cc)
