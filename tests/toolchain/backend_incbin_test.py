@@ -77,6 +77,13 @@ class BackendIncbinTest(absltest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn(_read(os.path.join(self.work, self.data["one"])), _read(os.path.join(self.work, "a.native.o")))
 
+    def test_same_bytes_from_another_mirror(self):
+        # Each run mirrors the tree in a new temporary directory: the object must not say where.
+        for out in ("a1.native.o", "a2.native.o"):
+            proc = self._backend([("kernel/data.gz", self.data["one"])], out=out)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(_read(os.path.join(self.work, "a1.native.o")), _read(os.path.join(self.work, "a2.native.o")))
+
     def test_another_file_gives_another_object(self):
         for name in ("one", "two"):
             proc = self._backend([("kernel/data.gz", self.data[name])], out=f"{name}.native.o")

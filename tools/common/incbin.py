@@ -25,6 +25,15 @@ def parse(spec):
     return name, path
 
 
+def parse_all(specs):
+    """Every --incbin spec parsed, each FILE an existing file (an input of the action)."""
+    incbins = [parse(s) for s in specs]
+    for name, path in incbins:
+        if not os.path.isfile(path):
+            raise IncbinError(f"--incbin={name}={path}: no such file (an input of this action?)")
+    return incbins
+
+
 def mirror(tmp, cwd, incbins):
     """Makes TMP look like CWD (a symlink per top-level entry) plus each .incbin NAME -> FILE.
 

@@ -27,6 +27,13 @@ class IncbinTest(absltest.TestCase):
             with self.assertRaises(incbin.IncbinError):
                 incbin.parse(bad)
 
+    def test_parse_all_wants_existing_files(self):
+        with tempfile.TemporaryDirectory() as d:
+            _write(os.path.join(d, "gz"), b"gz")
+            self.assertEqual(incbin.parse_all([f"kernel/config_data.gz={d}/gz"]), [("kernel/config_data.gz", f"{d}/gz")])
+            with self.assertRaisesRegex(incbin.IncbinError, r"--incbin=k/x=.*/none: no such file"):
+                incbin.parse_all([f"k/x={d}/none"])
+
     def test_mirror(self):
         with tempfile.TemporaryDirectory() as d:
             cwd, tmp = os.path.join(d, "execroot"), os.path.join(d, "tmp")

@@ -116,12 +116,9 @@ def _backend():
 def _incbin_dir(tree, files, mirror):
     """Where clang runs: the tree's files/, or with --incbin a copy of it (in MIRROR) that
     also has each NAME, beside the tree's index."""
-    incbins = [incbin_lib.parse(s) for s in _INCBIN.value]
+    incbins = incbin_lib.parse_all(_INCBIN.value)
     if not incbins:
         return files
-    for name, path in incbins:
-        if not os.path.isfile(path):
-            raise lib.ThinLtoError(f"--incbin={name}={path}: no such file (an input of this action?)")
     cwd = os.path.join(mirror, "files")
     os.mkdir(cwd)
     incbin_lib.mirror(cwd, os.path.abspath(files), [(name, os.path.abspath(path)) for name, path in incbins])

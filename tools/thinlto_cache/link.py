@@ -121,10 +121,7 @@ def main(argv):
     args = argv[1:]
     if not args:
         raise app.UsageError("no ld.lld arguments after --")
-    incbins = [incbin_lib.parse(s) for s in _INCBIN.value]
-    for _, path in incbins:
-        if not os.path.isfile(path):
-            raise lib.CacheError(f"--incbin: {path}: no such file (an input of this action?)")
+    incbins = incbin_lib.parse_all(_INCBIN.value)
     root = _ROOT.value
     policy, _ = lib.state(root) if _CACHE.value and os.path.isdir(root) else (None, "off")
     with tempfile.TemporaryDirectory(prefix="ltolink.") as tmp:
