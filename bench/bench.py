@@ -7,14 +7,16 @@
         --defconfig                                                       # a kernel_config elsewhere
 
 Prints a table and writes JSON (--json, default bench/out/<config>-<time>.json). Every row
-has wall seconds, summed CPU seconds, the peak RSS of the largest process, the actions our
+has wall seconds, summed CPU seconds, the peak RSS of the largest process (and its command
+line's start: peak_cmd), the actions our
 build ran (Bazel's count; by mnemonic from an execution log) and the 1-minute load average
 before and after, since this box is shared.
 
 Steps (--steps, in this order; each builds on the state the previous left):
   import       per mode: our Kbuild import (repository fetch) in a fresh output base
   clean        per mode: ours (bazel clean, no disk or remote cache) vs Kbuild (make -jN
-               in an empty O= directory with the import's .config, same LLVM, same tree)
+               in an empty O= directory with the import's .config, same LLVM, same tree);
+               --kbuild_from reuses an earlier run's Kbuild rows (e.g. one more mode of ours)
   null         first mode: build again, nothing changed
   leaf         first mode: a one-line code edit of a leaf .c file (--leaf)
   hdr_comment  first mode: a comment appended to a widely included header (--header)
@@ -55,7 +57,7 @@ def load():
 
 
 def proc_table():
-    """pid -> (ppid, rss bytes) of every process."""
+    """pid -> (ppid, rss bytes, comm) of every process."""
     out = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -66,7 +68,7 @@ def proc_table():
         except OSError:
             continue
         rest = s[s.rfind(")") + 2:].split()
-        out[int(pid)] = (int(rest[1]), int(rest[21]) * PAGE)
+        out[int(pid)] = (int(rest[1]), int(rest[21]) * PAGE, s[s.find("(") + 1:s.rfind(")")])
     return out
 
 
@@ -78,11 +80,21 @@ def proc_cpu(pid):
     return sum(int(x) for x in rest[11:15]) / CLK
 
 
+def command(pid):
+    """The program and first arguments of PID, without directories (no machine paths)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().decode(errors="replace").split("\0")
+    except OSError:
+        return ""
+    return " ".join(os.path.basename(a) if a.startswith("/") else a for a in argv[:4])[:120]
+
+
 class Sampler:
     """Polls the process tree under ROOT_PID: the largest single RSS seen."""
 
     def __init__(self, root_pid, interval=0.5):
-        self.root, self.interval, self.peak = root_pid, interval, 0
+        self.root, self.interval, self.peak, self.peak_cmd = root_pid, interval, 0, ""
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
@@ -90,8 +102,11 @@ class Sampler:
         while not self._stop.is_set():
             table = proc_table()
             kids = {}
-            for pid, (ppid, _) in table.items():
+            for pid, (ppid, _, _) in table.items():
                 kids.setdefault(ppid, []).append(pid)
+            # A child with the root's name is a fork of it that has not exec'ed yet (Bazel's
+            # JVM spawning an action): its RSS is the server's, not an action's.
+            root_comm = table.get(self.root, (0, 0, None))[2]
             todo, seen = [self.root], set()
             while todo:
                 p = todo.pop()
@@ -100,7 +115,9 @@ class Sampler:
                 seen.add(p)
                 todo += kids.get(p, [])
             for p in seen - {self.root}:
-                self.peak = max(self.peak, table.get(p, (0, 0))[1])
+                _, rss, comm = table.get(p, (0, 0, None))
+                if rss > self.peak and comm != root_comm:
+                    self.peak, self.peak_cmd = rss, command(p)
             self._stop.wait(self.interval)
 
     def __enter__(self):
@@ -144,7 +161,11 @@ class Bench:
         return f
 
     def target(self):
-        return [f"@{self.a.config}//:vmlinux"] + ([f"@{self.a.config}//:modules"] if self.a.modules else [])
+        """What ours builds: what make builds on the Kbuild side (vmlinux, the boot image when
+        Kbuild makes one, modules)."""
+        image = self.a.arch == "arm64" or self.a.defconfig
+        return ([f"@{self.a.config}//:vmlinux"] + ([f"@{self.a.config}//:image"] if image else [])
+                + ([f"@{self.a.config}//:modules"] if self.a.modules else []))
 
     def query(self, args, ob=None):
         """stdout of a bazel query command (info, aquery, cquery)."""
@@ -190,7 +211,7 @@ class Bench:
         m = re.findall(r"INFO: ([\d,]+) processes?: (.*)", p.stderr)
         ran = m[-1][0].replace(",", "") if m else "0"
         row = dict(what=what, who="ours", mode=mode, wall=round(t1 - t0, 1), cpu=round(c1 - c0, 1),
-                   peak_rss_mb=round(s.peak / 2**20), actions=int(ran), load=[l0, l1],
+                   peak_rss_mb=round(s.peak / 2**20), peak_cmd=s.peak_cmd, actions=int(ran), load=[l0, l1],
                    detail=m[-1][1] if m else "")
         if log:
             row["ran"] = self.executed(execlog)
@@ -250,6 +271,9 @@ class Bench:
         cfg_lto = "thin" if lto == "thin_dist" else lto
         if fresh and (what, cfg_lto) in self.kbuild_rows:  # Kbuild has one ThinLTO: measured
             return self.add(dict(self.kbuild_rows[(what, cfg_lto)], mode=lto))
+        if fresh and (what, cfg_lto) in self.a.reused:  # --kbuild_from: an earlier run's row
+            row = self.kbuild_rows[(what, cfg_lto)] = dict(self.a.reused[(what, cfg_lto)], mode=lto)
+            return self.add(row)
         out = self.kbuild_dirs.get(cfg_lto)
         if fresh or not out:
             if out:
@@ -272,7 +296,7 @@ class Bench:
             sys.exit(f"bench: Kbuild {what} failed (log: {self.log.name})")
         row = dict(what=what, who="kbuild", mode=lto, wall=round(t1 - t0, 1),
                    cpu=round(ru.ru_utime + ru.ru_stime, 1),
-                   peak_rss_mb=round(max(s.peak, ru.ru_maxrss * 1024) / 2**20), load=[l0, l1])
+                   peak_rss_mb=round(max(s.peak, ru.ru_maxrss * 1024) / 2**20), peak_cmd=s.peak_cmd, load=[l0, l1])
         self.kbuild_rows[(what, cfg_lto)] = row
         self.add(row)
         return row
@@ -309,7 +333,8 @@ class Bench:
         ran = " ".join(f"{k}={v}" for k, v in sorted(ran.items())) if ran else ""
         return (f"{r['what']:<22} {r['who']:<7} {r['mode']:<9} {r['wall']:>8.1f} s {r.get('cpu', 0):>8.1f} s "
                 f"{r.get('peak_rss_mb', 0):>6} MB  load {r['load'][0]:.1f}-{r['load'][1]:.1f}  "
-                f"{('actions ' + str(r['actions'])) if 'actions' in r else ''} {ran}").rstrip()
+                f"{('actions ' + str(r['actions'])) if 'actions' in r else ''} {ran}"
+                f"{' (reused: ' + r['reused'] + ')' if r.get('reused') else ''}").rstrip()
 
 
 def main():
@@ -328,7 +353,19 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--nice", type=int, default=10)
     ap.add_argument("--json")
+    ap.add_argument("--kbuild_from", help="JSON of an earlier run of the same config: its Kbuild clean rows "
+                    "are reused (marked `reused`) instead of running make again")
     a = ap.parse_args()
+    a.reused = {}
+    if a.kbuild_from:
+        with open(a.kbuild_from) as f:
+            earlier = json.load(f)
+        if earlier.get("config") != a.config or earlier.get("arch") != a.arch:
+            sys.exit(f"bench: {a.kbuild_from} is a run of {earlier.get('config')}/{earlier.get('arch')}, "
+                     f"not {a.config}/{a.arch}")
+        for r in earlier["rows"]:
+            if r["who"] == "kbuild" and r["what"] == "clean":
+                a.reused[(r["what"], "thin" if r["mode"] == "thin_dist" else r["mode"])] = dict(r, reused=a.kbuild_from)
     a.workspace = os.path.abspath(os.path.join(REPO, a.workspace))
     modes = a.modes.split(",")
     steps = a.steps.split(",")
@@ -350,7 +387,12 @@ def main():
         if "clean" in steps:
             for m in modes:
                 b.bazel(["clean"])
-                b.ours("clean", m, extra=dc if m == first else nocache)
+                # The first mode fills an empty disk cache for the `fresh` step; the others
+                # (and this one without `fresh`) build with none.
+                warm_later = m == first and "fresh" in steps
+                if warm_later:
+                    shutil.rmtree(b.dc, ignore_errors=True)
+                b.ours("clean", m, extra=dc if warm_later else nocache)
                 b.kbuild("clean", m, fresh=True)
         if "null" in steps:
             b.ours("null", first, extra=dc, log=True)

@@ -24,6 +24,11 @@ def _initcall_order(ctx, tc, inputs):
     args.set_param_file_format("multiline")
     args.add("--nm", tc.llvm_nm)
     args.add("--out", out)
+
+    # It runs alone on the critical path, between the last compile and the thin-link (x86_64
+    # defconfig: 2,685 llvm-nm processes, 18.8 s one at a time). The output is in input order
+    # whatever the number.
+    args.add("--jobs", "4")
     args.add_all(inputs, format_each = "--object=%s")
     tool = ctx.attr._initcall_order[DefaultInfo].files_to_run
     incbins = lto_actions.link_incbins(ctx.attr.objects[KernelObjectsInfo], ctx.attr.objects[KernelObjectsInfo].vmlinux_members + ctx.attr.objects[KernelObjectsInfo].lib_members)
