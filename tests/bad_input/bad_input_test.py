@@ -36,6 +36,7 @@ _BOOT_SH = flags.DEFINE_string("boot_sh", None, "bin/sh of the pinned boot tools
 # Tool name -> its main, relative to the runfiles root of this repository.
 TOOLS = {
     "thinlto": "tools/thinlto/thinlto.py",
+    "lto_link": "tools/thinlto_cache/link.py",
     "link_vmlinux": "tools/link_vmlinux/link_vmlinux.py",
     "initcall_order": "tools/initcall_order/initcall_order.py",
     "initramfs": "tools/initramfs/initramfs.py",
@@ -61,6 +62,7 @@ TOOLS = {
 PREFIXES = {
     "modpost": r"((FATAL|ERROR): modpost: |\S+: )",
     "dist_stage": "dist: ",
+    "lto_link": "thinlto_cache link: ",
 }
 
 _LINK = ["--ld={ld}", "--nm={nm}", "--lds={text}", "--out_vmlinux={out}", "--out_system_map={out2}"]
@@ -275,6 +277,12 @@ CASES = [
                                    "--src={missing}", "--out={out}", "--name=x.stub.o", "--reject_reloc=R_X86_64_64"]),
     ("stubcopy", "random --src", ["--strip={fake_ok}", "--objdump={fake_ok}", "--objcopy={fake_ok}",
                                   "--src={random}", "--out={out}", "--name=x.stub.o", "--reject_reloc=R_X86_64_64"]),
+    # The in-process LTO link wrapper (thin/full links): its .incbin files are checked first.
+    ("lto_link", "no linker arguments", ["--tool={ld}", "--nothinlto_cache"]),
+    ("lto_link", "missing --incbin file", ["--tool={ld}", "--nothinlto_cache", "--incbin=kernel/config_data.gz={missing}",
+                                           "--", "-r", "-o", "{out}", "{bitcode}"]),
+    ("lto_link", "absolute --incbin name", ["--tool={ld}", "--nothinlto_cache", "--incbin=/kernel/x={text}",
+                                            "--", "-r", "-o", "{out}", "{bitcode}"]),
     ("boot_step", "no flags", []),
     ("boot_step", "absolute --out_rel", ["--cmd=true", "--srctree={adir}", "--tools_dir={tools}", "--out_rel=/etc/x", "--out={out}"]),
     ("boot_step", "unknown placeholder", ["--cmd=$(CC) -o x", "--srctree={adir}", "--tools_dir={tools}", "--out_rel=x", "--out={out}"]),
