@@ -12,21 +12,15 @@
 set -euo pipefail
 ob=$1 arch=$2 lto=$3 jobs=${4:-2} repo=${5:-linux_$2_$3}
 ext="$ob/external"
-src="$ext/linux"
 cfg="$ext/$repo/obj/.config"
 [ -f "$cfg" ] || { echo "kbuild_build: $cfg missing; build //:vmlinux for $arch/$lto first" >&2; exit 1; }
-bin="$ext/kernel_llvm/bin"
 out=$(mktemp -d /tmp/kbuild-bench.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 cp "$cfg" "$out/.config"
-mk=(make -s -C "$out" -f "$src/Makefile" O="$out" ARCH="$arch" LLVM=1
-    CC="$bin/clang" LD="$bin/ld.lld" AR="$bin/llvm-ar" NM="$bin/llvm-nm" OBJCOPY="$bin/llvm-objcopy"
-    OBJDUMP="$bin/llvm-objdump" READELF="$bin/llvm-readelf" STRIP="$bin/llvm-strip"
-    HOSTCC="$bin/clang --sysroot=$ext/kernel_sysroot -fuse-ld=lld -Qunused-arguments"
-    HOSTLD="$bin/ld.lld" HOSTAR="$bin/llvm-ar" HOSTCXX=false HOSTPKG_CONFIG=false
-    "HOSTLDFLAGS=-static -lz -lzstd"
-    KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 1970" KBUILD_BUILD_USER=kbuild
-    KBUILD_BUILD_HOST=kbuild KBUILD_BUILD_VERSION=1)
+# The differential tests' make (tests/kbuild_make.sh), quiet: only the time matters here.
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/kbuild_make.sh"
+kbuild_make_argv "$ext" "$out" "$arch"
+mk=("${KBUILD_MAKE[@]}" -s)
 env -i PATH=/usr/bin:/bin HOME="$out" LC_ALL=C "${mk[@]}" olddefconfig > "$out.log" 2>&1
 targets=(vmlinux)
 [ "$arch" = arm64 ] && targets+=(Image)
