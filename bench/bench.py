@@ -365,7 +365,7 @@ def main():
                      f"not {a.config}/{a.arch}")
         for r in earlier["rows"]:
             if r["who"] == "kbuild" and r["what"] == "clean":
-                a.reused[(r["what"], "thin" if r["mode"] == "thin_dist" else r["mode"])] = dict(r, reused=a.kbuild_from)
+                a.reused[(r["what"], "thin" if r["mode"] == "thin_dist" else r["mode"])] = dict(r, reused=os.path.basename(a.kbuild_from))
     a.workspace = os.path.abspath(os.path.join(REPO, a.workspace))
     modes = a.modes.split(",")
     steps = a.steps.split(",")
