@@ -38,6 +38,9 @@ EXIT_BUG = 2
 
 BUG_HINT = "this is a bug, please report it with the command line"
 
+# The flag Bazel starts a persistent worker with (execution requirement supports-workers).
+WORKER_FLAG = "--persistent_worker"
+
 
 def one_line(text):
     """TEXT's non-empty lines joined with ' | ' (a message for one line of stderr)."""
@@ -136,6 +139,20 @@ def run(main, tool, flags_parser=None):
             _exit(usage_line(tool, f"{' '.join(files) or 'a --flagfile'}: not UTF-8 text (byte {e.start}: "
                                    f"{e.reason}); write flags one per line in UTF-8"), EXIT_ERROR)
 
+    if WORKER_FLAG in sys.argv[1:]:
+        # A persistent worker (tools/common/worker.py): one main per WorkRequest, flags
+        # parsed afresh from each request's arguments.
+        from tools.common import worker  # noqa: PLC0415 - only workers need it
+
+        run_main, run_parse = guarded(tool, main, (app.UsageError,)), guarded(tool, parse)
+        prog = sys.argv[0]
+
+        def run_one(arguments):
+            flags.FLAGS.unparse_flags()
+            run_main(run_parse([prog, *arguments]))
+
+        worker.run_requests(run_one)
+        return
     app.run(guarded(tool, main, (app.UsageError,)), flags_parser=guarded(tool, parse))
 
 

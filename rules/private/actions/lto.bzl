@@ -107,6 +107,9 @@ def emit_backend(ctx, tc, thinlto, obj, tree, out, incbins = []):
         arguments = [args],
         inputs = depset([tree] + [f for _, f in incbins], transitive = [tc.all_files]),
         outputs = [out],
+        # A persistent worker where Bazel runs it locally (tools/common/worker.py: saves the
+        # interpreter's start-up, ~80 ms of a core per backend); the same command otherwise.
+        execution_requirements = {"supports-workers": "1"},
         mnemonic = "KernelLtoBackend",
         progress_message = "ThinLTO backend {}".format(obj.short_path),
     )
