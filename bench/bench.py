@@ -294,6 +294,9 @@ class Bench:
             row = self.kbuild_rows[(what, cfg_lto)] = dict(self.a.reused[(what, cfg_lto)], mode=lto)
             return self.add(row)
         out = self.kbuild_dirs.get(cfg_lto)
+        if not fresh and not out:
+            sys.exit(f"bench: Kbuild's {what} step needs the tree its clean build left, and --kbuild_from "
+                     "reused that row: drop --kbuild_from, or run the edit steps without clean")
         if fresh or not out:
             if out:
                 shutil.rmtree(out, ignore_errors=True)
