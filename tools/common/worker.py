@@ -5,8 +5,9 @@ a `--flagfile=`) runs in a long-lived process instead of a new interpreter per a
 Bazel starts the tool once as `TOOL --persistent_worker`, then writes a length-delimited
 WorkRequest per action on its stdin and reads a WorkResponse from its stdout:
 
-    WorkRequest   1: repeated string arguments (the flagfile's lines)  3: int32 request_id
-                  (2: inputs, 4: cancel, 5: verbosity, 6: sandbox_dir: read and ignored)
+    WorkRequest   1: repeated string arguments (the flagfile's lines)
+                  2: repeated Input inputs {1: string path, 2: bytes digest}  3: int32 request_id
+                  (4: cancel, 5: verbosity, 6: sandbox_dir: read and ignored)
     WorkResponse  1: int32 exit_code  2: string output  3: int32 request_id
 
 The messages are small and fixed since Bazel 0.x; they are encoded here by hand (varints
@@ -65,22 +66,43 @@ def _int32(value):
     return value - (1 << 32) if value & 0x80000000 else value
 
 
-def decode_request(data):
-    """(arguments, request_id) of one WorkRequest message DATA (bytes, no length prefix)."""
-    arguments, request_id, pos = [], 0, 0
+# The inputs (path -> digest) of the request being run; empty outside a worker.
+_CURRENT_INPUTS = {}
+
+
+def current_inputs():
+    """path -> digest (bytes, opaque) of the running request's inputs, as Bazel sent them.
+
+    Empty when the tool runs as a one-shot process: callers then compute everything.
+    """
+    return _CURRENT_INPUTS
+
+
+def _decode_input(data):
+    path, digest = None, b""
+    fields = _fields(data)
+    for field, value in fields:
+        if field == 1:
+            path = value.decode("utf-8", "surrogateescape")
+        elif field == 2:
+            digest = bytes(value)
+    return path, digest
+
+
+def _fields(data):
+    """[(field number, value)] of message DATA: ints for varints, bytes for the rest."""
+    out, pos = [], 0
     while pos < len(data):
         key, pos = _read_varint(data, pos)
         field, wire = key >> 3, key & 7
         if wire == _VARINT:
             value, pos = _read_varint(data, pos)
-            if field == 3:
-                request_id = _int32(value)
+            out.append((field, value))
         elif wire == _LEN:
             size, pos = _read_varint(data, pos)
             if pos + size > len(data):
                 raise ProtocolError(f"field {field}: {size} bytes announced, {len(data) - pos} left")
-            if field == 1:
-                arguments.append(data[pos:pos + size].decode("utf-8", "surrogateescape"))
+            out.append((field, data[pos:pos + size]))
             pos += size
         elif wire in (_I64, _I32):
             pos += 8 if wire == _I64 else 4
@@ -88,7 +110,23 @@ def decode_request(data):
             raise ProtocolError(f"field {field}: unsupported wire type {wire}")
     if pos != len(data):
         raise ProtocolError("a field runs past the message")
-    return arguments, request_id
+    return out
+
+
+def decode_request(data):
+    """(arguments, request_id, inputs) of one WorkRequest message DATA (bytes, no length
+    prefix); inputs: path -> digest."""
+    arguments, request_id, inputs = [], 0, {}
+    for field, value in _fields(data):
+        if field == 1 and isinstance(value, bytes):
+            arguments.append(value.decode("utf-8", "surrogateescape"))
+        elif field == 2 and isinstance(value, bytes):
+            path, digest = _decode_input(value)
+            if path is not None:
+                inputs[path] = digest
+        elif field == 3 and isinstance(value, int):
+            request_id = _int32(value)
+    return arguments, request_id, inputs
 
 
 def encode_response(exit_code, output, request_id):
@@ -148,8 +186,13 @@ def serve(handle, stdin, stdout):
         message = read_message(stdin)
         if message is None:
             return
-        arguments, request_id = decode_request(message)
-        code, output = handle(arguments)
+        arguments, request_id, inputs = decode_request(message)
+        _CURRENT_INPUTS.clear()
+        _CURRENT_INPUTS.update(inputs)
+        try:
+            code, output = handle(arguments)
+        finally:
+            _CURRENT_INPUTS.clear()
         write_message(stdout, encode_response(code, output, request_id))
 
 

@@ -26,7 +26,7 @@ class CodecTest(absltest.TestCase):
         # arguments "a", "bc"; an input {path "p", digest "d"} (field 2); request_id 7;
         # verbosity 3 (field 5): what Bazel sends, encoded by hand.
         data = b"\x0a\x01a\x0a\x02bc\x12\x06\x0a\x01p\x12\x01d\x18\x07\x28\x03"
-        self.assertEqual(worker.decode_request(data), (["a", "bc"], 7))
+        self.assertEqual(worker.decode_request(data), (["a", "bc"], 7, {"p": b"d"}))
 
     def test_response_bytes(self):
         self.assertEqual(worker.encode_response(1, "x", 7), b"\x08\x01\x12\x01x\x18\x07")
@@ -40,7 +40,7 @@ class CodecTest(absltest.TestCase):
 
     def test_long_argument_and_non_ascii(self):
         arg = "--clang_arg=" + "é" * 300
-        self.assertEqual(worker.decode_request(_request([arg], 300)), ([arg], 300))
+        self.assertEqual(worker.decode_request(_request([arg], 300)), ([arg], 300, {}))
 
     def test_truncated_request(self):
         with self.assertRaisesRegex(worker.ProtocolError, "2 bytes announced, 1 left"):
@@ -49,16 +49,18 @@ class CodecTest(absltest.TestCase):
             worker.decode_request(b"\x18\x80")
 
     def test_serve_answers_in_order_until_end_of_input(self):
-        stdin = io.BytesIO(_framed(_request(["--x=1"], 1)) + _framed(_request([], 2)))
+        given = b"\x12\x06\x0a\x01p\x12\x01d"  # inputs: p with digest d, first request only
+        stdin = io.BytesIO(_framed(_request(["--x=1"], 1, given)) + _framed(_request([], 2)))
         stdout = io.BytesIO()
         seen = []
 
         def handle(arguments):
-            seen.append(arguments)
+            seen.append((arguments, dict(worker.current_inputs())))
             return len(arguments), "out" if arguments else ""
 
         worker.serve(handle, stdin, stdout)
-        self.assertEqual(seen, [["--x=1"], []])
+        self.assertEqual(seen, [(["--x=1"], {"p": b"d"}), ([], {})])
+        self.assertEqual(worker.current_inputs(), {})
         stdout.seek(0)
         self.assertEqual(worker.read_message(stdout), worker.encode_response(1, "out", 1))
         self.assertEqual(worker.read_message(stdout), worker.encode_response(0, "", 2))

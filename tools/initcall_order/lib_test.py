@@ -261,6 +261,75 @@ class RunNmTest(absltest.TestCase):
             lib.run_nm("true", obj.full_path)
 
 
+class WorkerMemoTest(absltest.TestCase):
+    """initcall_order.initcalls: what a persistent worker keeps between requests."""
+
+    def setUp(self):
+        super().setUp()
+        try:
+            from tools.initcall_order import initcall_order  # noqa: PLC0415 - defines absl flags
+        except ImportError:
+            import initcall_order  # noqa: PLC0415
+        self.initcalls = initcall_order.initcalls
+        self.tmp = self.create_tempdir()
+        self.log = os.path.join(self.tmp.full_path, "calls.log")
+        # An llvm-nm that prints the object's own content and logs which file it read.
+        impl = self.tmp.create_file("cat_nm.py", textwrap.dedent(f"""\
+            import sys
+            with open({self.log!r}, "a") as f:
+                f.write(sys.argv[-1] + "\\n")
+            sys.stdout.write(open(sys.argv[-1]).read())
+            """))
+        self.nm = self.tmp.create_file("nm", f'#!/bin/sh\nexec "{sys.executable}" "{impl.full_path}" "$@"\n').full_path
+        os.chmod(self.nm, 0o755)
+        self.objs = {n: self.tmp.create_file(n, _nm(f"__initcall__kmod_{n[0]}__1_1_{n[0]}6")).full_path
+                     for n in ("a.o", "b.o", "c.a")}
+
+    def _nm_runs(self):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            runs = f.read().split()
+        os.unlink(self.log)
+        return sorted(os.path.basename(r) for r in runs)
+
+    def _secnames(self, objects, inputs, known):
+        return [c.secname for c in self.initcalls(self.nm, objects, 2, inputs, known)]
+
+    def test_only_changed_objects_run_again(self):
+        objects = [self.objs["a.o"], self.objs["b.o"], self.objs["c.a"], self.objs["a.o"]]
+        inputs = {self.nm: b"nm1", self.objs["a.o"]: b"a1", self.objs["b.o"]: b"b1", self.objs["c.a"]: b"c1"}
+        known = {}
+        want = ["kmod_a__1_1_a", "kmod_b__1_1_b", "kmod_c__1_1_c", "kmod_a__1_1_a"]
+        self.assertEqual(self._secnames(objects, inputs, known), want)
+        self.assertEqual(self._nm_runs(), ["a.o", "b.o", "c.a"])
+        self.assertLen(known, 2)  # the archive is never kept
+        self.assertEqual(self._secnames(objects, inputs, known), want)
+        self.assertEqual(self._nm_runs(), ["c.a"])
+        with open(self.objs["b.o"], "w") as f:
+            f.write(_nm("__initcall__kmod_b__2_9_b7"))
+        self.assertEqual(self._secnames(objects, dict(inputs, **{self.objs["b.o"]: b"b2"}), known),
+                         ["kmod_a__1_1_a", "kmod_b__2_9_b", "kmod_c__1_1_c", "kmod_a__1_1_a"])
+        self.assertEqual(self._nm_runs(), ["b.o", "c.a"])
+        # Another llvm-nm: everything again.
+        self._secnames(objects, dict(inputs, **{self.nm: b"nm2", self.objs["b.o"]: b"b2"}), known)
+        self.assertEqual(self._nm_runs(), ["a.o", "b.o", "c.a"])
+
+    def test_one_shot_keeps_nothing(self):
+        known = {}
+        self._secnames([self.objs["a.o"]], {}, known)
+        self._secnames([self.objs["a.o"]], {}, known)
+        self.assertEqual(self._nm_runs(), ["a.o", "a.o"])
+        self.assertEqual(known, {})
+
+    def test_dropped_objects_are_forgotten(self):
+        inputs = {self.nm: b"n", self.objs["a.o"]: b"a", self.objs["b.o"]: b"b"}
+        known = {}
+        self._secnames([self.objs["a.o"], self.objs["b.o"]], inputs, known)
+        self._secnames([self.objs["a.o"]], inputs, known)
+        self.assertEqual(sorted(k[1] for k in known), [self.objs["a.o"]])
+
+
 class MainTest(absltest.TestCase):
     def _run(self, *args):
         return subprocess.run(
