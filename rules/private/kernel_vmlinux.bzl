@@ -94,6 +94,7 @@ def _kernel_vmlinux_impl(ctx):
             bitcode,
             ldflags + ["-r"],
             order = members + _lazy(libs),
+            bundles = True,
         )
         natives = {}
         for obj, tree in zip(bitcode, trees):

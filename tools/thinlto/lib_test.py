@@ -1,6 +1,8 @@
 """Tests of tools/thinlto/lib.py: imports files, backend trees, backend output checks."""
 
+import io
 import os
+import tarfile
 import struct
 import sys
 
@@ -152,6 +154,65 @@ class StageTreeTest(absltest.TestCase):
         self._index("bin/a.o", os.path.abspath("bin/b.o") + "\n")
         with self.assertRaisesRegex(lib.ThinLtoError, "is not execroot-relative"):
             lib.stage_tree("bin/a.o", self.idx, "a.tree", set(self.modules))
+
+
+class BundleTest(StageTreeTest):
+    """A bundle (`X.thinlto.tar`) holds the tree's names and bytes in one file."""
+
+    def test_bundle_unpacks_to_the_tree(self):
+        self._index("bin/a.o", "bin/b.o\nlib/c.o\nbin/b.o\n")
+        lib.stage_tree("bin/a.o", self.idx, "a.tree", set(self.modules), relocatable=True)
+        imported = lib.stage_tree("bin/a.o", self.idx, "a.thinlto.tar", set(self.modules), relocatable=True)
+        self.assertEqual(imported, ["bin/b.o", "lib/c.o", "bin/b.o"])
+        self.assertTrue(os.path.isfile("a.thinlto.tar"))
+        os.mkdir("unpacked")
+        lib.unpack_bundle("a.thinlto.tar", "unpacked")
+        self.assertEqual(_files("unpacked"), _files("a.tree"))
+        for name in _files("a.tree"):
+            self.assertEqual(_read(os.path.join("unpacked", name)), _read(os.path.join("a.tree", name)), name)
+        lib.check_module("unpacked", "bin/a.o")
+        self.assertTrue(lib.is_relocatable("unpacked"))
+
+    def test_bundle_bytes_do_not_depend_on_time_owner_or_mode(self):
+        self._index("bin/a.o", "bin/b.o\n")
+        lib.stage_tree("bin/a.o", self.idx, "1.thinlto.tar", set(self.modules))
+        first = _read("1.thinlto.tar")
+        os.utime("bin/b.o", (1, 1))
+        os.chmod("bin/a.o", 0o600)
+        lib.stage_tree("bin/a.o", self.idx, "2.thinlto.tar", set(self.modules))
+        self.assertEqual(_read("2.thinlto.tar"), first)
+        with tarfile.open("1.thinlto.tar") as tar:
+            for m in tar.getmembers():
+                self.assertEqual((m.mtime, m.uid, m.gid, m.uname, m.gname, m.mode), (0, 0, 0, "", "", 0o644))
+
+    def test_long_module_paths(self):
+        deep = "bazel-out/k8-fastbuild-ST-0123456789ab/bin/external/x/objects/" + "d/" * 60 + "a.o"
+        _write(deep, b"BC\xc0\xde deep")
+        self._index(deep, "")
+        lib.stage_tree(deep, self.idx, "d.thinlto.tar", {deep})
+        os.mkdir("out")
+        lib.unpack_bundle("d.thinlto.tar", "out")
+        self.assertEqual(_read(os.path.join("out", "files", deep)), b"BC\xc0\xde deep")
+
+    def test_skipped_bundle(self):
+        lib.stage_skipped("bin/unused.o", "u.thinlto.tar")
+        os.mkdir("out")
+        lib.unpack_bundle("u.thinlto.tar", "out")
+        self.assertTrue(lib.is_skipped("out"))
+
+    def test_unsafe_or_broken_bundle(self):
+        for name in ["../escape", "/abs", "files//x"]:
+            with tarfile.open("bad.tar", "w") as tar:
+                info = tarfile.TarInfo(name)
+                info.size = 1
+                tar.addfile(info, io.BytesIO(b"x"))
+            os.makedirs("out", exist_ok=True)
+            with self.assertRaisesRegex(lib.ThinLtoError, r"^bad\.tar: member .* is not a relative regular file"):
+                lib.unpack_bundle("bad.tar", "out")
+            self.assertEqual(_files("out"), [])
+        _write("junk.tar", b"not a tar at all" * 64)
+        with self.assertRaisesRegex(lib.ThinLtoError, r"^junk\.tar: not a thin-link bundle"):
+            lib.unpack_bundle("junk.tar", "out")
 
 
 class CheckBackendStderrTest(absltest.TestCase):

@@ -4,6 +4,10 @@
     thinlto --mode=backend --clang=CLANG --clang_arg=... --tree=A.tree --object=A.o --out=A.native.o
             --machine=EM_AARCH64 [--incbin=NAME=FILE ...]
 
+A --tree is a directory, or a bundle: a path ending in `.tar`, one file holding the same
+names (tools/thinlto/lib.py write_entries), which the thin-link writes and the backend
+unpacks into a temporary directory.
+
 Both modes check what they produced: clang exits 0 on several ThinLTO failures.
 
 A backend whose object's inline assembly `.incbin`s a file (kernel/configs.o under
@@ -79,7 +83,15 @@ def _thin_link():
 def _backend():
     _need("backend", ("clang", _CLANG.value), ("object", _OBJECT.value), ("out", _OUT.value),
           ("machine", _MACHINE.value))
-    tree = _tree_dir()
+    with tempfile.TemporaryDirectory(prefix="bundle.") as unpacked:
+        tree = _tree_dir()
+        if lib.is_bundle(tree):
+            lib.unpack_bundle(tree, unpacked)
+            tree = unpacked
+        _backend_in(tree)
+
+
+def _backend_in(tree):
     files = os.path.join(tree, "files")
     with common.atomic_path(_OUT.value) as tmp:
         if lib.is_skipped(tree):

@@ -143,7 +143,8 @@ def emit_module_object(ctx, tc, mode, path, parts, link, post, roots, objtool, o
             objs,
             [f for _, f in bc_parts],
             link_flags(link, files, roots),
-            trees = [ctx.actions.declare_directory(own[p] + ".inputs") if p in own else None for p, _ in bc_parts],
+            trees = [ctx.actions.declare_file(own[p] + ".thinlto.tar") if p in own else None for p, _ in bc_parts],
+            bundles = True,
         )
         objs = [f for _, f in bc_parts]
         natives = []
