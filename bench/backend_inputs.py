@@ -4,8 +4,9 @@
 
 OBJECTS_DIR is a kernel_objects output directory of a thin_dist build, e.g.
 bazel-out/<cfg>/bin/external/linux_arm64_thin/objects. Each bitcode object X.o there has
-a backend input tree X.o.inputs/ (written by KernelThinLink): its own module, the modules
-it imports, its index. A backend action's only bitcode inputs are that tree's files/.
+a backend input bundle X.o.thinlto.tar (or, from older builds and the toolchain tests'
+programs, a tree X.o.inputs/), written by KernelThinLink: its own module, the modules it
+imports, its index. A backend action's only bitcode inputs are its files/.
 Prints count and bytes of bitcode per backend (median, p90, max) against all bitcode.
 Exits 1 if any tree reads every bitcode object (the property the trees exist for).
 """
@@ -13,27 +14,38 @@ Exits 1 if any tree reads every bitcode object (the property the trees exist for
 import os
 import statistics
 import sys
+import tarfile
+
+
+def _files(path):
+    """(count, bytes) of the files/ entries of a bundle or tree."""
+    if path.endswith(".tar"):
+        with tarfile.open(path) as tar:
+            members = [m for m in tar.getmembers() if m.name.startswith("files/")]
+        return len(members), sum(m.size for m in members)
+    n = size = 0
+    for root, _, files in os.walk(os.path.join(path, "files")):
+        for f in files:
+            n += 1
+            size += os.path.getsize(os.path.join(root, f))
+    return n, size
 
 
 def main(objects_dir):
     trees = []
-    for root, dirs, _ in os.walk(objects_dir):
+    for root, dirs, files in os.walk(objects_dir):
         for d in list(dirs):
             if d.endswith(".o.inputs"):
-                trees.append(os.path.join(root, d))
+                trees.append((os.path.join(root, d), os.path.join(root, d[: -len(".inputs")])))
                 dirs.remove(d)
+        trees += [(os.path.join(root, f), os.path.join(root, f[: -len(".thinlto.tar")]))
+                  for f in files if f.endswith(".o.thinlto.tar")]
     if not trees:
-        sys.exit(f"{objects_dir}: no *.o.inputs trees (not a thin_dist build's objects directory?)")
+        sys.exit(f"{objects_dir}: no *.o.thinlto.tar bundles or *.o.inputs trees "
+                 "(not a thin_dist build's objects directory?)")
     total_n = len(trees)
-    total_bytes = sum(os.path.getsize(t[: -len(".inputs")]) for t in trees)
-    per = []
-    for t in trees:
-        n = size = 0
-        for root, _, files in os.walk(os.path.join(t, "files")):
-            for f in files:
-                n += 1
-                size += os.path.getsize(os.path.join(root, f))
-        per.append((n, size))
+    total_bytes = sum(os.path.getsize(obj) for _, obj in trees)
+    per = [_files(t) for t, _ in trees]
     counts = sorted(n for n, _ in per)
     sizes = sorted(s for _, s in per)
 
