@@ -8,6 +8,10 @@ next command). Prints, per kind of action (the first words of its progress messa
 "Compiling", "ThinLTO backend", "Linking", ...): how many ran, their summed and longest
 duration, and when the first started and the last ended (seconds from the first action);
 then the critical path Bazel computed, longest components first.
+
+Counts and sums are lower bounds: Bazel's default (slim) profile leaves out or merges short
+events (x86_64 defconfig's clean build listed 151 of its 2,654 ThinLTO backends). The
+first-start/last-end columns and the critical path are what it is for.
 """
 
 import argparse

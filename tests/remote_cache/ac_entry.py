@@ -7,73 +7,21 @@ AC_DIR holds one file per action-cache entry, named by the action's digest (an n
 WebDAV cache's ac/ directory); each is a serialized build.bazel.remote.execution.v2
 ActionResult. `swap` keeps every other field as it was: it is what someone who can write to
 the cache would do to make an action's output another blob of the CAS. Standard library
-only: a minimal protobuf wire-format reader and writer for the fields used here.
+only: the wire format is tools/common/protowire.py's (the persistent workers' too).
 """
 
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from tools.common import protowire  # noqa: E402 - after the checkout's root is on the path
+
 # ActionResult.output_files = 2; OutputFile.path = 1, .digest = 2; Digest.hash = 1, .size_bytes = 2.
 OUTPUT_FILES, PATH, DIGEST, HASH, SIZE = 2, 1, 2, 1, 2
 
 
-def _varint(data, i):
-    value, shift = 0, 0
-    while True:
-        if i >= len(data):
-            raise ValueError("truncated varint")
-        b = data[i]
-        i += 1
-        value |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return value, i
-        shift += 7
-
-
-def _enc_varint(value):
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def parse(data):
-    """[(field, wire_type, value)]: value is an int (varint) or the raw bytes."""
-    fields, i = [], 0
-    while i < len(data):
-        key, i = _varint(data, i)
-        field, wt = key >> 3, key & 7
-        if wt == 0:
-            value, i = _varint(data, i)
-        elif wt == 1:
-            value, i = data[i:i + 8], i + 8
-        elif wt == 2:
-            n, i = _varint(data, i)
-            value, i = data[i:i + n], i + n
-        elif wt == 5:
-            value, i = data[i:i + 4], i + 4
-        else:
-            raise ValueError(f"unsupported wire type {wt}")
-        fields.append((field, wt, value))
-    return fields
-
-
-def serialize(fields):
-    out = bytearray()
-    for field, wt, value in fields:
-        out += _enc_varint(field << 3 | wt)
-        if wt == 0:
-            out += _enc_varint(value)
-        elif wt == 2:
-            out += _enc_varint(len(value)) + value
-        else:
-            out += value
-    return bytes(out)
+parse = protowire.parse
+serialize = protowire.serialize
 
 
 def output_files(entry):

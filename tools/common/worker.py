@@ -10,8 +10,8 @@ WorkRequest per action on its stdin and reads a WorkResponse from its stdout:
                   (4: cancel, 5: verbosity, 6: sandbox_dir: read and ignored)
     WorkResponse  1: int32 exit_code  2: string output  3: int32 request_id
 
-The messages are small and fixed since Bazel 0.x; they are encoded here by hand (varints
-and length-delimited fields) so the tool's start-up imports nothing more: protobuf's
+The messages are small and fixed since Bazel 0.x; they are encoded by hand
+(tools/common/protowire.py) so the tool's start-up imports nothing more: protobuf's
 Python runtime would cost more to import than the worker saves on a small action.
 
 What the worker changes is only who pays the interpreter's start-up (~80 ms of a core per
@@ -25,45 +25,10 @@ import io
 import os
 import sys
 
-_VARINT, _LEN, _I64, _I32 = 0, 2, 1, 5
+from tools.common import protowire
 
-
-class ProtocolError(Exception):
-    """A malformed WorkRequest (one line)."""
-
-
-def _varint(value):
-    out = bytearray()
-    value &= (1 << 64) - 1  # int32 fields encode negatives as 10-byte varints
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _read_varint(data, pos):
-    result = shift = 0
-    while True:
-        if pos >= len(data):
-            raise ProtocolError("truncated varint")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-        if shift >= 70:
-            raise ProtocolError("varint longer than 10 bytes")
-
-
-def _int32(value):
-    value &= (1 << 64) - 1
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value
+# A malformed WorkRequest (one line).
+ProtocolError = protowire.WireError
 
 
 # The inputs (path -> digest) of the request being run; empty outside a worker.
@@ -80,66 +45,40 @@ def current_inputs():
 
 def _decode_input(data):
     path, digest = None, b""
-    fields = _fields(data)
-    for field, value in fields:
-        if field == 1:
+    for field, wire, value in protowire.parse(data):
+        if field == 1 and wire == protowire.LEN:
             path = value.decode("utf-8", "surrogateescape")
-        elif field == 2:
+        elif field == 2 and wire == protowire.LEN:
             digest = bytes(value)
     return path, digest
-
-
-def _fields(data):
-    """[(field number, value)] of message DATA: ints for varints, bytes for the rest."""
-    out, pos = [], 0
-    while pos < len(data):
-        key, pos = _read_varint(data, pos)
-        field, wire = key >> 3, key & 7
-        if wire == _VARINT:
-            value, pos = _read_varint(data, pos)
-            out.append((field, value))
-        elif wire == _LEN:
-            size, pos = _read_varint(data, pos)
-            if pos + size > len(data):
-                raise ProtocolError(f"field {field}: {size} bytes announced, {len(data) - pos} left")
-            out.append((field, data[pos:pos + size]))
-            pos += size
-        elif wire in (_I64, _I32):
-            pos += 8 if wire == _I64 else 4
-        else:
-            raise ProtocolError(f"field {field}: unsupported wire type {wire}")
-    if pos != len(data):
-        raise ProtocolError("a field runs past the message")
-    return out
 
 
 def decode_request(data):
     """(arguments, request_id, inputs) of one WorkRequest message DATA (bytes, no length
     prefix); inputs: path -> digest."""
     arguments, request_id, inputs = [], 0, {}
-    for field, value in _fields(data):
-        if field == 1 and isinstance(value, bytes):
+    for field, wire, value in protowire.parse(data):
+        if field == 1 and wire == protowire.LEN:
             arguments.append(value.decode("utf-8", "surrogateescape"))
-        elif field == 2 and isinstance(value, bytes):
+        elif field == 2 and wire == protowire.LEN:
             path, digest = _decode_input(value)
             if path is not None:
                 inputs[path] = digest
-        elif field == 3 and isinstance(value, int):
-            request_id = _int32(value)
+        elif field == 3 and wire == protowire.VARINT:
+            request_id = protowire.int32(value)
     return arguments, request_id, inputs
 
 
 def encode_response(exit_code, output, request_id):
-    """One WorkResponse message (no length prefix)."""
-    out = bytearray()
+    """One WorkResponse message (no length prefix); zero and empty fields left out."""
+    fields = []
     if exit_code:
-        out += _varint(1 << 3 | _VARINT) + _varint(exit_code)
+        fields.append((1, protowire.VARINT, exit_code))
     if output:
-        text = output.encode("utf-8", "surrogateescape")
-        out += _varint(2 << 3 | _LEN) + _varint(len(text)) + text
+        fields.append((2, protowire.LEN, output.encode("utf-8", "surrogateescape")))
     if request_id:
-        out += _varint(3 << 3 | _VARINT) + _varint(request_id)
-    return bytes(out)
+        fields.append((3, protowire.VARINT, request_id))
+    return protowire.serialize(fields)
 
 
 def read_message(stream):
@@ -164,7 +103,7 @@ def read_message(stream):
 
 
 def write_message(stream, message):
-    stream.write(_varint(len(message)) + message)
+    stream.write(protowire.encode_varint(len(message)) + message)
     stream.flush()
 
 

@@ -7,18 +7,18 @@ import sys
 
 from absl.testing import absltest
 
-from tools.common import worker
+from tools.common import protowire, worker
 
 
 def _request(arguments, request_id=0, extra=b""):
-    body = b"".join(b"\x0a" + worker._varint(len(a.encode())) + a.encode() for a in arguments)
+    body = b"".join(b"\x0a" + protowire.encode_varint(len(a.encode())) + a.encode() for a in arguments)
     if request_id:
-        body += b"\x18" + worker._varint(request_id)
+        body += b"\x18" + protowire.encode_varint(request_id)
     return body + extra
 
 
 def _framed(message):
-    return worker._varint(len(message)) + message
+    return protowire.encode_varint(len(message)) + message
 
 
 class CodecTest(absltest.TestCase):
@@ -35,8 +35,8 @@ class CodecTest(absltest.TestCase):
     def test_negative_exit_code_round_trips_as_int32(self):
         data = worker.encode_response(-1, "", 0)
         self.assertEqual(data, b"\x08" + b"\xff" * 9 + b"\x01")
-        value, _ = worker._read_varint(data, 1)
-        self.assertEqual(worker._int32(value), -1)
+        value, _ = protowire.read_varint(data, 1)
+        self.assertEqual(protowire.int32(value), -1)
 
     def test_long_argument_and_non_ascii(self):
         arg = "--clang_arg=" + "é" * 300
@@ -65,6 +65,13 @@ class CodecTest(absltest.TestCase):
         self.assertEqual(worker.read_message(stdout), worker.encode_response(1, "out", 1))
         self.assertEqual(worker.read_message(stdout), worker.encode_response(0, "", 2))
         self.assertIsNone(worker.read_message(stdout))
+
+    def test_fixed_width_fields_are_skipped_and_checked(self):
+        # field 7 as fixed64, field 8 as fixed32 (unknown to the protocol): skipped.
+        data = b"\x0a\x01a" + b"\x39" + b"\x00" * 8 + b"\x45" + b"\x00" * 4
+        self.assertEqual(worker.decode_request(data), (["a"], 0, {}))
+        with self.assertRaisesRegex(worker.ProtocolError, "field 7: 8 bytes announced, 3 left"):
+            worker.decode_request(b"\x39\x00\x00\x00")
 
     def test_end_of_input_inside_a_message(self):
         with self.assertRaisesRegex(worker.ProtocolError, "5 bytes announced, 2 read"):

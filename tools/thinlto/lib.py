@@ -21,6 +21,7 @@ import os
 import shutil
 import tarfile
 
+from tools.common import lib as common
 from tools.elfinfo import lib as elfinfo
 
 # clang exits 0 after printing these (research: distributed-thinlto-linux-6.1.md).
@@ -102,7 +103,8 @@ def write_entries(entries, dest):
             else:
                 shutil.copyfile(src, path)
         return
-    with open(dest, "wb") as out, tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:
+    # Written under a temporary name and renamed: a failed thin-link leaves no half bundle.
+    with common.atomic_output(dest) as out, tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:
         for name, src in entries:
             info = tarfile.TarInfo(name)
             info.mode, info.mtime, info.uid, info.gid, info.uname, info.gname = 0o644, 0, 0, 0, "", ""

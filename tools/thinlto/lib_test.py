@@ -194,6 +194,13 @@ class BundleTest(StageTreeTest):
         lib.unpack_bundle("d.thinlto.tar", "out")
         self.assertEqual(_read(os.path.join("out", "files", deep)), b"BC\xc0\xde deep")
 
+    def test_failed_bundle_leaves_nothing(self):
+        self._index("bin/a.o", "bin/b.o\n")
+        os.remove("bin/b.o")
+        with self.assertRaises(FileNotFoundError):
+            lib.stage_tree("bin/a.o", self.idx, "a.thinlto.tar", set(self.modules))
+        self.assertEqual([f for f in os.listdir(".") if "thinlto" in f], [])
+
     def test_skipped_bundle(self):
         lib.stage_skipped("bin/unused.o", "u.thinlto.tar")
         os.mkdir("out")
