@@ -16,7 +16,8 @@ Steps (--steps, in this order; each builds on the state the previous left):
   import       per mode: our Kbuild import (repository fetch) in a fresh output base
   clean        per mode: ours (bazel clean, no disk or remote cache) vs Kbuild (make -jN
                in an empty O= directory with the import's .config, same LLVM, same tree);
-               --kbuild_from reuses an earlier run's Kbuild rows (e.g. one more mode of ours)
+               --kbuild_from reuses an earlier run's Kbuild rows (e.g. one more mode of ours);
+               with --ours_only every Kbuild row, edits too, and no make runs
   null         first mode: build again, nothing changed
   leaf         first mode: a one-line code edit of a leaf .c file (--leaf)
   hdr_comment  first mode: a comment appended to a widely included header (--header)
@@ -288,6 +289,11 @@ class Bench:
 
     def kbuild(self, what, lto, fresh):
         cfg_lto = "thin" if lto == "thin_dist" else lto
+        if self.a.ours_only:  # every Kbuild row from --kbuild_from (or none), no make
+            row = self.a.reused.get((what, cfg_lto))
+            if row:
+                self.add(dict(row, mode=lto))
+            return row
         if fresh and (what, cfg_lto) in self.kbuild_rows:  # Kbuild has one ThinLTO: measured
             return self.add(dict(self.kbuild_rows[(what, cfg_lto)], mode=lto))
         if fresh and (what, cfg_lto) in self.a.reused:  # --kbuild_from: an earlier run's row
@@ -377,6 +383,8 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--kbuild_from", help="JSON of an earlier run of the same config: its Kbuild clean rows "
                     "are reused (marked `reused`) instead of running make again")
+    ap.add_argument("--ours_only", action="store_true", help="run no Kbuild step: every Kbuild row (edits too) "
+                    "comes from --kbuild_from, if it has one (ours after a change, against an earlier run's Kbuild)")
     a = ap.parse_args()
     a.reused = {}
     if a.kbuild_from:
@@ -386,7 +394,7 @@ def main():
             sys.exit(f"bench: {a.kbuild_from} is a run of {earlier.get('config')}/{earlier.get('arch')}, "
                      f"not {a.config}/{a.arch}")
         for r in earlier["rows"]:
-            if r["who"] == "kbuild" and r["what"] == "clean":
+            if r["who"] == "kbuild" and (r["what"] == "clean" or a.ours_only):
                 a.reused[(r["what"], "thin" if r["mode"] == "thin_dist" else r["mode"])] = dict(r, reused=os.path.basename(a.kbuild_from))
     a.workspace = os.path.abspath(os.path.join(REPO, a.workspace))
     modes = a.modes.split(",")

@@ -1,5 +1,6 @@
 """The table of supported kernel target cpus, and the toolchains generated from it."""
 
+load("//toolchains/private:plugin.bzl", "kernel_llvm_plugin")
 load(":toolchain.bzl", "kernel_clang_toolchain")
 
 KERNEL_TARGETS = {
@@ -22,6 +23,16 @@ def kernel_toolchains(llvm = "@kernel_llvm", sysroot = "@kernel_sysroot"):
 
     The exec platform is always linux/x86_64: the hermetic LLVM is built for it.
     """
+
+    # One pass plugin for every target (it runs in clang, on the exec platform).
+    kernel_llvm_plugin(
+        name = "srcloc_plugin",
+        src = Label("//toolchains/plugin:strip_srcloc.cc"),
+        clang = llvm + "//:bin/clang",
+        llvm = llvm + "//:all_files",
+        sdk = llvm + "//:plugin_sdk",
+        sysroot = sysroot + "//:all_files",
+    )
     for arch, t in KERNEL_TARGETS.items():
         kernel_clang_toolchain(
             name = "clang_" + arch,
@@ -39,6 +50,7 @@ def kernel_toolchains(llvm = "@kernel_llvm", sysroot = "@kernel_sysroot"):
             llvm_objdump = llvm + "//:bin/llvm-objdump",
             llvm_readelf = llvm + "//:bin/llvm-readelf",
             llvm_strip = llvm + "//:bin/llvm-strip",
+            srcloc_plugin = ":srcloc_plugin",
             target_triple = t.triple,
         )
         native.toolchain(

@@ -19,6 +19,7 @@ KernelToolchainInfo = provider(
         "all_files": "depset[File]: every file the LLVM tools run with (binaries, their libraries, builtin headers).",
         "host_sysroot": "string: execroot-relative path of the pinned host sysroot (for --sysroot).",
         "host_sysroot_files": "depset[File]: the host sysroot's files.",
+        "srcloc_plugin": "File or None: an LLVM pass plugin (toolchains/plugin/strip_srcloc.cc) that bitcode compiles load with -fpass-plugin: it drops inline asm's `!srcloc` byte offsets, so a comment added to a header changes no bitcode. None: no plugin (an LLVM without its headers).",
         "sh": "File: the shell of every shell command of the rules, run as `sh -c` (rules/private/actions/shell.bzl): the pinned statically linked busybox, a declared input, so no action needs the machine's /bin/sh, /bin/bash or /usr/bin (sed, tr, ... are its applets).",
     },
 )
@@ -29,6 +30,9 @@ def _kernel_clang_toolchain_impl(ctx):
     if not stddef:
         fail("{}: builtin_headers has no include/stddef.h".format(ctx.label))
     sysroot = ctx.attr.host_sysroot.label
+    plugin = ctx.files.srcloc_plugin
+    if len(plugin) > 1:
+        fail("{}: srcloc_plugin {} provides {} files; one .so (or none) expected".format(ctx.label, ctx.attr.srcloc_plugin.label, len(plugin)))
     info = KernelToolchainInfo(
         arch = ctx.attr.arch,
         target_triple = ctx.attr.target_triple,
@@ -46,6 +50,7 @@ def _kernel_clang_toolchain_impl(ctx):
         all_files = depset(transitive = [ctx.attr.all_files[DefaultInfo].files]),
         host_sysroot = (sysroot.workspace_root + "/" + sysroot.package).rstrip("/"),
         host_sysroot_files = ctx.attr.host_sysroot[DefaultInfo].files,
+        srcloc_plugin = plugin[0] if plugin else None,
         sh = ctx.file.sh,
     )
     return [platform_common.ToolchainInfo(kernel = info), info]
@@ -72,6 +77,11 @@ kernel_clang_toolchain = rule(
         "builtin_headers": attr.label(mandatory = True, cfg = "exec", doc = "clang's builtin headers."),
         "all_files": attr.label(mandatory = True, cfg = "exec", doc = "Every file the tools need at run time."),
         "host_sysroot": attr.label(mandatory = True, cfg = "exec", doc = "all_files of the host sysroot repository (its root is the sysroot)."),
+        "srcloc_plugin": attr.label(
+            allow_files = [".so"],
+            cfg = "exec",
+            doc = "A kernel_llvm_plugin built from toolchains/plugin/strip_srcloc.cc, or one providing no file (no plugin).",
+        ),
         # Remote execution (issue 13): a worker has no /bin/bash, which ctx.actions.run_shell
         # names. Debian's busybox-static (amd64, the exec platform of every toolchain here)
         # with its standalone shell runs sed, tr, grep, ... as applets, PATH or not.

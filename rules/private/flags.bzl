@@ -41,7 +41,8 @@ lines, so a config change recompiles only the objects that mention a changed sym
 (Kbuild's fixdep); `exact` the same lines padded to autoconf.h's size, so ThinLTO bitcode
 (inline asm source locations, hence module hashes and `.llvm.<hash>` names) is identical
 to a clean Kbuild build's, at the price of recompiling everything when autoconf.h's size
-changes. Native code is the same in both.""",
+changes. `exact` also leaves out the toolchain's srcloc plugin (actions/lto.bzl), which
+drops those locations from bitcode. Native code is the same in both.""",
     build_setting = config.string(flag = True),
 )
 

@@ -22,9 +22,11 @@ absolute directory, so outputs do not depend on where the workspace is. Nothing 
 written into the kernel's outputs.
 """
 
+load("//rules/private:flags.bzl", "KernelConfigSlicesInfo")
 load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
 load("//rules/private:providers.bzl", "KernelModuleInfo", "KernelModulesInfo")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
+load("//rules/private/actions:lto.bzl", "lto_actions")
 load("//rules/private/actions:modules.bzl", "modules_actions")
 load("//rules/private/actions:symversions.bzl", "symversions_actions")
 
@@ -70,6 +72,8 @@ def _kernel_module_impl(ctx):
         args.add("-Wp,-MMD," + depfile.path)  # as Kbuild: the -MMD order feeds srcversion
         args.add_all(cflags)
         args.add_all(debug_info_flags(c_flags + ctx.attr.copts))
+        plugin_flags, plugin_inputs = lto_actions.srcloc_plugin(ctx, tc) if mode != "none" else ([], [])
+        args.add_all(plugin_flags)
         args.add_all(["-c", "-o", out, c])
         post = [modules_actions.substitute(p, dict(common, **{"$(M)": mdir})) for p in ext.get("part_post", [])]
         flags = objtool_flags(post[0], part_path, ctx.label) if post else None
@@ -77,7 +81,7 @@ def _kernel_module_impl(ctx):
             ctx,
             tc.clang,
             [args],
-            depset([c] + hdrs, transitive = [k.hdrs, tc.all_files]),
+            depset([c] + hdrs + plugin_inputs, transitive = [k.hdrs, tc.all_files]),
             out,
             k.objtool,
             flags,
@@ -198,6 +202,7 @@ kernel_module = rule(
         "copts": attr.string_list(doc = "Extra compiler flags (Kbuild's ccflags-y)."),
         "includes": attr.string_list(doc = "Include directories, relative to the package (-I)."),
         "_thinlto": attr.label(default = "//tools/thinlto", executable = True, cfg = "exec"),
+        "_config_slices": attr.label(default = "//:config_slices", providers = [KernelConfigSlicesInfo]),
         "_modpost": attr.label(default = "//tools/modpost", executable = True, cfg = "exec"),
     },
     toolchains = [_TOOLCHAIN],

@@ -290,6 +290,10 @@ def _kernel_objects_impl(ctx):
             args.add("-Wa,-I" + roots["$(objtree)"])
             args.add_all(vdso_actions.incbin_dirs(images, o["incbin"]), format_each = "-Wa,-I%s")
             args.add_all(generate_actions.incbin_dirs(generated, o["incbin"]), format_each = "-Wa,-I%s")
+        if o.get("lto") == "bitcode":
+            plugin_flags, plugin_inputs = lto_actions.srcloc_plugin(ctx, tc)
+            args.add_all(plugin_flags)
+            inputs += plugin_inputs
         if is_lds:
             args.add_all(["-E", "-o", out, source])
         else:

@@ -75,7 +75,53 @@ filegroup(
     name = "all_files",
     srcs = glob(["bin/*", "lib/*.so*", "lib/clang/*/include/**"]),
 )
+
+# LLVM's and libstdc++'s headers for the toolchain's pass plugin (//toolchains/plugin);
+# empty unless source = "debian" (the plugin is then left out).
+filegroup(
+    name = "plugin_sdk",
+    srcs = glob(["plugin_sdk/**"]),
+)
 """
+
+# Where llvm-19-dev and libstdc++-12-dev keep their headers, and where plugin_sdk/ has them.
+_PLUGIN_SDK_DIRS = [
+    ("usr/include/llvm-{v}/llvm", "plugin_sdk/include/llvm"),
+    ("usr/include/llvm-c-{v}/llvm-c", "plugin_sdk/include/llvm-c"),
+    ("usr/include/c++/12", "plugin_sdk/include/c++/12"),
+    ("usr/include/x86_64-linux-gnu/c++/12", "plugin_sdk/include/x86_64-linux-gnu/c++/12"),
+]
+
+def _debian_version(packages, name):
+    for p in packages:
+        if p["name"] == name:
+            return p["version"].split(":")[-1]
+    return None
+
+def _fetch_plugin_sdk(rctx, llvm_packages):
+    """Unpacks the dev lock's headers into plugin_sdk/ (they must be the pinned LLVM's)."""
+    dev = fetch_debian_packages(rctx, rctx.attr.dev_lock, "_dev")
+    want = _debian_version(llvm_packages, "libllvm" + rctx.attr.version)
+    got = _debian_version(dev, "llvm-{}-dev".format(rctx.attr.version))
+    if want != got:
+        fail("{}: {} pins llvm-{}-dev {}, but the LLVM lock pins libllvm{} {}; a pass plugin must be built against the headers of the LLVM that loads it: relock both (python3 tools/relock/relock.py)".format(
+            rctx.name,
+            rctx.attr.dev_lock.name,
+            rctx.attr.version,
+            got,
+            rctx.attr.version,
+            want,
+        ))
+    for src, dest in _PLUGIN_SDK_DIRS:
+        src = "_dev/" + src.format(v = rctx.attr.version)
+        if not rctx.path(src).exists:
+            fail("{}: {} has no {}; relock it (python3 tools/relock/relock.py)".format(rctx.name, rctx.attr.dev_lock.name, src[len("_dev/"):]))
+        res = rctx.execute(["mkdir", "-p", rctx.path(dest).dirname])
+        if res.return_code == 0:
+            res = rctx.execute(["mv", rctx.path(src), rctx.path(dest)])
+        if res.return_code != 0:
+            fail("{}: cannot move {} to {}: {}".format(rctx.name, src, dest, res.stderr.strip()))
+    rctx.delete("_dev")
 
 def _kernel_llvm_repository_impl(rctx):
     source = rctx.attr.source
@@ -83,8 +129,9 @@ def _kernel_llvm_repository_impl(rctx):
     root, prefix = unpacked, ""
     extra = []
     if source == "debian":
-        fetch_debian_packages(rctx, rctx.attr.lock, unpacked)
+        packages = fetch_debian_packages(rctx, rctx.attr.lock, unpacked)
         prefix = "usr/lib/llvm-{}".format(rctx.attr.version)
+        _fetch_plugin_sdk(rctx, packages)
     elif source == "archive":
         if not rctx.attr.urls or not rctx.attr.sha256:
             fail("{}: source = \"archive\" needs urls and sha256".format(rctx.name))
@@ -137,6 +184,10 @@ kernel_llvm_repository = repository_rule(
                   "(`urls`, `sha256`, `strip_prefix`); \"local\": an installed prefix (`path`).",
         ),
         "lock": attr.label(default = "//toolchains/locks:llvm.lock.json", doc = "Debian lock (source = debian)."),
+        "dev_lock": attr.label(
+            default = "//toolchains/locks:llvm_dev.lock.json",
+            doc = "Debian lock of the pass plugin's headers (source = debian): llvm-<version>-dev at the LLVM lock's version, libstdc++-12-dev.",
+        ),
         "urls": attr.string_list(doc = "Archive URLs (source = archive)."),
         "sha256": attr.string(doc = "Archive sha256 (source = archive)."),
         "strip_prefix": attr.string(doc = "Directory to strip from the archive (source = archive)."),

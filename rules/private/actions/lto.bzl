@@ -1,6 +1,25 @@
 """Action helpers shared by every rule that compiles and links with ThinLTO."""
 
+load("//rules/private:flags.bzl", "KernelConfigSlicesInfo")
 load("//rules/private:objtool.bzl", "run_then_objtool")
+
+def srcloc_plugin(ctx, tc):
+    """(flags, inputs) that load the toolchain's srcloc plugin into a bitcode compile.
+
+    The plugin (toolchains/plugin/strip_srcloc.cc) drops inline asm's `!srcloc` byte
+    offsets, which only clang's front end can read and which a comment added to any header
+    shifts: with it, such an edit leaves every bitcode object as it was, so the thin-link
+    and the backends are not re-run. Native compiles do not load it (their inline-asm
+    errors keep their file and line). ([], []) when the toolchain has no plugin, or under
+    `--//:config_slices=exact`, whose bitcode is a clean Kbuild build's byte for byte.
+
+    Args:
+      ctx: rule context with a `_config_slices` attribute (//:config_slices).
+      tc: KernelToolchainInfo.
+    """
+    if not tc.srcloc_plugin or ctx.attr._config_slices[KernelConfigSlicesInfo].mode == "exact":
+        return [], []
+    return ["-fpass-plugin=" + tc.srcloc_plugin.path], [tc.srcloc_plugin]
 
 def emit_compile(ctx, tc, src, out, copts, hdrs, lto):
     """One KernelCompile action: SRC -> OUT (bitcode for lto "thin"/"full", else native).
@@ -218,4 +237,5 @@ lto_actions = struct(
     link_incbins = link_incbins,
     lto_link = lto_link,
     lto_link_command = lto_link_command,
+    srcloc_plugin = srcloc_plugin,
 )
