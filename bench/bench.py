@@ -23,6 +23,10 @@ Steps (--steps, in this order; each builds on the state the previous left):
   hdr_comment  first mode: a comment appended to a widely included header (--header)
   hdr_real     first mode: a declaration added to it (every includer's preprocessed text
                changes; code does not)
+  cfg_leaf     first mode: a config symbol few objects read turned on (--cfg_leaf, appended to
+               --fragment; Kbuild: to its .config): the import again, then what fixdep-like
+               config slices recompile; Kbuild's row counts the .o files make wrote
+  cfg_wide     the same with a symbol many objects read (--cfg_wide)
   fresh        first mode: a new output base (the import again, timed apart) and the
                build with the disk cache the steps above filled
   thin_cache   mode thin: the vmlinux.o link alone re-run (its output deleted) with the
@@ -287,7 +291,7 @@ class Bench:
                 "HOSTLDFLAGS=-static -lz -lzstd", "KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
                 "KBUILD_BUILD_USER=kbuild", "KBUILD_BUILD_HOST=kbuild", "KBUILD_BUILD_VERSION=1"]
 
-    def kbuild(self, what, lto, fresh):
+    def kbuild(self, what, lto, fresh, config_line=None):
         cfg_lto = "thin" if lto == "thin_dist" else lto
         if self.a.ours_only:  # every Kbuild row from --kbuild_from (or none), no make
             row = self.a.reused.get((what, cfg_lto))
@@ -310,6 +314,9 @@ class Bench:
             shutil.copy(os.path.join(self.ob, "external", f"{self.a.config}_{cfg_lto}", "obj", ".config"),
                         os.path.join(out, ".config"))
             self._make(out, ["olddefconfig"])
+        if config_line:  # make's syncconfig picks it up, inside the timed build (ours: the import)
+            with open(os.path.join(out, ".config"), "a") as f:
+                f.write(f"\n{config_line}\n")
         targets = ["vmlinux"] + (["Image"] if self.a.arch == "arm64" else ["bzImage"] if self.a.defconfig else [])
         if self.a.modules:
             targets.append("modules")
@@ -325,6 +332,9 @@ class Bench:
         row = dict(what=what, who="kbuild", mode=lto, wall=round(t1 - t0, 1),
                    cpu=round(ru.ru_utime + ru.ru_stime, 1),
                    peak_rss_mb=round(max(s.peak, ru.ru_maxrss * 1024) / 2**20), peak_cmd=s.peak_cmd, load=[l0, l1])
+        if not fresh:  # what an edit made make write: objects (.o), by modification time
+            row["objects_written"] = sum(1 for d, _, ns in os.walk(out) for n in ns
+                                         if n.endswith(".o") and os.path.getmtime(os.path.join(d, n)) >= t0)
         self.kbuild_rows[(what, cfg_lto)] = row
         self.add(row)
         return row
@@ -334,8 +344,8 @@ class Bench:
                        stdout=self.log, stderr=self.log, check=True)
 
     # ---- edits ----------------------------------------------------------------------------
-    def edit(self, rel, text):
-        path = os.path.join(self.src, rel)
+    def edit(self, rel, text, root=None):
+        path = os.path.join(root or self.src, rel)
         if os.path.islink(path):  # a symlinked tree: edit a private copy of the file
             data = open(path, "rb").read()
             os.unlink(path)
@@ -362,6 +372,7 @@ class Bench:
         return (f"{r['what']:<22} {r['who']:<7} {r['mode']:<9} {r['wall']:>8.1f} s {r.get('cpu', 0):>8.1f} s "
                 f"{r.get('peak_rss_mb', 0):>6} MB  load {r['load'][0]:.1f}-{r['load'][1]:.1f}  "
                 f"{('actions ' + str(r['actions'])) if 'actions' in r else ''} {ran}"
+                f"{(str(r['objects_written']) + ' .o written') if 'objects_written' in r else ''}"
                 f"{' (reused: ' + r['reused'] + ')' if r.get('reused') else ''}").rstrip()
 
 
@@ -371,11 +382,16 @@ def main():
     ap.add_argument("--config", required=True, help="kernel_config name (linux_arm64: our tiny arm64)")
     ap.add_argument("--workspace", default=REPO, help="workspace that declares it (default: this repo)")
     ap.add_argument("--modes", default="thin_dist,thin,full,none")
-    ap.add_argument("--steps", default="import,clean,null,leaf,hdr_comment,hdr_real,fresh,thin_cache,thin_cache_clean")
+    ap.add_argument("--steps", help="default: import,clean,null,leaf,hdr_comment,hdr_real,cfg_leaf,cfg_wide,fresh,"
+                    "thin_cache,thin_cache_clean (cfg_* with a --fragment only)")
     ap.add_argument("--src", help="kernel tree to build from (default: a copy of @linux in --work)")
     ap.add_argument("--work", help="directory for output bases, Kbuild trees, logs (default: new in /var/tmp)")
     ap.add_argument("--leaf", default="kernel/exec_domain.c")
     ap.add_argument("--header", default="include/linux/kernel.h")
+    ap.add_argument("--fragment", help="config fragment of the kernel_config, relative to --workspace, that the "
+                    "cfg_* steps append to (linux_arm64: configs/arm64.config)")
+    ap.add_argument("--cfg_leaf", default="CONFIG_PRINTK_TIME=y", help="cfg_leaf: a symbol few objects read")
+    ap.add_argument("--cfg_wide", default="CONFIG_DEBUG_KERNEL=y", help="cfg_wide: a symbol many objects read")
     ap.add_argument("--modules", action="store_true", help="build modules too (both sides)")
     ap.add_argument("--defconfig", action="store_true", help="x86_64: Kbuild also builds bzImage")
     ap.add_argument("--jobs", type=int, default=2)
@@ -386,6 +402,12 @@ def main():
     ap.add_argument("--ours_only", action="store_true", help="run no Kbuild step: every Kbuild row (edits too) "
                     "comes from --kbuild_from, if it has one (ours after a change, against an earlier run's Kbuild)")
     a = ap.parse_args()
+    if not a.fragment and a.config in ("linux_arm64", "linux_x86_64") and a.workspace == REPO:
+        a.fragment = f"configs/{a.arch}.config"  # our tiny kernels: tinyconfig + this
+    if not a.steps:
+        a.steps = ",".join(["import", "clean", "null", "leaf", "hdr_comment", "hdr_real"]
+                           + (["cfg_leaf", "cfg_wide"] if a.fragment else [])
+                           + ["fresh", "thin_cache", "thin_cache_clean"])
     a.reused = {}
     if a.kbuild_from:
         with open(a.kbuild_from) as f:
@@ -438,6 +460,13 @@ def main():
                 b.edit(rel, text.format(n=len(b.rows)))
                 b.ours(step, first, extra=dc, log=True)
                 b.kbuild(step, first, fresh=False)
+        for step, line in [("cfg_leaf", a.cfg_leaf), ("cfg_wide", a.cfg_wide)]:
+            if step in steps:
+                if not a.fragment:
+                    sys.exit(f"bench: the {step} step appends {line} to a config fragment: name it with --fragment")
+                b.edit(a.fragment, f"\n{line}\n", root=a.workspace)
+                b.ours(step, first, extra=dc, log=True)  # the changed fragment re-runs the import
+                b.kbuild(step, first, fresh=False, config_line=line)
         if first == "thin_dist" and "KernelLtoBackend" in json.dumps(b.rows):
             total = b.graph(first, "KernelLtoBackend")
             for r in b.rows:
@@ -495,7 +524,9 @@ def table(rows):
         ran = r.get("backends") and f"backends {r['backends']}; " or ""
         ran += " ".join(f"{m}={n}" for m, n in sorted(r.get("ran", {}).items()))
         out.append(f"| {r['what']} | {r['mode']} | {r['wall']} s / {r['cpu']} s / {r['peak_rss_mb']} MB | "
-                   + (f"{k['wall']} s / {k['cpu']} s / {k['peak_rss_mb']} MB | {r['wall'] / k['wall']:.2f} |" if k else "- | - |")
+                   + (f"{k['wall']} s / {k['cpu']} s / {k['peak_rss_mb']} MB"
+                      + (f" ({k['objects_written']} .o written)" if "objects_written" in k else "")
+                      + f" | {r['wall'] / k['wall']:.2f} |" if k else "- | - |")
                    + f" {ran or r.get('actions', '')} | {r['load'][0]:.1f}-{r['load'][1]:.1f} |")
     return "\n".join(out)
 

@@ -9,7 +9,8 @@
 # modules.order, Module.symvers, modules.builtin{,.modinfo} and every <module>.mod.c byte
 # for byte; with --ko also
 # every <module>.o and .ko (expected identical without LTO; with LTO lld's output may
-# legitimately differ from the distributed backends'). Prints one line per file and
+# legitimately differ from the distributed backends'; build thin with
+# --//:config_slices=exact for Kbuild's bitcode: no slices, no srcloc plugin). Prints one line per file and
 # `N identical, N different`; exits 1 on any difference or missing file.
 set -euo pipefail
 
