@@ -391,7 +391,7 @@ def main():
     ap.add_argument("--fragment", help="config fragment of the kernel_config, relative to --workspace, that the "
                     "cfg_* steps append to (linux_arm64: configs/arm64.config)")
     ap.add_argument("--cfg_leaf", default="CONFIG_PRINTK_TIME=y", help="cfg_leaf: a symbol few objects read")
-    ap.add_argument("--cfg_wide", default="CONFIG_DEBUG_KERNEL=y", help="cfg_wide: a symbol many objects read")
+    ap.add_argument("--cfg_wide", default="CONFIG_HZ_1000=y", help="cfg_wide: a symbol many objects read (CONFIG_HZ: jiffies.h)")
     ap.add_argument("--modules", action="store_true", help="build modules too (both sides)")
     ap.add_argument("--defconfig", action="store_true", help="x86_64: Kbuild also builds bzImage")
     ap.add_argument("--jobs", type=int, default=2)
