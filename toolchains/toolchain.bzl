@@ -31,8 +31,8 @@ def _kernel_clang_toolchain_impl(ctx):
         fail("{}: builtin_headers has no include/stddef.h".format(ctx.label))
     sysroot = ctx.attr.host_sysroot.label
     plugin = ctx.files.srcloc_plugin
-    if len(plugin) > 1:
-        fail("{}: srcloc_plugin {} provides {} files; one .so (or none) expected".format(ctx.label, ctx.attr.srcloc_plugin.label, len(plugin)))
+    if len(plugin) > 1 or [f for f in plugin if f.extension != "so"]:
+        fail("{}: srcloc_plugin {} provides {}; one .so (or nothing) expected".format(ctx.label, ctx.attr.srcloc_plugin.label, [f.basename for f in plugin]))
     info = KernelToolchainInfo(
         arch = ctx.attr.arch,
         target_triple = ctx.attr.target_triple,
@@ -78,7 +78,9 @@ kernel_clang_toolchain = rule(
         "all_files": attr.label(mandatory = True, cfg = "exec", doc = "Every file the tools need at run time."),
         "host_sysroot": attr.label(mandatory = True, cfg = "exec", doc = "all_files of the host sysroot repository (its root is the sysroot)."),
         "srcloc_plugin": attr.label(
-            allow_files = [".so"],
+            # Any files, checked in the implementation: with a file-type filter Bazel refuses a
+            # target that provides none (an LLVM without the plugin's headers).
+            allow_files = True,
             cfg = "exec",
             doc = "A kernel_llvm_plugin built from toolchains/plugin/strip_srcloc.cc, or one providing no file (no plugin).",
         ),
