@@ -76,8 +76,7 @@ targets() {  # arch mode [repo]: our tiny kernels, or a kernel_config hub's (arc
   if [ -n "${3:-}" ]; then
     echo "@$3//:vmlinux @$3//:modules"
   else
-    # The srcloc plugin too: built by an action, loaded into every bitcode compile.
-    echo //:vmlinux //:modules //tests/boot:modules_$1_$2 //toolchains:srcloc_plugin
+    echo //:vmlinux //:modules //tests/boot:modules_$1_$2
   fi
 }
 
