@@ -19,7 +19,7 @@ KernelToolchainInfo = provider(
         "all_files": "depset[File]: every file the LLVM tools run with (binaries, their libraries, builtin headers).",
         "host_sysroot": "string: execroot-relative path of the pinned host sysroot (for --sysroot).",
         "host_sysroot_files": "depset[File]: the host sysroot's files.",
-        "srcloc_plugin": "File or None: an LLVM pass plugin (toolchains/plugin/strip_srcloc.cc) that bitcode compiles load with -fpass-plugin: it drops inline asm's `!srcloc` byte offsets, so a comment added to a header changes no bitcode. None: no plugin (an LLVM without its headers).",
+        "srcloc_plugin": "File or None: an LLVM pass plugin (toolchains/plugin/strip_srcloc.cc) that bitcode compiles load with -fpass-plugin: it takes the `!srcloc` byte offsets out (inline asm: dropped; calls: 1), so a comment added to a header changes no bitcode. None: no plugin (an LLVM without its headers).",
         "sh": "File: the shell of every shell command of the rules, run as `sh -c` (rules/private/actions/shell.bzl): the pinned statically linked busybox, a declared input, so no action needs the machine's /bin/sh, /bin/bash or /usr/bin (sed, tr, ... are its applets).",
     },
 )

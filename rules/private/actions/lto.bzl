@@ -6,11 +6,11 @@ load("//rules/private:objtool.bzl", "run_then_objtool")
 def srcloc_plugin(ctx, tc):
     """(flags, inputs) that load the toolchain's srcloc plugin into a bitcode compile.
 
-    The plugin (toolchains/plugin/strip_srcloc.cc) drops inline asm's `!srcloc` byte
-    offsets, which only clang's front end can read and which a comment added to any header
-    shifts: with it, such an edit leaves every bitcode object as it was, so the thin-link
-    and the backends are not re-run. Native compiles do not load it (their inline-asm
-    errors keep their file and line). ([], []) when the toolchain has no plugin, or under
+    The plugin (toolchains/plugin/strip_srcloc.cc) takes out the `!srcloc` byte offsets
+    (dropped on inline asm, 1 on calls), which only clang's front end can read and which a
+    comment added to any header shifts: with it, such an edit leaves every bitcode object
+    as it was, so the thin-link and the backends are not re-run. Native compiles do not
+    load it (their diagnostics keep their file and line). ([], []) when the toolchain has no plugin, or under
     `--//:config_slices=exact`, whose bitcode is a clean Kbuild build's byte for byte.
 
     Args:
