@@ -68,7 +68,8 @@ def pad(text, size):
     locations by byte offset across the files of a translation unit, and ThinLTO bitcode
     records them (inline asm's !srcloc), so its module hash and the `.llvm.<hash>` names
     of promoted locals depend on autoconf.h's size. A slice of the full size keeps the
-    bitcode identical to a compile that reads the whole autoconf.h."""
+    bitcode identical to a compile that reads the whole autoconf.h (--//:config_slices=exact,
+    which also leaves out the srcloc plugin that otherwise takes the offsets out)."""
     n = size - len(text.encode())
     if n < 0:
         raise SliceError(f"a slice of {len(text.encode())} bytes is longer than autoconf.h ({size}); this is a bug")
