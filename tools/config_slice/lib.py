@@ -52,6 +52,35 @@ def defines(autoconf, name="autoconf.h"):
     return out
 
 
+_WORD = re.compile(rb"CONFIG_([A-Za-z0-9_]+)")
+
+
+def config_words(data):
+    """The symbols (without CONFIG_) a text mentions, as Kbuild's fixdep finds them (bytes ->
+    set[str]; `CONFIG_X_MODULE` gives X and X_MODULE). The same scan as the import's
+    (tools/kbuild_import/footprint.py config_words), for steps the import records no footprint
+    for: --scan, the vDSO's compiles (rules/private/actions/vdso.bzl)."""
+    out = set()
+    for m in _WORD.finditer(data):
+        name = m.group(1).decode("ascii")
+        out.add(name)
+        if name.endswith("_MODULE") and len(name) > len("_MODULE"):
+            out.add(name[:-len("_MODULE")])
+    return out
+
+
+def preamble(autoconf):
+    """autoconf.h's text before its first `#define CONFIG_` line (Kconfig's comment). A
+    --scan_out slice starts with it: the vDSO's linker script is preprocessed with -C, which
+    keeps comments, so vdso.lds stays byte-identical to one made with the whole file."""
+    out = []
+    for line in autoconf.splitlines(keepends=True):
+        if line.startswith(_DEFINE):
+            break
+        out.append(line)
+    return "".join(out)
+
+
 def slice_text(lines, symbols):
     """The lines of defines() whose symbol is S or S_MODULE for S in symbols (str)."""
     want = set(symbols)

@@ -57,6 +57,14 @@ class SliceTest(absltest.TestCase):
         self.assertEqual(lib.slice_text(lines, []), "")
         self.assertEqual(lib.slice_text(lines, ["PRINTK"]), "#define CONFIG_PRINTK 1\n")  # not PRINTK_TIME
 
+    def test_preamble(self):
+        self.assertEqual(lib.preamble(_AUTOCONF), _AUTOCONF[:_AUTOCONF.index("#define")])
+        self.assertTrue(lib.preamble(_AUTOCONF).startswith("/*\n * Automatically"))
+
+    def test_config_words(self):
+        self.assertEqual(lib.config_words(b"#ifdef CONFIG_A\nIS_ENABLED(CONFIG_B_MODULE) __CONFIG_C x_CONFIG_"),
+                         {"A", "B", "B_MODULE", "C"})
+
     def test_autoconf_without_defines_is_refused(self):
         for bad in ["", "/* Automatically generated file; DO NOT EDIT. */\n", "#define FOO 1\n"]:
             with self.assertRaisesRegex(lib.SliceError, "no `#define CONFIG_` line"):
@@ -139,6 +147,23 @@ class EndToEndTest(absltest.TestCase):
             f.write("#!/bin/sh\n" + "".join(f"echo '    $(wildcard include/config/{s}) \\'\n" for s in symbols))
         os.chmod(path, 0o755)
         return path
+
+    def test_scan_slice_is_sound(self):
+        """--scan_out: the slice of the symbols the files mention passes the check."""
+        out = self._path("scan/generated/autoconf.h")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        p = self._run(_SLICE_TOOL.value, [f"--autoconf={self._path('obj/include/generated/autoconf.h')}",
+                                          f"--scan_out={out}", f"--scan={self._path('src/x.c')}",
+                                          f"--scan={self._path('src/include/linux/kconfig.h')}"])
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        with open(out) as f:
+            self.assertEqual(f.read(), lib.preamble(_AUTOCONF) + "#define CONFIG_FOO_MODULE 1\n#define CONFIG_LOG_BUF_SHIFT 17\n"
+                             "#define CONFIG_PRINTK_TIME 1\n")
+        p = self._check(os.path.dirname(os.path.dirname(out)))
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        p = self._run(_SLICE_TOOL.value, [f"--autoconf={self._path('obj/include/generated/autoconf.h')}",
+                                          f"--scan={self._path('src/x.c')}"])
+        self.assertIn("--scan needs --scan_out", p.stderr)
 
     def test_fixdep_symbol_missing_from_footprint_fails(self):
         slice_dir = self._slice(["FOO", "LOG_BUF_SHIFT", "PRINTK_TIME"])

@@ -14,6 +14,8 @@ autoconf.h and with its slice and fails unless both outputs are identical, and u
 symbol Kbuild's own fixdep finds for it (on that preprocessing's depfile) is in its footprint.
 """
 
+load("//rules/private:flags.bzl", "KernelConfigSlicesInfo")
+
 AUTOCONF = "include/generated/autoconf.h"
 
 def _slice_include_dir(f):
@@ -64,6 +66,44 @@ def _declare(ctx, *, tool, table, entries, autoconf, pad = False):
         progress_message = "Slicing autoconf.h into {} config footprints ({})".format(len(slices), ctx.label),
     )
     return slices
+
+def _scan(ctx, *, name, autoconf, files):
+    """A KernelConfigSlice action for a compile the import records no footprint for: autoconf.h
+    cut to the symbols FILES mention (fixdep's scan at build time: tools/config_slice
+    --scan_out), after its leading comment. FILES must be all the compile reads besides
+    autoconf.h (a sandboxed step's declared inputs). The vDSO's and realmode's compile steps
+    (vdso.bzl) use it; so could objects whose headers a build step makes (vdso-offsets.h
+    readers, generated tables) and the *.mod.c compiles.
+
+    Args:
+      ctx: rule context with the `_config_slice` and `_config_slices` attributes.
+      name: unique under <target>/config/scan/ (e.g. the output's objtree path).
+      autoconf: File, the full autoconf.h.
+      files: list[File] or depset[File] to scan.
+
+    Returns:
+      File: the slice, `<target>/config/scan/<name>/generated/autoconf.h` (place it at
+      include/generated/autoconf.h, or put its directory's parent first as -I).
+    """
+    files = files if type(files) == "depset" else depset(files)
+    out = ctx.actions.declare_file("{}/config/scan/{}/generated/autoconf.h".format(ctx.label.name, name))
+    args = ctx.actions.args()
+    args.use_param_file("--flagfile=%s", use_always = True)
+    args.set_param_file_format("multiline")
+    args.add("--autoconf", autoconf)
+    args.add("--scan_out", out)
+    args.add_all(files, format_each = "--scan=%s")
+    if ctx.attr._config_slices[KernelConfigSlicesInfo].mode == "exact":
+        args.add("--pad")
+    ctx.actions.run(
+        executable = ctx.attr._config_slice[DefaultInfo].files_to_run,
+        arguments = [args],
+        inputs = depset([autoconf], transitive = [files]),
+        outputs = [out],
+        mnemonic = "KernelConfigSlice",
+        progress_message = "Slicing autoconf.h for {} ({})".format(name, ctx.label),
+    )
+    return out
 
 def _include_args(ctx, slice):
     """Args with the -I that makes <generated/autoconf.h> the slice (put before the flags)."""
@@ -139,6 +179,7 @@ config_slice_actions = struct(
     declare = _declare,
     emit_check = _emit_check,
     symbols_file = _symbols_file,
+    scan = _scan,
     include_args = _include_args,
     include_flag = _include_flag,
 )

@@ -30,6 +30,15 @@ and with CONFIG_COMPAT_VDSO its vdso32/ (the same shape):
   MUNGE      KernelVdsoGen      arch/arm/vdso/vdsomunge vdso.so.raw vdso.so.dbg (import-built host program)
   VDSOSYM    KernelVdsoGen      vdso32-offsets.h;  OBJCOPY KernelObjcopy vdso.so
 
+Config slices (issue 16): a compile step (CC, AS, LDS; KernelVdsoCompile, KernelRealmodeCompile)
+of an import with config footprints reads, in place of include/generated/autoconf.h, a slice
+holding only the CONFIG_ symbols its declared files mention (fixdep's scan of exactly what the
+step reads: config_slice_actions.scan, one KernelConfigSlice action per step), so a config
+toggle re-runs only the steps whose symbols changed (before: all 4 arm64 compile steps on any
+toggle; tests/config_slice/toggle_diff.py). The slice, autoconf.h's leading comment and the
+`#define`s, stands at autoconf.h's objtree path in the step's directory: commands and outputs
+stay the same (vdso.lds too, which keeps comments: -C).
+
 x86's realmode blob (plan section `realmode`, tools/kbuild_import/realmode.py; the same shape,
 from the vmlinux_o dry run's arch/x86/realmode/rm sub-make):
   AS/CC/LDS  KernelRealmodeCompile  header.o, trampoline_64.o, stack.o, reboot.o (+ 9 wakeup
@@ -41,7 +50,10 @@ from the vmlinux_o dry run's arch/x86/realmode/rm sub-make):
 realmode.bin and realmode.relocs are rmpiggy.S's `.incbin`s (incbin_dirs).
 """
 
+load("//rules/private/actions:config_slice.bzl", "config_slice_actions")
 load("//rules/private/actions:kbuild_tools.bzl", "boot_step_args", "boot_tools", "step_inputs")
+
+_AUTOCONF = config_slice_actions.AUTOCONF
 
 # Per plan section: its name in messages and each step tag's mnemonic (others: "*").
 _SECTIONS = {
@@ -100,9 +112,20 @@ def _emit(ctx, *, tc, tool, plan, src, obj, stamp, srctree, section_name = "vdso
         return {}
     tools = boot_tools(ctx)
     made = {}
+
+    # Config slices as the objects' (kernel_objects.bzl: when the import recorded footprints).
+    sliced = "config" in plan.get("interned", {})
     for e in section["steps"]:
         where = "{}: {} step {} {}".format(ctx.label, kind.what, e["tag"], e["out"])
         inputs, srcs = step_inputs(where, e, obj = obj, src = src, made = made, what = kind.what)
+        compile = kind.mnemonics.get(e["tag"], "").endswith("Compile")
+        if sliced and compile and _AUTOCONF in inputs:
+            inputs[_AUTOCONF] = config_slice_actions.scan(
+                ctx,
+                name = "{}/{}".format(section_name, e["out"]),
+                autoconf = inputs[_AUTOCONF],
+                files = [f for p, f in sorted(inputs.items()) if p != _AUTOCONF] + srcs,
+            )
         srcs = [stamp] + srcs
         out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, e["out"]))
         args = boot_step_args(
