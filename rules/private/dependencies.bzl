@@ -54,6 +54,13 @@ _OUR_KERNELS = [
     ("linux_arm64_compat", "arm64", ["arm64", "arm64_compat"], ["none"]),
 ]
 
+# Config variants of our kernels (kernel_config variants; tests/variants, issue 16 part 3):
+# @linux_arm64_printk_time, ... share their base's objects but printk.o's.
+_OUR_VARIANTS = {
+    "linux_arm64": {"printk_time": ["printk_time"]},
+    "linux_x86_64": {"printk_time": ["printk_time"]},
+}
+
 def _maybe(rule, name, **kwargs):
     if not native.existing_rule(name):
         rule(name = name, **kwargs)
@@ -99,6 +106,10 @@ def rules_kernel_lto_dependencies(
                 defconfig_target = "tinyconfig",
                 fragments = ["@rules_kernel_lto//configs:{}.config".format(f) for f in fragments],
                 lto = lto,
+                variants = {
+                    v: ["@rules_kernel_lto//configs:{}.config".format(f) for f in overlay]
+                    for v, overlay in _OUR_VARIANTS.get(name, {}).items()
+                },
             )
 
     # Certificates (tests/certs, issue 9): the system keyring's CERT steps as actions

@@ -69,7 +69,7 @@ kernel_objects(
     plan = PLAN_JSON,
     plan_sources = "plan_sources.json",
     platform = "{platform}",
-    srctree = ":srctree",
+{share_from}    srctree = ":srctree",
 )
 
 # `bazel run` writes compile_commands.json into the workspace (tools/compile_commands).
@@ -336,6 +336,7 @@ def _generate(rctx, src):
         srctree_makefile = _absolute_label(rctx.attr.srctree),
         targets = targets,
         platform = platform,
+        share_from = "    share_from = \"{}\",\n".format(rctx.attr.share_from) if getattr(rctx.attr, "share_from", "") else "",
     ))
 
 def _kernel_saved_plan_repository_impl(rctx):
@@ -375,5 +376,6 @@ kernel_kbuild_repository = repository_rule(
         "fragments": attr.label_list(allow_files = True, doc = "Config fragments applied in order."),
         "lto": attr.string(mandatory = True, values = ["none", "thin", "full"], doc = "Kconfig LTO choice."),
         "platform": attr.string(doc = "Target platform the kernel is built for; default @rules_kernel_lto//platforms:<arch>."),
+        "share_from": attr.string(doc = "The base config's objects target (\"@<name>_<lto>//:objects\") when this import is a variant of it (kernel_config variants): objects compiled alike are compiled once, there."),
     },
 )

@@ -282,7 +282,8 @@ def kernel_config(
         defconfig = None,
         fragments = [],
         lto = ["thin"],
-        platform = None):
+        platform = None,
+        variants = {}):
     """Declares one kernel configuration: its Kbuild imports and its front doors @NAME//:*.
 
     Call from WORKSPACE after rules_kernel_lto_dependencies(). Build with
@@ -303,10 +304,43 @@ def kernel_config(
       lto: the Kconfig LTO choices to import: "thin" (link modes thin_dist and thin),
         "full", "none".
       platform: the target platform label; default @rules_kernel_lto//platforms:ARCH.
+      variants: named overlays on this config, {"debug": ["//:debug.config"], ...}: each is
+        one more kernel_config, NAME_<variant> (front doors @NAME_<variant>//:vmlinux, ...),
+        with these fragments followed by its own. Its objects that compile exactly as
+        this config's (same source, flags, generated headers and values of the config
+        symbols they read: tools/kbuild_import/share.py) are this config's files, compiled
+        once: a variant costs only the objects it changes.
     """
-    problem = check_kernel_config(name, arch, defconfig_target, defconfig, lto)
+    problem = check_kernel_config(name, arch, defconfig_target, defconfig, lto) or check_variants(name, variants)
     if problem:
         fail(problem)
+    _declare_config(name, arch, source, defconfig_target, defconfig, fragments, lto, platform, None)
+    for variant in sorted(variants):
+        _declare_config("{}_{}".format(name, variant), arch, source, defconfig_target, defconfig, fragments + variants[variant], lto, platform, name)
+
+def check_variants(name, variants):
+    """The one-line error for kernel_config's variants, or None.
+
+    Args:
+      name: the macro's name.
+      variants: dict variant name -> list of fragment labels.
+
+    Returns:
+      A string (what is wrong and how to fix it) or None.
+    """
+    for variant, overlay in variants.items():
+        if not variant or not variant.replace("_", "a").isalnum() or variant in MODES_OF_CONFIG:
+            return "kernel_config({}): variant name {} must be letters, digits and _, and not an LTO choice ({})".format(
+                name,
+                repr(variant),
+                ", ".join(sorted(MODES_OF_CONFIG)),
+            )
+        if type(overlay) != "list" or not overlay:
+            return "kernel_config({}): variants[{}] must be a non-empty list of fragment labels".format(name, repr(variant))
+    return None
+
+def _declare_config(name, arch, source, defconfig_target, defconfig, fragments, lto, platform, base):
+    """The import repositories and the hub of one config (base: the config it shares objects with)."""
     for choice in lto:
         kernel_kbuild_repository(
             name = "{}_{}".format(name, choice),
@@ -317,6 +351,7 @@ def kernel_config(
             fragments = fragments,
             lto = choice,
             platform = platform or "",
+            share_from = "@{}_{}//:objects".format(base, choice) if base else "",
         )
     _kernel_config_hub(
         name = name,

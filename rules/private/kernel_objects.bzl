@@ -28,6 +28,7 @@ load("//rules/private/actions:lto.bzl", "lto_actions")
 load("//rules/private/actions:objcopy.bzl", "objcopy_actions")
 load("//rules/private/actions:partial_link.bzl", "partial_link_actions")
 load("//rules/private/actions:plan_check.bzl", "plan_check_actions")
+load("//rules/private/actions:shell.bzl", "run_shell")
 load("//rules/private/actions:symversions.bzl", "symversions_actions")
 load("//rules/private/actions:vdso.bzl", "vdso_actions")
 
@@ -115,6 +116,59 @@ def _config_check(ctx, tc, o, source, slice, autoconf, flags, inputs, checking):
         out = out,
         fixdep = fixdep,
         symbols = config_slice_actions.symbols_file(ctx, checking.table, o, checking.symbol_files) if fixdep else None,
+    )
+    return out
+
+def _share_source(ctx, plan, sliced):
+    """share_from's KernelObjectsInfo, or None when nothing can be taken from it."""
+    if not ctx.attr.share_from:
+        return None
+    info = ctx.attr.share_from[KernelObjectsInfo]
+    if info.arch != plan["arch"] or info.lto != plan["lto"]:
+        fail("{}: share_from {} is a {} kernel with LTO {}, this one is {} with {}; share only between variants of one kernel_config".format(
+            ctx.label,
+            ctx.attr.share_from.label,
+            info.arch,
+            info.lto,
+            plan["arch"],
+            plan["lto"],
+        ))
+
+    # Padded slices (--//:config_slices=exact) hold the whole autoconf.h's size: no key covers it.
+    if not sliced or ctx.attr._config_slices[KernelConfigSlicesInfo].mode == "exact":
+        return None
+    return info
+
+def _share_check(ctx, checks, own, name):
+    """One KernelShareCheck stamp: each (base's object, own compile, path) is byte-identical.
+    The stamp says how many, and lists `own`: the objects with a share key compiled here."""
+    if not checks:
+        return None
+    out = ctx.actions.declare_file("{}/{}.ok".format(ctx.label.name, name))
+    args = ctx.actions.args()
+    args.add_joined(sorted(own), join_with = " ", omit_if_empty = False)
+    for base, mine, path in checks:
+        args.add_all([base, mine, path])
+    run_shell(
+        ctx,
+        command = """out=$1 own=$2
+shift 2
+n=0
+while [ $# -gt 0 ]; do
+  if ! cmp -s "$1" "$2"; then
+    echo "$3: the object the base config compiled differs from this variant's own compile ($1, $2): its share key (tools/kbuild_import/share.py) misses an input; this is a bug, please report it" >&2
+    exit 1
+  fi
+  n=$((n + 1))
+  shift 3
+done
+printf '%s objects identical\ncompiled here: %s\n' "$n" "$own" > "$out"
+""",
+        arguments = [out.path, args],
+        inputs = [f for c in checks for f in c[:2]],
+        outputs = [out],
+        mnemonic = "KernelShareCheck",
+        progress_message = "Comparing the {} objects {} shares with its base config".format(len(checks), ctx.label),
     )
     return out
 
@@ -256,9 +310,19 @@ def _kernel_objects_impl(ctx):
         )
     config_checks = []
     checking = struct(table = interned.get("config"), fixdep = obj.get("scripts/basic/fixdep"), symbol_files = {})
+    share = _share_source(ctx, plan, sliced)
+    share_keys = {}
+    share_checks = []
     for o in plan["objects"] + lds_plans:
         is_lds = o["out"].endswith(".lds")
-        out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, o["out"]))
+
+        # The base config's compile of it read the same bytes (tools/kbuild_import/share.py):
+        # its object is this one's. This rule's own compile of it is declared too, as a check
+        # (output group share_check), never built otherwise.
+        from_base = share and o.get("share") and share.share_keys.get(o["out"]) == o["share"]
+        if o.get("share") and not from_base:
+            share_keys[o["out"]] = o["share"]
+        out = ctx.actions.declare_file("{}/{}{}".format(ctx.label.name, "share_check/" if from_base else "", o["out"]))
         if o["src_root"] == "objtree" and o["src"] in partial_srcs:
             source = partial_made[o["src"]]
         else:
@@ -327,9 +391,17 @@ def _kernel_objects_impl(ctx):
             repo = ctx.file.plan_sources.owner.workspace_name,
             name = o["out"],
             source = source,
-            mnemonic = "KernelCompile",
-            progress_message = "Compiling {} ({}{})".format(o["out"], "linker script" if is_lds else o["lto"], ", objtool" if post else ""),
+            mnemonic = "KernelShareCheck" if from_base else "KernelCompile",
+            progress_message = "Compiling {} ({}{}{})".format(o["out"], "linker script" if is_lds else o["lto"], ", objtool" if post else "", ", to compare with the base config's" if from_base else ""),
         )
+        if from_base:
+            share_checks.append((share.objects[o["out"]], out, o["out"]))
+            objects[o["out"]] = share.objects[o["out"]]
+            bitcode[o["out"]] = share.bitcode[o["out"]]
+            if o.get("lang") == "asm":  # the kallsyms .S reads the headers assembly objects read
+                asm_inputs += inputs[2:]
+                asm_transitive += shared
+            continue
         sv = o.get("symversions")
         if sv:
             if not genksyms:
@@ -367,6 +439,9 @@ def _kernel_objects_impl(ctx):
             if bitcode[o["out"]] and o.get("incbin"):
                 # In-process LTO links generate this object's code: lld reads these then.
                 incbin[o["out"]] = [(p, _lookup(obj, p, "generated file", o["out"])) for p in o["incbin"]]
+
+    share_check = _share_check(ctx, share_checks, share_keys, "share_check")
+    share_check_sample = _share_check(ctx, [c for c in share_checks if hash(c[2]) % 4 == 0], share_keys, "share_check_sample")
 
     # Objects Kbuild derives from compiled ones (EFI stub, arm64 pi/): native, as their sources.
     for name, d in sorted(plan.get("derived", {}).items()):
@@ -455,6 +530,11 @@ def _kernel_objects_impl(ctx):
             certs = depset(certs.values() + [objects[o] for o in sorted(plan.get("certs", {}).get("readers", {}))]),
             # --output_groups=generate: every generate step's output (tests/generate compares them with Kbuild's).
             generate = depset(generated.values()),
+            # --output_groups=share_check: a config variant compiles the objects it takes from
+            # its base (share_from) itself and compares the bytes (tests/variants).
+            share_check = depset([share_check] if share_check else []),
+            # share_check_sample: a fixed quarter of them (by a hash of the object's path: CI).
+            share_check_sample = depset([share_check_sample] if share_check_sample else []),
         ),
         KernelObjectsInfo(
             arch = plan["arch"],
@@ -480,6 +560,7 @@ def _kernel_objects_impl(ctx):
             symversions = symversions,
             export_o_inputs = depset(export_o_inputs),
             boot = boot,
+            share_keys = share_keys,
         ),
     ]
 
@@ -496,6 +577,7 @@ kernel_objects = rule(
         "config_inputs": attr.label_list(allow_files = True, doc = "The import's .config and fragments, in its order."),
         "include_record": attr.label(allow_single_file = True, doc = "The import's directive record (include_record.json); without it header sets are fixed at import."),
         "include_tree": attr.label(allow_files = True, doc = "The source tree's files (@linux//:tree): KernelIncludeScan declares its headers."),
+        "share_from": attr.label(providers = [KernelObjectsInfo], doc = "The objects of the base config this one is a variant of (kernel_config variants): an object whose share key (tools/kbuild_import/share.py) equals the one the base compiled is taken from it, not compiled again."),
         "_plan_check": attr.label(default = "//tools/plan_check", executable = True, cfg = "exec"),
         "_include_scan": attr.label(default = "//tools/include_scan", executable = True, cfg = "exec"),
         "_lto_link": attr.label(default = "//tools/thinlto_cache:link", executable = True, cfg = "exec"),

@@ -94,6 +94,12 @@ def _kernel_vmlinux_impl(ctx):
             bitcode,
             ldflags + ["-r"],
             order = members + _lazy(libs),
+            # An object a config variant shares with its base (kernel_objects share_from)
+            # is in the base's package: its bundle is declared here.
+            trees = [
+                None if f.owner.workspace_name == ctx.label.workspace_name and f.owner.package == ctx.label.package else ctx.actions.declare_file("{}/shared/{}.thinlto.tar".format(ctx.label.name, path_of[f]))
+                for f in bitcode
+            ],
             bundles = True,
         )
         natives = {}

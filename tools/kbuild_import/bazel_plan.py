@@ -8,7 +8,8 @@ the repository rule itself needs from the plan (so that Starlark never decodes p
 66 MB for x86_64 defconfig, 186 MB for arm64's): {"srcarch", "srctree_files",
 "srcversion_modules"} (intern.srctree_files, intern.srcversion_modules over --srctree).
 With --srctree and --objtree it adds each object's config footprint to plan_bazel.json
-(footprint.py: the CONFIG_ symbols its source and headers mention). With --srctree,
+(footprint.py: the CONFIG_ symbols its source and headers mention) and its share key
+(share.py: what config variants compile once). With --srctree,
 --include_record writes the sha256 of the directive lines of every source-tree file an
 entry reads (tools/include_scan: KernelIncludeScan's baseline).
 """
@@ -20,7 +21,7 @@ from absl import flags
 
 from tools.common import lib as common
 from tools.include_scan import lib as include_scan
-from tools.kbuild_import import footprint, intern
+from tools.kbuild_import import footprint, intern, share
 
 _PLAN = flags.DEFINE_string("plan", None, "The plan the import wrote (JSON).", required=True)
 _OBJTREE = flags.DEFINE_string("objtree", None, "The import's object tree (for the config footprints).")
@@ -74,7 +75,10 @@ def main(argv):
     bplan = intern.bazel_plan(plan)
     if _SRCTREE.value and _OBJTREE.value:
         roots = {"srctree": _SRCTREE.value, "objtree": _OBJTREE.value}
-        footprint.add_footprints(bplan, plan, lambda root, path: _read(os.path.join(roots[root], path)))
+        read = lambda root, path: _read(os.path.join(roots[root], path))  # noqa: E731
+        sets = []
+        footprint.add_footprints(bplan, plan, read, sets)
+        share.add_share_keys(bplan, plan, sets, read)
     text = json.dumps(bplan, separators=(",", ":"), sort_keys=True)
     with common.atomic_output(_OUT.value, "w", encoding="utf-8") as f:
         f.write(text)

@@ -91,17 +91,21 @@ def set_key(symbols):
     return hashlib.sha256("".join(s + "\n" for s in sorted(symbols)).encode()).hexdigest()[:16]
 
 
-def add_footprints(bplan, plan, read):
+def add_footprints(bplan, plan, read, sets_out=None):
     """Adds interned["config"] and each interned entry's "config" to bazel_plan's output.
 
     Args:
       bplan: intern.bazel_plan(plan) (changed in place and returned).
       plan: the plan as the import wrote it (full lists).
       read: read(root, path) -> bytes or None.
+      sets_out: a list to extend with each entry's footprint (None: unknown), in
+        intern.entries order (share.py's keys use them).
     """
     scanner = Scanner(read)
     entries = intern.entries(plan)
     sets = [scanner.footprint(e) for e in entries]
+    if sets_out is not None:
+        sets_out.extend(sets)
     table, ids = intern.intern_lists([s for s in sets if s is not None])
     ids = iter(ids)
     for e, s in zip(intern.entries(bplan), sets):
