@@ -50,12 +50,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workspace", required=True)
     ap.add_argument("--base", required=True, help="the kernel_config's name")
-    ap.add_argument("--variant", required=True, help="the variant's name (its hub is <base>_<variant>)")
+    ap.add_argument("--variant", required=True, help="the variants' names, comma-separated (hubs <base>_<variant>)")
     ap.add_argument("--arch", required=True)
     ap.add_argument("--src", help="LINUX_SRC (default: @linux)")
     ap.add_argument("--modes", default="thin_dist")
     ap.add_argument("--base_disk_cache", help="build the base from this disk cache (else clean, no cache)")
-    ap.add_argument("--check", help="also build this target: the variant's share check (e.g. //:debug_share_check_sample)")
+    ap.add_argument("--check", help="also build this target, {} the variant: its share check (e.g. '//:{}_share_check_sample')")
     ap.add_argument("--json", help="where to write the rows (default bench/out/variants-<base>-<time>.json)")
     a = ap.parse_args()
     ws = os.path.abspath(a.workspace)
@@ -86,28 +86,31 @@ def main():
         print(json.dumps(row, sort_keys=True), flush=True)
         return row
 
-    base, variant = f"@{a.base}//:vmlinux", f"@{a.base}_{a.variant}//:vmlinux"
+    base = f"@{a.base}//:vmlinux"
     try:
         for mode in a.modes.split(","):
             run("base: import", mode, ["build", "--nobuild", base])
             cache = [f"--disk_cache={a.base_disk_cache}"] if a.base_disk_cache else ["--disk_cache="]
             run("base: build" + (" (disk cache)" if a.base_disk_cache else ""), mode, ["build", *cache, base], log=True)
-            run("variant: import", mode, ["build", "--nobuild", variant])
-            row = run("variant: build", mode, ["build", "--disk_cache=", variant], log=True)
-            choice = "none" if mode == "none" else ("full" if mode == "full" else "thin")
-            objects = f"@{a.base}_{a.variant}_{choice}//:objects"
-            total = subprocess.run(bazel + ["aquery", f"--platforms=@rules_kernel_lto//platforms:{a.arch}", *env_flags,
-                                            f"mnemonic('^(KernelCompile|KernelShareCheck)$', {objects})", "--output=jsonproto"],
-                                   cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
-            try:
-                actions = json.loads(total).get("actions", [])
-                row["compiles_declared"] = len(actions)
-                checks = len([x for x in actions if x.get("mnemonic") == "KernelShareCheck"])
-                row["shared"] = max(checks - 2, 0)  # one compile per shared object, and two stamps
-            except ValueError:
-                pass
-            if a.check:
-                run("variant: share check", mode, ["build", "--disk_cache=", a.check], log=True)
+            for v in a.variant.split(","):
+                variant = f"@{a.base}_{v}//:vmlinux"
+                run(f"{v}: import", mode, ["build", "--nobuild", variant])
+                row = run(f"{v}: build", mode, ["build", "--disk_cache=", variant], log=True)
+                choice = "none" if mode == "none" else ("full" if mode == "full" else "thin")
+                objects = f"@{a.base}_{v}_{choice}//:objects"
+                total = subprocess.run(bazel + ["aquery", f"--platforms=@rules_kernel_lto//platforms:{a.arch}", *env_flags,
+                                                f"mnemonic('^(KernelCompile|KernelShareCheck)$', {objects})", "--output=jsonproto"],
+                                       cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+                try:
+                    actions = json.loads(total).get("actions", [])
+                    checks = len([x for x in actions if x.get("mnemonic") == "KernelShareCheck"])
+                    row["compiles_declared"] = len(actions) - checks
+                    row["shared"] = max(checks - 2, 0)  # one compile per shared object, and two stamps
+                    print(json.dumps({"what": f"{v}: objects", "compiled_here": row["compiles_declared"], "shared": row["shared"]}), flush=True)
+                except ValueError:
+                    pass
+                if a.check:
+                    run(f"{v}: share check", mode, ["build", "--disk_cache=", a.check.format(v)], log=True)
     finally:
         subprocess.run(bazel + ["shutdown"], cwd=ws, check=False)
     path = a.json or os.path.join(REPO, "bench", "out", f"variants-{a.base}-{time.strftime('%Y%m%dT%H%M', time.gmtime())}.json")

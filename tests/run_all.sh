@@ -23,11 +23,15 @@ failed=0
 # compile_commands.json of arm64 thin: every 8th entry through clang -fsyntax-only (~1.5 min).
 # Config footprints (tests/config_slice): a fixed quarter of both kernels' objects preprocesses
 # the same with its slice of autoconf.h as with the whole file (every object: manual targets).
+# Config variants (tests/variants): @linux_<arch>_printk_time takes every object but printk.o
+# (and those never shared) from its base; a quarter compiled again and compared; arm64 boots.
 "$bazel" test //... //tests/boot:modules_arm64_thin_dist_test //tests/boot:modules_x86_64_none_test \
   //tests/boot:bzimage_x86_64_none_test \
   //tests/daily:boot_pty_x86_64_none_test //tests/daily:dist_x86_64_none_test \
   //tests/compile_commands:arm64_thin_sample_test \
-  //tests/config_slice:arm64_thin_sample_test //tests/config_slice:x86_64_none_sample_test 2>&1 | tee "$log"
+  //tests/config_slice:arm64_thin_sample_test //tests/config_slice:x86_64_none_sample_test \
+  //tests/variants:arm64_thin_sample_share_test //tests/variants:x86_64_none_sample_share_test \
+  //tests/variants:boot_arm64_printk_time_thin_dist_test 2>&1 | tee "$log"
 bazel_status=${PIPESTATUS[0]}
 echo "=== bazel test: ${SECONDS} s"
 testlogs=$("$bazel" info bazel-testlogs 2>/dev/null)

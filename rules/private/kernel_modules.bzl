@@ -7,6 +7,7 @@ each M.mod.c and links each .ko with scripts/module.lds. See actions/modules.bzl
 Outputs live under `<name>/` with Kbuild's paths (modules_thin_dist/lib/test_module.ko).
 """
 
+load("//rules/private:flags.bzl", "KernelConfigSlicesInfo")
 load("//rules/private:platform_transition.bzl", "own_platform")
 load("//rules/private:providers.bzl", "KernelLtoInfo", "KernelModulesInfo", "KernelObjectsInfo")
 load("//rules/private/actions:lto.bzl", "lto_actions")
@@ -101,6 +102,7 @@ def _kernel_modules_impl(ctx):
             info.roots,
             info.mod_c_inputs,
             prefix,
+            autoconf = info.autoconf,
         )
         kos[ko] = modules_actions.emit_ko(ctx, tc, ko, m["ko"], {
             m["name"] + ".o": module_objects[m["name"] + ".o"],
@@ -129,7 +131,8 @@ def _kernel_modules_impl(ctx):
             extmod = plan.get("extmod"),
             roots = info.roots,
             hdrs = hdrs,
-            mod_c_inputs = info.mod_c_inputs,
+            # Out-of-tree modules' *.mod.c compiles (kernel_module) read the whole autoconf.h.
+            mod_c_inputs = depset([info.autoconf], transitive = [info.mod_c_inputs]) if info.autoconf else info.mod_c_inputs,
             objtool = info.objtool,
             genksyms = info.host_programs.get("scripts/genksyms/genksyms"),
         ),
@@ -155,6 +158,9 @@ kernel_modules = rule(
         "_thinlto": attr.label(default = "//tools/thinlto", executable = True, cfg = "exec"),
         "_lto_link": attr.label(default = "//tools/thinlto_cache:link", executable = True, cfg = "exec"),
         "_modpost": attr.label(default = "//tools/modpost", executable = True, cfg = "exec"),
+        # Each *.mod.c compile reads a slice of autoconf.h (config_slice_actions.scan).
+        "_config_slice": attr.label(default = "//tools/config_slice", executable = True, cfg = "exec"),
+        "_config_slices": attr.label(default = "//:config_slices", providers = [KernelConfigSlicesInfo]),
         "_allowlist_function_transition": attr.label(default = "@bazel_tools//tools/allowlists/function_transition_allowlist"),
     },
     cfg = own_platform,

@@ -10,6 +10,11 @@ reads changed `#include`/`#if` lines and it now reads headers outside its record
 Every compile also reads the stamp of one KernelPlanCheck action, which fails when the
 source tree's Makefiles, Kconfig files, ... no longer match what the import recorded: a
 stale plan never compiles, so it never links (vmlinux, Image, System.map, modules).
+
+A config variant's objects (share_from: kernel_config variants) take each object whose
+share key (tools/kbuild_import/share.py) equals the one the base compiled from the base;
+their own compile is declared only for the output groups share_check(_sample), which
+compare the bytes.
 """
 
 load("//rules/private:flags.bzl", "KernelConfigSlicesInfo")
@@ -331,9 +336,18 @@ def _kernel_objects_impl(ctx):
         inputs += [_lookup(obj, h, "generated file", o["out"]) for h in o["build_inputs"] + o.get("incbin", [])]
         shared = [nodes[o[key]] for nodes, key in [(hdr_nodes, "hdrs"), (gen_nodes, "gen_inputs")] if o[key] >= 0]
         slice = slices.get(o.get("config_key"))
-        if sliced:  # its slice of autoconf.h, or (a source a build step makes) the whole file
-            shared.append(depset([slice or autoconf]))
         extra_dir = extra_dirs.get(o["out"])
+        if sliced and not slice:
+            # No footprint at import: it reads a file a build step makes (vdso-offsets.h, a
+            # generated table or source). Its slice is fixdep's scan of what it reads, at build time.
+            slice = config_slice_actions.scan(
+                ctx,
+                name = o["out"],
+                autoconf = autoconf,
+                files = depset([source] + inputs[2:], transitive = shared + ([depset([extra_dir])] if extra_dir else [])),
+            )
+        if sliced:  # its slice of autoconf.h
+            shared.append(depset([slice]))
         slice_flags = [config_slice_actions.include_flag(slice)] if slice else []
         if slice and extra_dir:  # the whole autoconf.h, when an edit mentions a symbol outside the slice
             slice_flags = include_scan_actions.config_flags(extra_dir.path) + slice_flags
@@ -422,7 +436,7 @@ def _kernel_objects_impl(ctx):
                 inputs = depset(inputs, transitive = shared + ([sv_asm_inputs] if sv["kind"] == "asm" else [])),
                 out = symversions[o["out"]],
             )
-        if slice:
+        if slice and o.get("config_key"):
             config_checks.append(_config_check(ctx, tc, o, source, slice, autoconf, entry_flags, depset(inputs, transitive = shared + [tc.all_files]), checking))
         if o.get("lang") == "asm":
             asm_inputs += inputs[2:]
@@ -494,7 +508,7 @@ def _kernel_objects_impl(ctx):
     if modules:
         mod_c = modules["mod_c"]
         mod_c_inputs = [_lookup(src, h, "header", "*.mod.c") for h in mod_c["hdrs"]]
-        mod_c_inputs += [_lookup(obj, h, "generated file", "*.mod.c") for h in mod_c["gen_inputs"]]
+        mod_c_inputs += [_lookup(obj, h, "generated file", "*.mod.c") for h in mod_c["gen_inputs"] if not (sliced and h == config_slice_actions.AUTOCONF)]
     hosts = {p: _lookup(obj, p, "host program", "link") for p in plan["link"]["host_programs"] if p != "scripts/mod/modpost"}
     export_o = plan["link"].get("export_o")
     export_o_inputs = []
@@ -555,6 +569,7 @@ def _kernel_objects_impl(ctx):
             part_compiles = part_compiles,
             module_lds = module_lds,
             mod_c_inputs = depset(mod_c_inputs),
+            autoconf = autoconf,
             roots = roots,
             objtree_headers = depset([f for p, f in obj.items() if _is_generated_header(p)]),
             symversions = symversions,

@@ -2,7 +2,7 @@
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
 load("//rules/private:flags.bzl", "front_door_error")
-load("//rules/private:kernel_config.bzl", "check_kernel_config", "hub_kernels", "hub_objtrees")
+load("//rules/private:kernel_config.bzl", "check_kernel_config", "check_variants", "hub_kernels", "hub_objtrees")
 
 def _hub_impl(ctx):
     env = unittest.begin(ctx)
@@ -42,6 +42,19 @@ def _checks_impl(ctx):
     ]:
         got = check_kernel_config(*args)
         asserts.true(env, got and got.startswith("kernel_config(k): ") and want in got, "{}: {} lacks {}".format(args, got, want))
+
+    # Variants: NAME_<variant> must not be NAME_<lto choice> (an import repository's name).
+    asserts.equals(env, None, check_variants("k", {}))
+    asserts.equals(env, None, check_variants("k", {"debug": ["//:d.config"], "board_2": ["//:b.config"]}))
+    for variants, want in [
+        ({"thin": ["//:d.config"]}, "not an LTO choice"),
+        ({"de-bug": ["//:d.config"]}, "letters, digits and _"),
+        ({"": ["//:d.config"]}, "letters, digits and _"),
+        ({"debug": []}, "non-empty list"),
+        ({"debug": "//:d.config"}, "non-empty list"),
+    ]:
+        got = check_variants("k", variants)
+        asserts.true(env, got and got.startswith("kernel_config(k): ") and want in got, "{}: {} lacks {}".format(variants, got, want))
     return unittest.end(env)
 
 checks_test = unittest.make(_checks_impl)

@@ -53,10 +53,11 @@ def config_words(data):
 def entry_files(entry):
     """(root, path) of every file an entry's preprocessing reads (autoconf.h and binaries
     named by .incbin excepted). root is "srctree" or "objtree"."""
+    incbin = set(entry.get("incbin", []))  # binaries (vdso.so), listed in either list
     files = [(entry["src_root"], entry["src"])]
     files += [("srctree", h) for h in entry["hdrs"]]
-    files += [("objtree", h) for h in entry["gen_inputs"] if h != AUTOCONF]
-    files += [("objtree", h) for h in entry.get("build_inputs", []) if h not in entry.get("incbin", [])]
+    files += [("objtree", h) for h in entry["gen_inputs"] if h != AUTOCONF and h not in incbin]
+    files += [("objtree", h) for h in entry.get("build_inputs", []) if h not in incbin]
     return files
 
 

@@ -54,6 +54,13 @@ class AddFootprintsTest(absltest.TestCase):
         self.assertNotIn("config_key", by_out["made.o"])
         self.assertNotIn("EVERYTHING", table["paths"])  # autoconf.h itself is not scanned
 
+    def test_incbin_is_not_read(self):
+        # vdso-wrap.o: its .incbin'ed vdso.so (an action's output, absent at import) is listed
+        # among gen_inputs; it is assembled in, never preprocessed.
+        e = _entry("w.o", "a.c", ["h.h"], ["arch/x/vdso.so"])
+        e["incbin"] = ["arch/x/vdso.so"]
+        self.assertEqual(footprint.Scanner(lambda root, path: _FILES.get((root, path))).footprint(e), ["A", "H"])
+
     def test_deterministic(self):
         a, b = self._plan(), self._plan()
         read = lambda root, path: _FILES.get((root, path))  # noqa: E731

@@ -16,6 +16,7 @@ action's own files where the plan names Kbuild paths.
 """
 
 load("//rules/private:objtool.bzl", "objtool_flags", "run_then_objtool")
+load("//rules/private/actions:config_slice.bzl", "config_slice_actions")
 load("//rules/private/actions:debug_info.bzl", "debug_info_flags")
 load("//rules/private/actions:lto.bzl", "lto_actions")
 load("//rules/private/actions:shell.bzl", "run_shell")
@@ -433,10 +434,19 @@ def emit_builtin(ctx, tc, commands, vmlinux_o, out_prefix):
     )
     return outs
 
-def emit_mod_o(ctx, tc, path, src, flags, roots, hdrs, out_prefix):
-    """KernelCompile of M.mod.c (flags: the plan's, placeholders in)."""
+def emit_mod_o(ctx, tc, path, src, flags, roots, hdrs, out_prefix, autoconf = None):
+    """KernelCompile of M.mod.c (flags: the plan's, placeholders in).
+
+    With `autoconf` (the whole file; hdrs then lacks it), the compile reads a slice of it: the
+    symbols M.mod.c and its headers mention (config_slice_actions.scan), as fixdep keys it.
+    """
     out = ctx.actions.declare_file("{}/{}".format(out_prefix, path))
-    args = ctx.actions.args()
+    if autoconf:
+        slice = config_slice_actions.scan(ctx, name = "{}/{}".format(out_prefix, path), autoconf = autoconf, files = depset([src], transitive = [hdrs]))
+        args = config_slice_actions.include_args(ctx, slice)
+        hdrs = depset([slice], transitive = [hdrs])
+    else:
+        args = ctx.actions.args()
     flags = [substitute(f, roots) for f in flags]
     args.add_all(flags + debug_info_flags(flags))
     args.add_all(["-c", "-o", out, src])
