@@ -174,6 +174,9 @@ def _kernel_kbuild_repository_impl(rctx):
         "--path=" + _HOST_PATH,
         "--timings=" + str(rctx.path("timings.json")),
         "--clang_scan_deps=" + str(llvm.get_child("clang-scan-deps")),
+        # Scan results reused by the next import of any config while still valid (a config
+        # change, a variant: tools/kbuild_import/scan_cache.py). Never an action's input.
+        "--scan_cache={}/kernel_import_cache/scan".format(output_base),
         # -Qunused-arguments: tools/ (objtool) builds with -Werror, and -fuse-ld is unused
         # when only compiling.
         "--hostcc={} --sysroot={} -fuse-ld=lld -Qunused-arguments".format(llvm.get_child("clang"), sysroot),

@@ -60,6 +60,8 @@ _BUILD_HOST = flags.DEFINE_string("build_host", "kbuild", "KBUILD_BUILD_HOST.")
 _BUILD_VERSION = flags.DEFINE_string("build_version", "1", "KBUILD_BUILD_VERSION.")
 _CLANG_SCAN_DEPS = flags.DEFINE_string("clang_scan_deps", None,
                                        "clang-scan-deps (fast); without it, `clang -M` runs per object.")
+_SCAN_CACHE = flags.DEFINE_string("scan_cache", None, "Optional: a directory where clang-scan-deps results are kept "
+                                  "across imports and reused while still valid (scan_cache.py).")
 _PREFIX_MAP = flags.DEFINE_multi_string(
     "prefix_map", [], "OLD=NEW (OLD an absolute directory ending in '/'): host programs are built with "
     "-ffile-prefix-map=OLD=NEW, generated text is rewritten, and no listed file may contain OLD (repeatable).")
@@ -114,6 +116,7 @@ def _options():
                    "KBUILD_BUILD_HOST": _BUILD_HOST.value, "KBUILD_BUILD_VERSION": _BUILD_VERSION.value},
         clang_scan_deps=_abs(_CLANG_SCAN_DEPS.value),
         prefix_map=prefix_map,
+        scan_cache=_abs(_SCAN_CACHE.value),
     )
 
 

@@ -18,6 +18,7 @@ import posixpath
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from typing import Callable, Iterable, Mapping, Sequence
@@ -28,6 +29,7 @@ from tools.kbuild_import import fragments as fragments_lib
 from tools.kbuild_import import paths
 from tools.kbuild_import import generate as generate_lib
 from tools.kbuild_import import realmode as realmode_lib
+from tools.kbuild_import import scan_cache
 from tools.kbuild_import import vdso as vdso_lib
 from tools.kbuild_import.analysis import MODULE_LDS, analyze, modules_order
 from tools.kbuild_import.common import (
@@ -69,6 +71,8 @@ class Options:
       jobs: parallel jobs for make and for the dependency scan.
       build_env: KBUILD_BUILD_TIMESTAMP/USER/HOST/VERSION values.
       clang_scan_deps: path of clang-scan-deps, or None to run `clang -M` per object.
+      scan_cache: directory of clang-scan-deps results kept across imports (scan_cache.py),
+        or None.
     """
 
     src: str
@@ -81,6 +85,7 @@ class Options:
     build_env: Mapping[str, str]
     clang_scan_deps: str | None = None
     prefix_map: paths.PrefixMap = paths.PrefixMap(())
+    scan_cache: str | None = None
 
 
 def with_symlinked_src(src: str, prefix_map: paths.PrefixMap) -> paths.PrefixMap:
@@ -450,9 +455,29 @@ def _src_key(opts: Options, src: str) -> str:
     return os.path.normpath(src if os.path.isabs(src) else os.path.join(opts.objtree, src))
 
 
-def _scan_deps(opts: Options, compiles: Sequence[Compile]) -> dict[str, list[str]]:
+def _scan_argv(opts: Options, c: Compile) -> list[str]:
+    return [opts.tools["clang"], *c.flags, "-c", "-o", c.out, c.src]
+
+
+def _scan_deps(opts: Options, compiles: Sequence[Compile], use_cache: bool = False) -> dict[str, list[str]]:
     """clang-scan-deps over all compiles, in as few runs as there are objects sharing
-    one source (arch/arm64/kernel/pi/lib-fdt.o is lib/fdt.c again)."""
+    one source (arch/arm64/kernel/pi/lib-fdt.o is lib/fdt.c again). With use_cache and
+    opts.scan_cache, results still valid from an earlier import are reused (scan_cache.py)."""
+    out: dict[str, list[str]] = {}
+    cache = None
+    if use_cache and opts.scan_cache:
+        version = subprocess.run([opts.clang_scan_deps, "--version"], capture_output=True, text=True,
+                                 check=False).stdout
+        cache = scan_cache.ScanCache(opts.scan_cache, opts.objtree,
+                                     scan_cache.listing_digest(opts.src, opts.objtree, version))
+        todo = []
+        for c in compiles:
+            got = cache.get(_scan_argv(opts, c))
+            if got is None:
+                todo.append(c)
+            else:
+                out[c.out] = got
+        compiles = todo
     batches: list[dict[str, Compile]] = []
     for c in compiles:
         k = _src_key(opts, c.src)
@@ -461,9 +486,12 @@ def _scan_deps(opts: Options, compiles: Sequence[Compile]) -> dict[str, list[str
             batch = {}
             batches.append(batch)
         batch[k] = c
-    out: dict[str, list[str]] = {}
     for batch in batches:
         out.update(_scan_deps_batch(opts, batch))
+    if cache:
+        for c in compiles:
+            cache.put(_scan_argv(opts, c), out[c.out])
+        print(f"kbuild_import: scan cache: {cache.hits} reused, {len(compiles)} scanned", file=sys.stderr)
     return out
 
 
@@ -486,7 +514,7 @@ def _scan_deps_batch(opts: Options, by_src: Mapping[str, Compile]) -> dict[str, 
         return _src_key(opts, src)
 
     db = [{"directory": opts.objtree, "file": key(c.src),
-           "arguments": [opts.tools["clang"], *c.flags, "-c", "-o", c.out, c.src], "output": c.out}
+           "arguments": _scan_argv(opts, c), "output": c.out}
           for c in compiles]
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix=".kbuild_import.", dir=opts.objtree,
                                      delete=False) as f:
@@ -512,15 +540,15 @@ def _scan_deps_batch(opts: Options, by_src: Mapping[str, Compile]) -> dict[str, 
     return out
 
 
-def scan_deps(opts: Options, compiles: Sequence[Compile], *, preprocess_only: Sequence[Compile] = ()
-              ) -> dict[str, list[str]]:
+def scan_deps(opts: Options, compiles: Sequence[Compile], *, preprocess_only: Sequence[Compile] = (),
+              use_cache: bool = False) -> dict[str, list[str]]:
     """Header dependencies per compile (paths as the preprocessor prints them, cwd =
     objtree). Objects go through clang-scan-deps if given, else `clang -M` in a pool;
     preprocess_only (e.g. the linker script) always through `clang -M`."""
     out: dict[str, list[str]] = {}
     pool_items = list(preprocess_only)
     if opts.clang_scan_deps:
-        out.update(_scan_deps(opts, compiles))
+        out.update(_scan_deps(opts, compiles, use_cache))
     else:
         pool_items = list(compiles) + pool_items
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
@@ -748,7 +776,7 @@ def _phase_finish(opts: Options, timer: Timer, *, config_text, make_vars, prepar
         with open(os.path.join(opts.objtree, name), "w") as f:
             f.write(text)
     try:
-        raw = timer.run("deps", scan_deps, opts, compiles + probe, preprocess_only=extra)
+        raw = timer.run("deps", scan_deps, opts, compiles + probe, preprocess_only=extra, use_cache=True)
     finally:
         for name in probe_files:
             os.unlink(os.path.join(opts.objtree, name))
