@@ -205,13 +205,13 @@ def extra_reason(path, changed, fp, fixdep):
     "absent": no plan entry); fixdep: the symbols of Kbuild's .cmd for it (set) or None."""
     if fp == "absent":
         if path.endswith(".mod.o"):
-            return "a module's .mod.c compile: reads the whole autoconf.h"
+            return "a module's .mod.c compile: its slice (scanned at build time) holds a changed symbol"
         if "/vdso" in path:
-            return "a vDSO step: reads the whole autoconf.h"
+            return "a vDSO step: its slice (scanned at build time) holds a changed symbol"
         return "no plan entry (a step's output?)"
     if fp is None:
         return ("no config footprint (it reads a file a build step makes, which the import could not "
-                "scan): reads the whole autoconf.h")
+                "scan): its slice, scanned at build time, holds a changed symbol")
     hit = sorted(set(changed) & fp)
     if not hit:
         return "its slice has none of the changed symbols: the key changed otherwise"
@@ -387,7 +387,10 @@ class Run:
         self.restore_kbuild()
         kb_link = sorted(p for p in kb_all if is_link_stage(p))
         kb_obj = sorted(p for p in kb_all if not is_link_stage(p))
-        missing, extra = compare(kb_obj, ours["compiled"])
+        # Missing: an object Kbuild compiled and we did not. Extra: one we compiled and Kbuild
+        # did not, link-stage compiles included (HZ: Kbuild redoes the *.mod.o too).
+        missing, _ = compare(kb_obj, ours["compiled"])
+        _, extra = compare(kb_all, ours["compiled"])
         fps = footprints(bplan)
         return dict(toggle=line, changed=changed, kbuild=kb_obj, kbuild_link=kb_link, ours=sorted(ours["compiled"]),
                     ours_by=ours["compiled"], unmapped=ours["unmapped"], missing=missing, extra=extra,

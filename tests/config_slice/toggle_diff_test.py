@@ -80,7 +80,7 @@ class ToggleDiffTest(absltest.TestCase):
         self.assertIn("vDSO", td.extra_reason("arch/arm64/kernel/vdso/note.o", ["X"], "absent", None))
         self.assertIn(".mod.c", td.extra_reason("lib/x.mod.o", ["X"], "absent", None))
         self.assertIn("no config footprint", td.extra_reason("arch/arm64/kernel/vdso-wrap.o", ["X"], None, None))
-        self.assertIn("whole autoconf.h", td.extra_reason("kernel/gen.o", ["X"], None, None))
+        self.assertIn("scanned at build time", td.extra_reason("kernel/gen.o", ["X"], None, None))
         self.assertIn("none of the changed", td.extra_reason("kernel/time/x.o", ["PRINTK_TIME"], {"HZ"}, None))
         self.assertIn("fixdep lacks", td.extra_reason("kernel/time/x.o", ["HZ"], {"HZ"}, set()))
         self.assertIn("too", td.extra_reason("kernel/time/x.o", ["HZ"], {"HZ"}, {"HZ"}))
