@@ -279,6 +279,12 @@ def _kernel_objects_impl(ctx):
             lds_plans.append(e)
             partial_lds[e["out"]] = None
     autoconf, slices = _config_slices(ctx, interned, obj, plan["objects"] + lds_plans) if sliced else (None, {})
+    share = _share_source(ctx, plan, sliced)
+    from_base = {
+        o["out"]: True
+        for o in plan["objects"]
+        if share and o.get("share") and share.share_keys.get(o["out"]) == o["share"]
+    }
     extra_dirs = {}
     include_report = None
     scan_deps = [f for f in tc.all_files.to_list() if f.basename == "clang-scan-deps"] if ctx.file.include_record else []
@@ -312,10 +318,11 @@ def _kernel_objects_impl(ctx):
             dirs = extra_dirs,
             extra_flags = scan_flags,
             sources = scan_sources,
+            shared = sorted(from_base),
+            reimport = "./bazel sync --only={},{}".format(share.repo, ctx.file.plan_sources.owner.workspace_name) if share else "",
         )
     config_checks = []
     checking = struct(table = interned.get("config"), fixdep = obj.get("scripts/basic/fixdep"), symbol_files = {})
-    share = _share_source(ctx, plan, sliced)
     share_keys = {}
     share_checks = []
     for o in plan["objects"] + lds_plans:
@@ -324,10 +331,10 @@ def _kernel_objects_impl(ctx):
         # The base config's compile of it read the same bytes (tools/kbuild_import/share.py):
         # its object is this one's. This rule's own compile of it is declared too, as a check
         # (output group share_check), never built otherwise.
-        from_base = share and o.get("share") and share.share_keys.get(o["out"]) == o["share"]
-        if o.get("share") and not from_base:
+        taken = o["out"] in from_base
+        if o.get("share") and not taken:
             share_keys[o["out"]] = o["share"]
-        out = ctx.actions.declare_file("{}/{}{}".format(ctx.label.name, "share_check/" if from_base else "", o["out"]))
+        out = ctx.actions.declare_file("{}/{}{}".format(ctx.label.name, "share_check/" if taken else "", o["out"]))
         if o["src_root"] == "objtree" and o["src"] in partial_srcs:
             source = partial_made[o["src"]]
         else:
@@ -405,10 +412,10 @@ def _kernel_objects_impl(ctx):
             repo = ctx.file.plan_sources.owner.workspace_name,
             name = o["out"],
             source = source,
-            mnemonic = "KernelShareCheck" if from_base else "KernelCompile",
-            progress_message = "Compiling {} ({}{}{})".format(o["out"], "linker script" if is_lds else o["lto"], ", objtool" if post else "", ", to compare with the base config's" if from_base else ""),
+            mnemonic = "KernelShareCheck" if taken else "KernelCompile",
+            progress_message = "Compiling {} ({}{}{})".format(o["out"], "linker script" if is_lds else o["lto"], ", objtool" if post else "", ", to compare with the base config's" if taken else ""),
         )
-        if from_base:
+        if taken:
             share_checks.append((share.objects[o["out"]], out, o["out"]))
             objects[o["out"]] = share.objects[o["out"]]
             bitcode[o["out"]] = share.bitcode[o["out"]]
@@ -576,6 +583,7 @@ def _kernel_objects_impl(ctx):
             export_o_inputs = depset(export_o_inputs),
             boot = boot,
             share_keys = share_keys,
+            repo = ctx.file.plan_sources.owner.workspace_name,
         ),
     ]
 

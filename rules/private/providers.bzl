@@ -36,6 +36,7 @@ KernelObjectsInfo = provider(
         "symversions": "dict[string, File]: CONFIG_MODVERSIONS: object Kbuild path -> its genksyms `#SYMVER` lines (KernelSymversions; empty if it exports nothing). Empty without MODVERSIONS.",
         "export_o_inputs": "depset[File]: the headers the .vmlinux.export.o compile reads (plan link.export_o; empty without CONFIG_MODVERSIONS).",
         "boot": "struct or None: the x86_64 bzImage steps (kernel_bzimage.bzl: image, steps, made = outputs of the steps before vmlinux, srctree); None without a boot plan.",
+        "repo": "string: the import repository these objects come from (for re-import commands).",
         "share_keys": "dict[string, string]: Kbuild path -> share key (tools/kbuild_import/share.py) of each object this target compiled itself that a config variant may take (kernel_objects share_from).",
     },
 )

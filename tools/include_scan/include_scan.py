@@ -40,6 +40,9 @@ _OBJECTS = flags.DEFINE_multi_string("object", [], "OUT=DIR: an entry and its ex
 _EXTRA_FLAGS = flags.DEFINE_multi_string(
     "extra_flag", [], "OUT=FLAG: a flag the entry's compile adds for action outputs it includes (repeat).")
 _SOURCES = flags.DEFINE_multi_string("source", [], "OUT=PATH: the entry's source, when an action makes it (repeat).")
+_SHARED = flags.DEFINE_multi_string("shared", [], "OUT: an entry this config variant takes from its base config "
+                                     "(kernel_objects share_from): an edit that rescans it is an error (repeat).")
+_REIMPORT = flags.DEFINE_string("reimport", "./bazel sync", "The command that re-imports the base and the variant.")
 _REPORT = flags.DEFINE_string("report", None, "Where to write what was rescanned and copied (JSON).", required=True)
 _JOBS = flags.DEFINE_integer("jobs", 2, "clang-scan-deps threads.")
 
@@ -145,6 +148,13 @@ def main(argv):
     changed = lib.changed_files(record, lambda p: _read(os.path.join(srctree, p)))
     by_out = {e["out"]: e for e in lib.entries(bplan) if e["out"] in dirs}
     rescan = lib.entries_to_rescan(bplan, dirs, changed)
+    stale = lib.stale_shared(rescan, _SHARED.value)
+    if stale:
+        # The base compiles it, with the base's config and header set after this edit: not
+        # what this variant's config may read. The share keys (import time) no longer hold.
+        raise SystemExit(f"include_scan: {stale[0]} (and {len(stale) - 1} more) read files whose #include/#if lines or "
+                         f"CONFIG_ words changed since the import ({', '.join(sorted(changed)[:3])}), and this config "
+                         f"variant takes it from its base config: re-import both: {_REIMPORT.value}")
     files = {out: lib.entry_files(bplan, by_out[out], srctree, objtree, sources.get(out)) for out in rescan}
     items = []
     for out in rescan:

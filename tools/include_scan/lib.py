@@ -88,6 +88,14 @@ def entries_to_rescan(bplan: Mapping, outs: Iterable[str], changed: set[str]) ->
         (e["src_root"] == "srctree" and e["src"] in changed) or (e.get("hdrs", -1) >= 0 and hit[e["hdrs"]]))]
 
 
+def stale_shared(rescan: Sequence[str], shared: Iterable[str]) -> list[str]:
+    """The entries to rescan that a config variant takes from its base config: the base
+    compiles them with the base's config and header set after the edit, so the import-time
+    share keys no longer vouch for them (kernel_objects share_from)."""
+    shared = set(shared)
+    return [out for out in rescan if out in shared]
+
+
 def include_dirs(flags: Sequence[str]) -> list[str]:
     """The -I directories of a compile's flags, in order (`-Idir` and `-I dir`)."""
     out = []

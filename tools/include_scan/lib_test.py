@@ -80,6 +80,10 @@ class RescanSelectionTest(absltest.TestCase):
 
 
 class ExtraFilesTest(absltest.TestCase):
+    def test_stale_shared(self):
+        self.assertEqual(lib.stale_shared(["a.o", "b.o", "c.o"], ["c.o", "a.o", "z.o"]), ["a.o", "c.o"])
+        self.assertEqual(lib.stale_shared(["a.o"], []), [])
+
     def test_include_dirs(self):
         flags = ["-nostdinc", "-Iext/l/arch/x86/include", "-I", "ext/l/init", "-include", "ext/l/k.h", "-I./ext/o/include"]
         self.assertEqual(lib.include_dirs(flags), ["ext/l/arch/x86/include", "ext/l/init", "ext/o/include"])

@@ -36,7 +36,7 @@ def _declare(ctx, entries):
     """{out: File (a directory)}: an extra-headers directory per entry."""
     return {e["out"]: ctx.actions.declare_directory("{}/extra_hdrs/{}".format(ctx.label.name, e["out"])) for e in entries}
 
-def _emit(ctx, *, tool, record, plan_text, srctree, objtree, resource_dir, clang, scan_deps, tree, srcarch, inputs, dirs, extra_flags = {}, sources = {}):
+def _emit(ctx, *, tool, record, plan_text, srctree, objtree, resource_dir, clang, scan_deps, tree, srcarch, inputs, dirs, extra_flags = {}, sources = {}, shared = [], reimport = ""):
     """Declares the KernelIncludeScan action; returns its report File.
 
     Args:
@@ -55,6 +55,10 @@ def _emit(ctx, *, tool, record, plan_text, srctree, objtree, resource_dir, clang
         action outputs it includes (-I of the vDSO's and generate's outputs); those outputs
         must be among `inputs`.
       sources: dict[string, File]: entries whose source an action makes (consolemap_deftbl.c).
+      shared: list[string]: entries a config variant takes from its base (kernel_objects
+        share_from): an edit that would rescan one fails the action, naming `reimport` (the
+        base compiles it with the base's config; the share keys must be computed again).
+      reimport: string, the command that re-imports the base and the variant.
     """
     plan = ctx.actions.declare_file(ctx.label.name + "/extra_hdrs.plan.json")
     ctx.actions.write(plan, plan_text)
@@ -76,6 +80,9 @@ def _emit(ctx, *, tool, record, plan_text, srctree, objtree, resource_dir, clang
             args.add("--extra_flag={}={}".format(out, f))
     for out in sorted(sources):
         args.add("--source={}={}".format(out, sources[out].path))
+    args.add_all(shared, format_each = "--shared=%s")
+    if shared:
+        args.add("--reimport", reimport)
     args.add("--report", report)
     ctx.actions.run(
         executable = tool,
