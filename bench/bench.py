@@ -52,6 +52,8 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from tools.common import execlog as execlog_json  # noqa: E402
 CLK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -244,24 +246,11 @@ class Bench:
 
     def executed(self, path):
         """Spawns that really ran (not cache hits), by mnemonic, from the execution log."""
-        counts = {}
         try:
-            text = open(path).read()
+            log = execlog_json.read(path)
         except FileNotFoundError:
-            return counts
-        dec = json.JSONDecoder()
-        i = 0
-        while i < len(text):
-            while i < len(text) and text[i].isspace():
-                i += 1
-            if i >= len(text):
-                break
-            obj, i = dec.raw_decode(text, i)
-            if obj.get("remoteCacheHit"):
-                continue
-            m = obj.get("mnemonic", "?")
-            counts[m] = counts.get(m, 0) + 1
-        return counts
+            return {}
+        return execlog_json.by_mnemonic(execlog_json.executed(log))
 
     def graph(self, mode, mnemonic):
         """How many MNEMONIC actions the kernel's graph has."""

@@ -23,27 +23,15 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from tools.common import execlog as execlog_json  # noqa: E402
 
 
 def executed(path):
     """Spawns that ran (not cache hits) by mnemonic, and the KernelCompile outputs."""
-    counts, compiled = {}, []
-    with open(path) as f:
-        text = f.read()
-    dec, i = json.JSONDecoder(), 0
-    while i < len(text):
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            break
-        obj, i = dec.raw_decode(text, i)
-        if obj.get("remoteCacheHit"):
-            continue
-        m = obj.get("mnemonic", "?")
-        counts[m] = counts.get(m, 0) + 1
-        if m == "KernelCompile":
-            compiled += [o["path"] for o in obj.get("actualOutputs", [])]
-    return counts, compiled
+    ran = execlog_json.executed(execlog_json.read(path))
+    compiled = [p for s in ran if s.get("mnemonic") == "KernelCompile" for p in execlog_json.outputs(s)]
+    return execlog_json.by_mnemonic(ran), compiled
 
 
 def main():

@@ -136,6 +136,7 @@ def _kernel_kbuild_repository_impl(rctx):
     for name in ["__init__.py", "lib.py"]:  # the record's format (not the check's main)
         rctx.path(Label("//tools/plan_check:" + name))
         rctx.path(Label("//tools/include_scan:" + name))
+    rctx.path(Label("//tools/common:config_words.py"))  # footprints, directive record
     python, env = _python(rctx)
     main = rctx.path(Label("//tools/kbuild_import:kbuild_import.py"))
     repo_root = main.dirname.dirname.dirname

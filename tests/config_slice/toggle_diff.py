@@ -40,6 +40,8 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+from tools.common import execlog  # noqa: E402
 
 DEFAULT_TOGGLES = ["CONFIG_PRINTK_TIME=y", "CONFIG_HZ_1000=y", "CONFIG_LOG_BUF_SHIFT=16", "CONFIG_WATCHDOG_NOWAYOUT=y"]
 
@@ -51,19 +53,6 @@ _OUT_SUFFIXES = (".o", ".lds")
 
 
 # ---- pure functions (toggle_diff_test.py) ---------------------------------------------------
-def read_execlog(text):
-    """The spawns of a Bazel --execution_log_json_file (concatenated JSON objects)."""
-    dec = json.JSONDecoder()
-    out, i = [], 0
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return out
-        obj, i = dec.raw_decode(text, i)
-        out.append(obj)
-
-
 def tree_path(path, top):
     """The kernel-tree path of an output of ours: what follows bin/external/<repo>/<target>/,
     from the first component that is a top-level directory of the tree (`top`), or None."""
@@ -359,13 +348,13 @@ class Run:
         with open(frag) as f:
             original = f.read()
         before = open(self.import_file("obj/.config")).read()
-        execlog = os.path.join(self.work, "execlog.json")
+        execlog_path = os.path.join(self.work, "execlog.json")
         try:
             with open(frag, "a") as f:
                 f.write(f"\n{line}\n")
             self.say(f"{line}: ours")
-            ours_wall = self.build(execlog)
-            ours = ours_recompiled(read_execlog(open(execlog).read()), top)
+            ours_wall = self.build(execlog_path)
+            ours = ours_recompiled(execlog.read(execlog_path), top)
             after = open(self.import_file("obj/.config")).read()
             sym, _, val = line.partition("=")
             if config_values(after).get(sym[len("CONFIG_"):]) != val:
@@ -382,8 +371,8 @@ class Run:
             with open(frag, "w") as f:
                 f.write(original)
         self.say(f"{line}: revert")
-        revert_wall = self.build(execlog)
-        revert = ours_recompiled(read_execlog(open(execlog).read()), top)
+        revert_wall = self.build(execlog_path)
+        revert = ours_recompiled(execlog.read(execlog_path), top)
         self.restore_kbuild()
         kb_link = sorted(p for p in kb_all if is_link_stage(p))
         kb_obj = sorted(p for p in kb_all if not is_link_stage(p))

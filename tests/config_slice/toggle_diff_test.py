@@ -1,7 +1,5 @@
 """toggle_diff.py's pure functions: execution log and `make V=1` parsing, the comparison."""
 
-import json
-
 from absl.testing import absltest
 
 from tests.config_slice import toggle_diff as td
@@ -14,11 +12,6 @@ def _spawn(mnemonic, *outs, hit=False):
 
 
 class ToggleDiffTest(absltest.TestCase):
-    def test_read_execlog(self):
-        text = json.dumps({"a": 1}, indent=1) + "\n" + json.dumps({"b": 2}, indent=1) + "\n\n"
-        self.assertEqual(td.read_execlog(text), [{"a": 1}, {"b": 2}])
-        self.assertEqual(td.read_execlog(""), [])
-
     def test_tree_path(self):
         b = "bazel-out/k8-fastbuild-ST-1/bin/external/linux_arm64_thin/"
         self.assertEqual(td.tree_path(b + "objects/kernel/printk/printk.o", _TOP), "kernel/printk/printk.o")

@@ -104,16 +104,12 @@ marker="$ob/external/@$repo.marker"
 
 # compiled NAME: the objects whose KernelCompile ran (or was fetched from a cache), sorted.
 compiled() {
-  python3 - "$tmp/$1.exec.json" <<'PY'
-import json, re, sys
-text = open(sys.argv[1]).read()
-dec, i, outs = json.JSONDecoder(), 0, set()
-while i < len(text):
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i >= len(text):
-        break
-    spawn, i = dec.raw_decode(text, i)
+  python3 - "$tmp/$1.exec.json" "$root" <<'PY'
+import re, sys
+sys.path.insert(0, sys.argv[2])
+from tools.common import execlog
+outs = set()
+for spawn in execlog.read(sys.argv[1]):
     if spawn.get("mnemonic") == "KernelCompile":
         for o in spawn.get("listedOutputs", []):
             m = re.search(r"/objects/(.*)$", o)

@@ -4,24 +4,15 @@
     python3 exec_log.py misses LOG [MAX]  # one line per miss: mnemonic first-output [runner]
     python3 exec_log.py outputs LOG       # "SHA256 SIZE MNEMONIC PATH" for each spawn's first output
 
-The log is a stream of concatenated JSON objects (one SpawnExec each), not an array:
-parsed with json.JSONDecoder.raw_decode. Standard library only.
+The log is a stream of concatenated JSON objects (one SpawnExec each), not an array: read by
+tools/common/execlog.py. Standard library only.
 """
 
-import json
+import os
 import sys
 
-
-def spawns(text):
-    dec = json.JSONDecoder()
-    i, n = 0, len(text)
-    while True:
-        while i < n and text[i].isspace():
-            i += 1
-        if i >= n:
-            return
-        obj, i = dec.raw_decode(text, i)
-        yield obj
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from tools.common.execlog import spawns  # noqa: E402
 
 
 def first_output(spawn):

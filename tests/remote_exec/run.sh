@@ -63,17 +63,11 @@ now() { date +%s; }
 bz() { (cd "$here" && nice -n 10 ./bazel "$@"); }
 
 runners() {  # EXECLOG: "N remote, M remote cache hit, L local" (+ the first local spawns)
-  python3 - "$1" <<'EOF'
-import json, sys
-text = open(sys.argv[1]).read()
-dec, i, n, spawns = json.JSONDecoder(), 0, len(text), []
-while True:
-    while i < n and text[i].isspace():
-        i += 1
-    if i >= n:
-        break
-    obj, i = dec.raw_decode(text, i)
-    spawns.append(obj)
+  python3 - "$1" "$here" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[2])
+from tools.common import execlog
+spawns = execlog.read(sys.argv[1])
 hits = [s for s in spawns if s.get("remoteCacheHit")]
 remote = [s for s in spawns if not s.get("remoteCacheHit") and s.get("runner") == "remote"]
 local = [s for s in spawns if not s.get("remoteCacheHit") and s.get("runner") != "remote"]

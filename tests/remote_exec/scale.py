@@ -24,19 +24,12 @@ import argparse
 import gzip
 import heapq
 import json
+import os
 import statistics
 import sys
 
-
-def spawns(text):
-    dec, i, n = json.JSONDecoder(), 0, len(text)
-    while True:
-        while i < n and text[i].isspace():
-            i += 1
-        if i >= n:
-            return
-        obj, i = dec.raw_decode(text, i)
-        yield obj
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from tools.common.execlog import spawns  # noqa: E402
 
 
 def graph(log):

@@ -178,17 +178,11 @@ if [ -n "$cache" ] && [ -z "$expect" ]; then
   fi
   for c in "${combos[@]}"; do
     spec=${c%@*}; arch=${spec%/*} mode=${spec#*/}
-    python3 - "$cached.cached.$arch.$mode.execlog" "$c" "$cache" <<'EOF' || status=1
-import json, sys
-text, spawns, i = open(sys.argv[1]).read(), [], 0
-dec = json.JSONDecoder()
-while True:
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i >= len(text):
-        break
-    obj, i = dec.raw_decode(text, i)
-    spawns.append(obj)
+    python3 - "$cached.cached.$arch.$mode.execlog" "$c" "$cache" "$here" <<'EOF' || status=1
+import sys
+sys.path.insert(0, sys.argv[4])
+from tools.common import execlog
+spawns = execlog.read(sys.argv[1])
 missed = [s for s in spawns if not s.get("remoteCacheHit")]
 if spawns and not missed:
     print(f"PASS: {sys.argv[2]} {sys.argv[3]}: {len(spawns)}/{len(spawns)} actions were remote cache hits (another checkout than the writer's)")

@@ -10,6 +10,8 @@ action key changes only when one of its symbols does.
 
 import re
 
+from tools.common.config_words import config_words  # noqa: F401 (lib.config_words: config_slice.py)
+
 _DEFINE = "#define CONFIG_"
 
 
@@ -49,23 +51,6 @@ def defines(autoconf, name="autoconf.h"):
         # Every Kconfig run defines some (CONFIG_CC_VERSION_TEXT at least): an empty or
         # truncated file would give every object an empty slice, silently.
         raise SliceError(f"{name}: no `#define CONFIG_` line (empty or not autoconf.h); regenerate it (olddefconfig)")
-    return out
-
-
-_WORD = re.compile(rb"CONFIG_([A-Za-z0-9_]+)")
-
-
-def config_words(data):
-    """The symbols (without CONFIG_) a text mentions, as Kbuild's fixdep finds them (bytes ->
-    set[str]; `CONFIG_X_MODULE` gives X and X_MODULE). The same scan as the import's
-    (tools/kbuild_import/footprint.py config_words), for steps the import records no footprint
-    for: --scan, the vDSO's compiles (rules/private/actions/vdso.bzl)."""
-    out = set()
-    for m in _WORD.finditer(data):
-        name = m.group(1).decode("ascii")
-        out.add(name)
-        if name.endswith("_MODULE") and len(name) > len("_MODULE"):
-            out.add(name[:-len("_MODULE")])
     return out
 
 

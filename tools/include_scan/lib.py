@@ -14,25 +14,14 @@ import os
 import re
 from typing import Callable, Iterable, Mapping, Sequence
 
+from tools.common.config_words import config_words  # noqa: F401 (lib.config_words)
+
 RECORD_SCHEMA = 2
 
 # A preprocessor directive and its continuation lines. Every directive counts (not only
 # #include/#if: a #define can name the header a computed #include reads); a body-only edit
 # of a header changes none of them and rescans nothing.
 _DIRECTIVE = re.compile(rb"^[ \t]*#(?:[^\n]*\\\r?\n)*[^\n]*", re.M)
-_CONFIG_WORD = re.compile(rb"CONFIG_([A-Za-z0-9_]+)")
-
-
-def config_words(data: bytes) -> set[str]:
-    """The CONFIG_ symbols a text mentions, as tools/kbuild_import/footprint.py finds them
-    (`CONFIG_X_MODULE` gives X and X_MODULE): what an object's autoconf.h slice holds."""
-    out = set()
-    for m in _CONFIG_WORD.finditer(data):
-        name = m.group(1).decode("ascii")
-        out.add(name)
-        if name.endswith("_MODULE") and len(name) > len("_MODULE"):
-            out.add(name[:-len("_MODULE")])
-    return out
 
 
 def directive_hash(data: bytes) -> str:

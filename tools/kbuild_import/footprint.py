@@ -27,28 +27,11 @@ Interned entries are intern.py's (objects and linker scripts).
 """
 
 import hashlib
-import re
 
+from tools.common.config_words import config_words
 from tools.kbuild_import import intern
 
 AUTOCONF = "include/generated/autoconf.h"
-
-_WORD = re.compile(rb"CONFIG_([A-Za-z0-9_]+)")
-
-
-def config_words(data):
-    """The symbols (without CONFIG_) a text mentions, as fixdep finds them (bytes -> set[str]).
-
-    `CONFIG_X_MODULE` gives both X and X_MODULE.
-    """
-    out = set()
-    for m in _WORD.finditer(data):
-        name = m.group(1).decode("ascii")
-        out.add(name)
-        if name.endswith("_MODULE") and len(name) > len("_MODULE"):
-            out.add(name[:-len("_MODULE")])
-    return out
-
 
 def entry_files(entry):
     """(root, path) of every file an entry's preprocessing reads (autoconf.h and binaries

@@ -491,7 +491,9 @@ def _scan_deps(opts: Options, compiles: Sequence[Compile], use_cache: bool = Fal
     if cache:
         for c in compiles:
             cache.put(_scan_argv(opts, c), out[c.out])
-        print(f"kbuild_import: scan cache: {cache.hits} reused, {len(compiles)} scanned", file=sys.stderr)
+        deleted, left = scan_cache.prune(opts.scan_cache)
+        print(f"kbuild_import: scan cache: {cache.hits} reused, {len(compiles)} scanned"
+              f" ({left >> 20} MB kept, {deleted} least recently used entries deleted)", file=sys.stderr)
     return out
 
 

@@ -11,20 +11,29 @@ stored under the sha256 of the command line, holds the result, the sha256 of eac
 and the values of the symbols they mention; it is reused only if all of them still hold and
 the listing digest (every file path under the source tree and the object tree's
 include/ and arch/*/include/, include/config/ excepted) is the same as when it was stored.
-Anything else is scanned again. Entries are JSON files in one directory per output base
-(kernel_kbuild_repository passes <output_base>/kernel_import_cache/scan); they hold no path
-an action reads.
+Anything else is scanned again. Entries are zlib-compressed JSON files in one directory per
+output base (kernel_kbuild_repository passes <output_base>/kernel_import_cache/scan); they
+hold no path an action reads. An entry keeps only the sha256 of that state (the file digests
+and symbol values, ~600 files per object: 140 KB as text, 4 KB now): a hit recomputes the
+state from the current files and compares digests. Each use refreshes an entry's mtime, and
+prune() deletes the least recently used entries beyond a size cap (MAX_BYTES), so the
+directory stays bounded however many configs and trees an output base imports.
 """
 
 import hashlib
 import json
 import os
+import zlib
 
 from tools.kbuild_import import footprint
 from tools.kbuild_import import share
 
 
 _OBJTREE = "$(objtree)"
+_FORMAT = 2
+
+# The cap of the directory's size: ~30,000 entries of ~4 KB, ten x86_64 defconfigs' worth.
+MAX_BYTES = 128 << 20
 
 
 def _walk(top, prefix, skip=()):
@@ -103,14 +112,15 @@ class ScanCache:
         return self._sha[p]
 
     def _state(self, deps):
-        """{"files": {path: sha256}, "config": {symbol: value or None}} of a result."""
+        """sha256 of {"files": {path: sha256}, "config": {symbol: value or None}} of a result."""
         files, words = {}, set()
         for p in deps:
             if os.path.normpath(p).endswith(footprint.AUTOCONF):
                 continue
             files[p] = self._digest(p)
             words |= self._words[p]
-        return {"files": files, "config": {s: self._values.get(s) for s in sorted(words)}}
+        state = {"files": files, "config": {s: self._values.get(s) for s in sorted(words)}}
+        return hashlib.sha256(json.dumps(state, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
     @staticmethod
     def key(argv):
@@ -123,16 +133,22 @@ class ScanCache:
         """The stored result for a command line, or None (missing or no longer valid)."""
         argv = self._argv(argv)
         key = self.key(argv)
+        path = os.path.join(self.root, key[:2], key)
         try:
-            with open(os.path.join(self.root, key[:2], key), encoding="utf-8") as f:
-                entry = json.load(f)
-        except (OSError, ValueError):
+            with open(path, "rb") as f:
+                entry = json.loads(zlib.decompress(f.read()))
+        except (OSError, ValueError, zlib.error):
             entry = None
-        if (not isinstance(entry, dict) or entry.get("listing") != self.listing or entry.get("argv") != argv
-                or not isinstance(entry.get("deps"), list) or entry.get("state") != self._state(entry["deps"])):
+        if (not isinstance(entry, dict) or entry.get("format") != _FORMAT or entry.get("listing") != self.listing
+                or entry.get("argv") != argv or not isinstance(entry.get("deps"), list)
+                or entry.get("state") != self._state(entry["deps"])):
             self.misses += 1
             return None
         self.hits += 1
+        try:
+            os.utime(path)  # last use, for prune()
+        except OSError:
+            pass
         return [self._denorm(p) for p in entry["deps"]]
 
     def put(self, argv, deps):
@@ -144,9 +160,35 @@ class ScanCache:
         try:
             os.makedirs(d, exist_ok=True)
             tmp = os.path.join(d, f".{key}.{os.getpid()}")
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({"argv": argv, "listing": self.listing, "deps": deps, "state": self._state(deps)}, f,
-                          separators=(",", ":"), sort_keys=True)
+            entry = {"format": _FORMAT, "argv": argv, "listing": self.listing, "deps": deps, "state": self._state(deps)}
+            with open(tmp, "wb") as f:
+                f.write(zlib.compress(json.dumps(entry, separators=(",", ":"), sort_keys=True).encode(), 6))
             os.replace(tmp, os.path.join(d, key))
         except OSError:
             pass
+
+
+def prune(root, max_bytes=MAX_BYTES):
+    """Deletes the least recently used files under root (oldest mtime first) until the rest
+    take at most max_bytes. Returns (files deleted, bytes left). Errors only leave more."""
+    files, total = [], 0
+    for d, _, names in os.walk(root):
+        for n in names:
+            p = os.path.join(d, n)
+            try:
+                st = os.stat(p)
+            except OSError:
+                continue
+            files.append((st.st_mtime, p, st.st_size))
+            total += st.st_size
+    deleted = 0
+    for _, p, size in sorted(files):
+        if total <= max_bytes:
+            break
+        try:
+            os.unlink(p)
+        except OSError:
+            continue
+        total -= size
+        deleted += 1
+    return deleted, total

@@ -87,6 +87,37 @@ class ScanCacheTest(absltest.TestCase):
         _write(os.path.join(self.cache, key[:2], key), "{not json")
         self.assertIsNone(self._cache().get(self.argv))
 
+    def test_entry_is_small(self):
+        # The state (a digest per file read) is kept as one digest: an entry grows with the
+        # paths it lists, compressed, not with 64 hex digits per file.
+        deps = [os.path.join(self.src, f"include/linux/h{i}.h") for i in range(600)]
+        for d in deps:
+            _write(d, "#ifdef CONFIG_A\n#endif\n")
+        self._cache().put(self.argv, deps)
+        key = scan_cache.ScanCache.key(self.argv)
+        self.assertLess(os.path.getsize(os.path.join(self.cache, key[:2], key)), 8000)
+        self.assertEqual(self._cache().get(self.argv), deps)
+        _write(deps[300], "#ifdef CONFIG_B\n#endif\n")  # one of 600 changed
+        self.assertIsNone(self._cache().get(self.argv))
+
+    def test_prune_keeps_the_recently_used(self):
+        c = self._cache()
+        argvs = [self.argv + [f"-DN={i}"] for i in range(4)]
+        for i, argv in enumerate(argvs):
+            c.put(argv, self.deps)
+            key = scan_cache.ScanCache.key(argv)
+            os.utime(os.path.join(self.cache, key[:2], key), (1000 + i, 1000 + i))
+        self.assertIsNotNone(self._cache().get(argvs[0]))  # used now: the newest
+        size = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(self.cache) for n in ns)
+        deleted, left = scan_cache.prune(self.cache, max_bytes=size * 3 // 4 + 1)  # room for 3 of 4
+        self.assertEqual(deleted, 1)
+        self.assertLessEqual(left, size * 3 // 4 + 1)
+        c = self._cache()
+        self.assertIsNone(c.get(argvs[1]))  # the least recently used
+        for argv in (argvs[0], argvs[2], argvs[3]):
+            self.assertEqual(c.get(argv), self.deps)
+        self.assertEqual(scan_cache.prune(self.cache, max_bytes=0)[1], 0)
+
 
 if __name__ == "__main__":
     absltest.main()
