@@ -118,6 +118,12 @@ for spec in "${specs[@]}"; do
   echo "   $secs s: $counts ($(grep -m1 'processes:' "$work/$tag.remote.log"))"
   if [[ "$counts" == *", 0 local"* ]]; then pass "$spec: no action ran locally"
   else fail "$spec: actions ran locally: $counts"; fi
+  # Scale on paper from this build (README "Remote execution"): the worker's execution time
+  # of each action (BuildGrid's job timestamps), the overhead as measured here.
+  re_durations "$work/$tag.durations.tsv" &&
+    python3 "$here/tests/remote_exec/scale.py" --exec_log="$work/$tag.remote.exec.json" \
+      --durations="$work/$tag.durations.tsv" --profile="$work/$tag.remote.profile.gz" --workers=1,2,8,32,1000 |
+    sed 's/^/   scale: /'
   if cmp -s "$work/$tag.local.sums" "$work/$tag.remote.sums"; then
     pass "$spec: remote outputs == local ($(wc -l < "$work/$tag.remote.sums") files: $(grep -cE '(vmlinux|Image|bzImage|\.ko)$' "$work/$tag.remote.sums") of vmlinux/image/.ko)"
   else

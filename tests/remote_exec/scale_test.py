@@ -11,7 +11,7 @@ import scale  # noqa: E402
 
 def spawn(out, ins=(), argv=None):
     return {"actualOutputs": [{"path": out}], "inputs": [{"path": p} for p in ins],
-            "commandArgs": argv or ["cc", out], "progressMessage": out}
+            "commandArgs": argv or ["cc", out], "progressMessage": out, "mnemonic": "Cc"}
 
 
 class ScaleTest(unittest.TestCase):
@@ -35,6 +35,14 @@ class ScaleTest(unittest.TestCase):
         self.assertEqual(7.0, scale.makespan(dur, self.deps, 2, 0.0, rest, users))
         # 1 s overhead per action on the 3-action chain
         self.assertEqual(10.0, scale.makespan(dur, self.deps, 8, 1.0, rest, users))
+
+    def test_critical_chain_and_mnemonics(self):
+        dur = [2.0, 5.0, 1.0, 1.0]
+        end, _, _ = scale.longest_paths(dur, self.deps)
+        self.assertEqual([1, 2, 3], scale.critical_chain(dur, self.deps, end))  # b -> c -> d
+        nodes = [(n, a, p, m) for (n, a, p, _), m in zip(self.nodes, ["Cc", "Cc", "Link", "Cc"])]
+        self.assertEqual([("Cc", 8.0, 3), ("Link", 1.0, 1)], scale.by_mnemonic(nodes, dur))
+        self.assertEqual([("Cc", 6.0, 2), ("Link", 1.0, 1)], scale.by_mnemonic(nodes, dur, [1, 2, 3]))
 
     def test_cycle_is_an_error(self):
         with self.assertRaises(ValueError):
