@@ -6,8 +6,9 @@
 #
 #   tests/remote_exec/run.sh [--workers=N] [--faults] [--keep] [SPEC...]
 #
-# SPEC is arch/mode (arch arm64|x86_64, mode none|thin|full|thin_dist); default
-# arm64/thin_dist. For each SPEC, in this checkout (its output base; `bazel clean` between
+# SPEC is arch/mode[@repo] (arch arm64|x86_64, mode none|thin|full|thin_dist); default
+# arm64/thin_dist. @repo builds a kernel_config hub's kernel instead of ours, e.g.
+# arm64/thin_dist@linux_arm64_printk_time (a config variant: objects taken from its base). For each SPEC, in this checkout (its output base; `bazel clean` between
 # builds keeps the external repositories and imports, and wipes bazel-bin):
 #   1. local: `./bazel build //:vmlinux //:modules` (the disk cache of user.bazelrc may
 #      serve it); the sha256 of every top-level output (vmlinux, System.map, Image or
@@ -43,7 +44,9 @@ for a in "$@"; do
     -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
     arm64/none|arm64/thin|arm64/full|arm64/thin_dist|x86_64/none|x86_64/thin|x86_64/full|x86_64/thin_dist) specs+=("$a") ;;
-    *) echo "run.sh: bad spec $a (arch arm64|x86_64 / mode none|thin|full|thin_dist)" >&2; exit 2 ;;
+    arm64/*@*|x86_64/*@*) case "${a%@*}" in */none|*/thin|*/full|*/thin_dist) specs+=("$a") ;;
+                          *) echo "run.sh: bad spec $a (mode none|thin|full|thin_dist)" >&2; exit 2 ;; esac ;;
+    *) echo "run.sh: bad spec $a (arch arm64|x86_64 / mode none|thin|full|thin_dist [@repo])" >&2; exit 2 ;;
   esac
 done
 [ ${#specs[@]} = 0 ] && specs=(arm64/thin_dist)
@@ -94,8 +97,12 @@ re_start "$work/engine" "$workers" || { fail "engine did not start"; exit 1; }
 echo "   $RE_URL instance $RE_INSTANCE ($(( $(now) - t0 )) s)"
 
 for spec in "${specs[@]}"; do
-  arch=${spec%/*} mode=${spec#*/} tag=${spec/\//_}
+  repo=""
+  [[ "$spec" != *@* ]] || repo=${spec#*@}
+  base=${spec%@*}
+  arch=${base%/*} mode=${base#*/} tag=${base/\//_}${repo:+_$repo}
   flags=(--platforms=//platforms:$arch --//:lto=$mode)
+  if [ -n "$repo" ]; then targets=("@$repo//:vmlinux" "@$repo//:modules"); else targets=(//:vmlinux //:modules); fi
   echo "== $spec: local build"
   t=$(now)
   if ! bz build "${targets[@]}" "${flags[@]}" --build_event_json_file="$work/$tag.local.bep" > "$work/$tag.local.log" 2>&1; then
