@@ -281,13 +281,16 @@ re_stop_server() {
   RE_BGD_PID=""
 }
 
-re_durations() {  # FILE: "SECONDS<TAB>ARGV" (newlines as spaces) of each completed job, for scale.py
+re_durations() {  # FILE: "EXEC<TAB>BUSY<TAB>QUEUED<TAB>ARGV" (seconds; newlines in ARGV as spaces) per completed job, for scale.py
   "$RE_PG_BIN/psql" -h 127.0.0.1 -p "$RE_PG_PORT" -U bgd -d bgd -At -F "$(printf '\t')" -c \
     "select extract(epoch from execution_completed_timestamp - execution_start_timestamp),
+            extract(epoch from worker_completed_timestamp - worker_start_timestamp),
+            extract(epoch from worker_start_timestamp - queued_timestamp),
             replace(replace(command, chr(10), ' '), chr(9), ' ')
        from jobs where stage = 4 and execution_start_timestamp is not null
       order by worker_completed_timestamp" > "$1"
 }
+
 re_leases() { cat "$RE_DIR"/worker*/bot.log 2>/dev/null | grep -c ': exit ' || true; }
 
 re_stop() {

@@ -1,27 +1,28 @@
 """Scale on paper: how wide is a build's action graph, and what would N workers give?
 
-    python3 scale.py --exec_log=X.json [--durations=D.tsv] [--profile=P.gz] [--overhead=S]
-    python3 scale.py --exec_log=X.json --profile=P.gz --local --overhead=S   # a local build
+    python3 scale.py --exec_log=X.json [--durations=D.tsv] [--profile=P.gz] [--overhead=S,D,C]
+    python3 scale.py --exec_log=X.json --profile=P.gz --local --overhead=S,D,C   # a local build
 
 --exec_log: Bazel's --execution_log_json_file of the build (concatenated JSON objects): the
   graph (an action depends on the actions whose outputs it reads).
---durations: `SECONDS<TAB>ARGV` lines, each action's execution time on a worker (BuildGrid's
-  execution_start/completed timestamps, written by run.sh from its PostgreSQL); matched to
-  the log by the command line. Without it, or for an action it lacks, the duration is the
+--durations: `EXEC<TAB>BUSY<TAB>QUEUED<TAB>ARGV` lines, seconds: each action's execution time on
+  a worker, the time the worker spent on it, and its time in the queue (BuildGrid's job
+  timestamps; engine.sh re_durations, written by run.sh from its PostgreSQL); matched to the
+  log by the command line. Without it, or for an action it lacks, the duration is the
   action's wall time in --profile ("action processing" events, matched by progress message)
   minus the overhead.
---profile: Bazel's --profile of the remote build (gzipped JSON trace).
+--profile: Bazel's --profile of the build (gzipped JSON trace).
 --local: the log and profile are of a local build without caches (defconfig, where a remote
   run on this box's 2 cores would take hours): each duration is the local wall time, and
-  --overhead (the per-action overhead measured in a remote run) is added in the schedule.
---overhead: seconds each remote action costs beyond its execution (scheduling, staging,
-  uploads, downloads). Default: measured, mean(profile wall time - worker execution time)
-  over the actions that have both.
+  --overhead (measured in a remote run) is added in the schedule.
+--overhead: STAGE,DISPATCH,CLIENT seconds (class Overhead). Default: measured from
+  --durations and --profile (measured_overhead).
 
 Prints: actions, summed execution time W, critical path C (longest chain, durations only),
-width W / C, W and the critical path by mnemonic, the measured overhead, then for N workers the makespan of a list schedule
-(ready actions by longest remaining path first, each costing duration + overhead) and the
-speedup W / makespan. Standard library only.
+width W / C, W and the critical path by mnemonic, the overhead, then for N workers the
+makespan of a list schedule (ready actions by longest remaining path first; event
+simulation with the overhead, and without it) and the speedup W / makespan. Standard
+library only.
 """
 
 import argparse
@@ -118,28 +119,80 @@ def topo(deps):
     return order
 
 
-def makespan(dur, deps, workers, overhead, rest, users):
-    """List schedule: `workers` machines; an action costs dur + overhead once its deps end."""
+class Overhead:
+    """What remote execution adds to an action, in seconds (tests/remote_exec/run.sh measures
+    them on BuildGrid): `stage` keeps the worker busy beyond the command (fetching the inputs
+    into the sandbox, uploading the outputs); `dispatch` passes before a free worker starts a
+    ready action (the scheduler's assignment); `client` is Bazel's part (the Merkle tree,
+    uploads, the Execute call, the download), after which the action's users are ready."""
+
+    def __init__(self, stage=0.0, dispatch=0.0, client=0.0):
+        self.stage, self.dispatch, self.client = stage, dispatch, client
+
+    def __str__(self):
+        return (f"stage {self.stage:.2f} s (worker busy), dispatch {self.dispatch:.2f} s, client {self.client:.2f} s:"
+                f" {self.stage + self.dispatch + self.client:.2f} s per action")
+
+
+def makespan(dur, deps, workers, rest, users, over=None):
+    """Event simulation of a list schedule on `workers` single-action workers: an action is
+    ready when its deps are done, reaches a free worker `dispatch` later (longest remaining
+    path first), holds it for dur + stage, and is done `client` after that."""
+    over = over or Overhead()
     n = len(dur)
     indeg = [len(d) for d in deps]
-    ready = [(-rest[i], i) for i in range(n) if indeg[i] == 0]
-    heapq.heapify(ready)
-    running = []  # (end time, node)
-    t, free = 0.0, workers
-    done = 0
+    arriving = [(over.dispatch, i) for i in range(n) if indeg[i] == 0]  # (time at the scheduler, node)
+    heapq.heapify(arriving)
+    ready, events = [], []  # (-rest, node); (time, kind, node): kind 0 frees a worker, 1 finishes
+    t, free, done, last = 0.0, workers, 0, 0.0
     while done < n:
+        while arriving and arriving[0][0] <= t:
+            _, i = heapq.heappop(arriving)
+            heapq.heappush(ready, (-rest[i], i))
         while ready and free:
             _, i = heapq.heappop(ready)
-            heapq.heappush(running, (t + dur[i] + overhead, i))
             free -= 1
-        t, i = heapq.heappop(running)
-        free += 1
-        done += 1
-        for u in users[i]:
-            indeg[u] -= 1
-            if indeg[u] == 0:
-                heapq.heappush(ready, (-rest[u], u))
-    return t
+            heapq.heappush(events, (t + dur[i] + over.stage, 0, i))
+            heapq.heappush(events, (t + dur[i] + over.stage + over.client, 1, i))
+        t = min(events[0][0] if events else float("inf"), arriving[0][0] if arriving else float("inf"))
+        while events and events[0][0] <= t:
+            when, kind, i = heapq.heappop(events)
+            if kind == 0:
+                free += 1
+                continue
+            done += 1
+            last = max(last, when)
+            for u in users[i]:
+                indeg[u] -= 1
+                if indeg[u] == 0:
+                    heapq.heappush(arriving, (when + over.dispatch, u))
+    return last
+
+
+def read_durations(path):
+    """{argv: (execution, worker busy, queued)} from run.sh's durations file (the last run of a
+    command wins): `EXEC<TAB>BUSY<TAB>QUEUED<TAB>ARGV` lines, seconds."""
+    out = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            parts = line.rstrip("\n").split("\t", 3)
+            if len(parts) != 4:
+                raise ValueError(f"{path}:{n}: not EXEC<TAB>BUSY<TAB>QUEUED<TAB>ARGV")
+            out[parts[3]] = (float(parts[0]), float(parts[1]), float(parts[2]))
+    return out
+
+
+def measured_overhead(nodes, execs, walls):
+    """Overhead from a remote build: stage = mean(busy - execution); dispatch = the 5th
+    percentile of the queueing time (an action that found a worker free still waited that
+    long); client = mean(Bazel's wall time - (queued + busy)). None without matches."""
+    rows = [(execs[argv], walls[pm]) for _, argv, pm, _ in nodes if argv in execs and pm in walls]
+    if not rows:
+        return None
+    queued = sorted(q for (_, _, q), _ in rows)
+    return Overhead(stage=statistics.mean(b - e for (e, b, _), _ in rows),
+                    dispatch=queued[len(queued) // 20],
+                    client=max(statistics.mean(w - q - b for (_, b, q), w in rows), 0.0))
 
 
 def main():
@@ -147,53 +200,48 @@ def main():
     p.add_argument("--exec_log", required=True)
     p.add_argument("--durations")
     p.add_argument("--profile")
-    p.add_argument("--overhead", type=float)
+    p.add_argument("--overhead", help="STAGE,DISPATCH,CLIENT seconds (default: measured from --durations and --profile)")
     p.add_argument("--local", action="store_true",
-                   help="--profile is of a local build: an action's duration is its wall time there (nothing "
-                        "subtracted); --overhead, required, is added per action in the schedule only")
+                   help="--profile is of a local build: an action's duration is its wall time there; --overhead, "
+                        "required, is added in the schedule only")
     p.add_argument("--workers", default="1,2,4,8,16,32,64,1000")
     a = p.parse_args()
     if a.local and (a.overhead is None or not a.profile or a.durations):
         p.error("--local needs --profile and --overhead, and no --durations")
     with open(a.exec_log) as f:
         nodes, deps = graph(list(spawns(f.read())))
-    execs = {}
-    if a.durations:
-        with open(a.durations) as f:
-            for line in f:
-                secs, _, argv = line.rstrip("\n").partition("\t")
-                if secs:
-                    execs[argv] = float(secs)  # the last run of a command wins
+    execs = read_durations(a.durations) if a.durations else {}
     walls = profile_walls(a.profile) if a.profile else {}
-    both = [walls[pm] - execs[argv] for _, argv, pm, _ in nodes if pm in walls and argv in execs]
-    overhead = a.overhead if a.overhead is not None else (statistics.mean(both) if both else 0.0)
-    dur, missing = [], 0
+    if a.overhead:
+        over = Overhead(*(float(x) for x in a.overhead.split(",")))
+        how = "given"
+    else:
+        over = measured_overhead(nodes, execs, walls) or Overhead()
+        how = "measured: BuildGrid's job times and Bazel's profile" if execs and walls else "none measured"
+    dur, missing, timed = [], 0, 0
     for _, argv, pm, _ in nodes:
         if argv in execs:
-            dur.append(execs[argv])
+            dur.append(execs[argv][0])
+            timed += 1
         elif pm in walls:
-            dur.append(walls[pm] if a.local else max(walls[pm] - overhead, 0.0))
+            # Remote without a job time: the wall minus what the overhead accounts for.
+            dur.append(walls[pm] if a.local else max(walls[pm] - over.stage - over.dispatch - over.client, 0.0))
         else:
             dur.append(0.0)
             missing += 1
     end, rest, users = longest_paths(dur, deps)
     work, crit = sum(dur), max(end, default=0.0)
-    print(f"actions {len(nodes)} ({len(nodes) - missing} with a measured duration; {len(execs)} worker-timed)")
+    print(f"actions {len(nodes)} ({len(nodes) - missing} with a measured duration; {timed} worker-timed)")
     print(f"summed execution W = {work:.1f} s, critical path C = {crit:.1f} s, width W/C = {work / crit if crit else 0:.1f}")
     print("summed execution by mnemonic: " + ", ".join(f"{m} {t:.1f} s ({c})" for m, t, c in by_mnemonic(nodes, dur)[:8]))
     chain = critical_chain(dur, deps, end)
     print(f"critical path, {len(chain)} actions: " + ", ".join(f"{m} {t:.1f} s ({c})" for m, t, c in by_mnemonic(nodes, dur, chain)))
-    if a.local:
-        print(f"per-action remote overhead = {overhead:.2f} s (given; durations: the local build's wall times)")
-    elif both:
-        print(f"per-action remote overhead = {overhead:.2f} s (mean of Bazel wall - worker execution over {len(both)} actions;"
-              f" median {statistics.median(both):.2f} s)")
-    else:
-        print(f"per-action remote overhead = {overhead:.2f} s (given)")
-    print("workers  makespan_s  speedup(W/makespan)")
+    print(f"remote overhead ({how}{'; durations: local wall times' if a.local else ''}): {over}")
+    print("workers  makespan_s  speedup(W/makespan)  makespan_without_overhead_s")
     for w in [int(x) for x in a.workers.split(",")]:
-        m = makespan(dur, deps, w, overhead, rest, users)
-        print(f"{w:7d}  {m:10.1f}  {work / m:8.2f}")
+        m = makespan(dur, deps, w, rest, users, over)
+        m0 = makespan(dur, deps, w, rest, users)
+        print(f"{w:7d}  {m:10.1f}  {work / m:8.2f}  {m0:10.1f}")
 
 
 if __name__ == "__main__":

@@ -31,10 +31,32 @@ class ScaleTest(unittest.TestCase):
         dur = [2.0, 5.0, 1.0, 1.0]
         end, rest, users = scale.longest_paths(dur, self.deps)
         self.assertEqual(7.0, max(end))  # b -> c -> d
-        self.assertEqual(9.0, scale.makespan(dur, self.deps, 1, 0.0, rest, users))
-        self.assertEqual(7.0, scale.makespan(dur, self.deps, 2, 0.0, rest, users))
-        # 1 s overhead per action on the 3-action chain
-        self.assertEqual(10.0, scale.makespan(dur, self.deps, 8, 1.0, rest, users))
+        self.assertEqual(9.0, scale.makespan(dur, self.deps, 1, rest, users))
+        self.assertEqual(7.0, scale.makespan(dur, self.deps, 2, rest, users))
+        # 1 s of worker time per action on the 3-action chain
+        self.assertEqual(10.0, scale.makespan(dur, self.deps, 8, rest, users, scale.Overhead(stage=1.0)))
+        # dispatch and client latency hold no worker: on 1 worker, a and b overlap them
+        over = scale.Overhead(dispatch=0.5, client=0.25)
+        self.assertEqual(9.0 + 3 * 0.75, scale.makespan(dur, self.deps, 1, rest, users, over))
+
+    def test_measured_overhead(self):
+        nodes = [("a", "cc a", "A", "Cc"), ("b", "cc b", "B", "Cc")]
+        execs = {"cc a": (1.0, 2.0, 0.5), "cc b": (3.0, 3.5, 1.5)}  # exec, busy, queued
+        over = scale.measured_overhead(nodes, execs, {"A": 3.0, "B": 5.5})
+        self.assertAlmostEqual(0.75, over.stage)  # mean(1.0, 0.5)
+        self.assertAlmostEqual(0.5, over.dispatch)  # the fastest queueing
+        self.assertAlmostEqual(0.5, over.client)  # mean(3.0 - 2.5, 5.5 - 5.0)
+        self.assertIsNone(scale.measured_overhead(nodes, execs, {}))
+
+    def test_read_durations(self):
+        path = os.path.join(os.environ.get("TEST_TMPDIR", "/tmp"), "d.tsv")
+        with open(path, "w") as f:
+            f.write("0.5\t1.0\t0.25\tcc -c a.c\tx\n")
+        self.assertEqual({"cc -c a.c\tx": (0.5, 1.0, 0.25)}, scale.read_durations(path))
+        with open(path, "w") as f:
+            f.write("0.5\tcc -c a.c\n")
+        with self.assertRaises(ValueError):
+            scale.read_durations(path)
 
     def test_critical_chain_and_mnemonics(self):
         dur = [2.0, 5.0, 1.0, 1.0]
