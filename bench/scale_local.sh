@@ -5,7 +5,7 @@
 # the per-action remote overhead measured by tests/remote_exec/run.sh on a tiny kernel:
 # STAGE,DISPATCH,CLIENT seconds, scale.py --overhead).
 #
-#   bench/scale_local.sh --workspace=DIR --output_base=OB --overhead=SECONDS --out=PREFIX \
+#   bench/scale_local.sh --workspace=DIR --output_base=OB --overhead=STAGE,DISPATCH,CLIENT --out=PREFIX \
 #       -- BAZEL_BUILD_ARGS...
 #
 # e.g. bench/scale_local.sh --workspace=examples/x86_64_defconfig --output_base=/var/tmp/ob \
