@@ -36,7 +36,7 @@ bz() { (cd "$ws" && "$here/bazel" --output_base="$ob" "$@"); }
 bz clean > "$out.log" 2>&1
 t=$(date +%s)
 bz build --disk_cache= --remote_cache= --execution_log_json_file="$out.exec.json" \
-  --profile="$out.profile.gz" "$@" >> "$out.log" 2>&1 ||
+  --profile="$out.profile.gz" --noslim_profile "$@" >> "$out.log" 2>&1 ||
   { echo "scale_local.sh: the build failed: $(grep -m1 -A2 ERROR "$out.log" | tr '\n' ' ' | cut -c1-300)" >&2; exit 1; }
 {
   echo "build: $(( $(date +%s) - t )) s wall, $(grep -m1 'processes:' "$out.log" | sed 's/^INFO: //'), load $(cut -d' ' -f1-3 /proc/loadavg)"

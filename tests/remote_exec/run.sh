@@ -116,7 +116,7 @@ for spec in "${specs[@]}"; do
   t=$(now)
   # shellcheck disable=SC2046
   if ! bz build "${targets[@]}" "${flags[@]}" $(remote_flags) --execution_log_json_file="$work/$tag.remote.exec.json" \
-       --build_event_json_file="$work/$tag.remote.bep" --profile="$work/$tag.remote.profile.gz" > "$work/$tag.remote.log" 2>&1; then
+       --build_event_json_file="$work/$tag.remote.bep" --profile="$work/$tag.remote.profile.gz" --noslim_profile > "$work/$tag.remote.log" 2>&1; then
     fail "$spec: remote build failed: $(grep -m1 -A2 ERROR "$work/$tag.remote.log" | tr '\n' ' ' | cut -c1-400)"; continue
   fi
   secs=$(( $(now) - t ))

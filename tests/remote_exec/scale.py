@@ -229,6 +229,11 @@ def main():
         else:
             dur.append(0.0)
             missing += 1
+    if missing > len(nodes) // 100:
+        # Bazel's default --slim_profile merges short events of a large build: their actions
+        # would count as 0 s and the width would be wrong.
+        sys.exit(f"scale.py: {missing} of {len(nodes)} actions have no duration in {a.profile or 'the profile'}"
+                 f"{' or ' + a.durations if a.durations else ''}; build with --noslim_profile")
     end, rest, users = longest_paths(dur, deps)
     work, crit = sum(dur), max(end, default=0.0)
     print(f"actions {len(nodes)} ({len(nodes) - missing} with a measured duration; {timed} worker-timed)")
