@@ -10,23 +10,29 @@ nothing) to its own file; the plan entry is the object's `symversions`
 (tools/kbuild_import/symversions.py).
 """
 
+load("//rules/private/actions:shell.bzl", "run_shell")
+
 # Positional: nm obj genksyms out cc kind, then the cpp flags (and for asm the source's
 # own flags, `--`, then the c_flags). The gate is Kbuild's, without pipefail (grep -q
 # exits at the first match and nm then dies of SIGPIPE: with pipefail a big object would
 # look like one that exports nothing). After it, pipefail: a failing preprocessor is an
 # error, not an empty CRC list. The asm grep may match nothing (then sed prints nothing).
+# POSIX sh (the toolchain's busybox, rules/private/actions/shell.bzl; no bash on a remote
+# worker): before/after run a command with the arguments before/after `--`, each keeping
+# its part of "$@" by rotating the positional parameters in a subshell.
 _SCRIPT = r"""set -eu
 nm="$1"; obj="$2"; genksyms="$3"; out="$4"; cc="$5"; kind="$6"; shift 6
+before() ( seen=0; for a do shift; if [ "$a" = -- ]; then seen=1; elif [ $seen = 0 ]; then set -- "$@" "$a"; fi; done; "$cc" -E "$@" )
+after() ( seen=0; for a do shift; if [ "$a" = -- ]; then seen=1; elif [ $seen = 1 ]; then set -- "$@" "$a"; fi; done; "$cc" -E -D__GENKSYMS__ "$@" -xc - )
 if "$nm" "$obj" 2>/dev/null | grep -q __ksymtab; then
   set -o pipefail
   if [ "$kind" = c ]; then
     "$cc" -E -D__GENKSYMS__ "$@" | "$genksyms" -r /dev/null > "$out"
   else
-    a=(); while [ "$1" != -- ]; do a+=("$1"); shift; done; shift
     { echo "#include <linux/kernel.h>" ; echo "#include <asm/asm-prototypes.h>" ;
-      "$cc" -E "${a[@]}" | { grep "\<___EXPORT_SYMBOL\>" || true; } |
+      before "$@" | { grep "\<___EXPORT_SYMBOL\>" || true; } |
         sed 's/.*___EXPORT_SYMBOL[[:space:]]*\([a-zA-Z0-9_]*\)[[:space:]]*,.*/EXPORT_SYMBOL(\1);/' ; } |
-      "$cc" -E -D__GENKSYMS__ "$@" -xc - | "$genksyms" -r /dev/null > "$out"
+      after "$@" | "$genksyms" -r /dev/null > "$out"
   fi
 else
   : > "$out"
@@ -68,7 +74,8 @@ def _emit(ctx, *, tc, genksyms, path, obj, source, entry, flags, roots, inputs, 
         args.add_all([_substitute(f, roots) for f in entry["c_flags"]])
     else:
         fail("{}: unknown symversions kind {}; re-import".format(path, kind))
-    ctx.actions.run_shell(
+    run_shell(
+        ctx,
         command = _SCRIPT,
         arguments = [args],
         inputs = depset([obj, source, genksyms], transitive = [inputs, tc.all_files]),
