@@ -38,6 +38,8 @@ symversions_subject = rule(
         "nm": attr.label(allow_single_file = True),
         "clang": attr.label(allow_single_file = True),
     },
+    # The action runs under the toolchain's pinned busybox sh (rules/private/actions/shell.bzl).
+    toolchains = [str(Label("//toolchains:toolchain_type"))],
 )
 
 def _check(env, kind, src):
@@ -50,8 +52,11 @@ def _check(env, kind, src):
         asserts.true(env, tree + p in inputs, "KernelSymversions does not read " + p)
     asserts.equals(env, ["x.o.symversions"], [f.basename for f in a.outputs.to_list()])
 
-    # argv: bash -c SCRIPT, then nm obj genksyms out cc kind flags... src [-- c_flags...]
+    # argv: <toolchain sh> sh -c SCRIPT sh, then nm obj genksyms out cc kind flags... src
+    # [-- c_flags...]: the pinned busybox, never the machine's /bin/bash (remote workers).
     argv = a.argv
+    asserts.equals(env, ["sh", "-c"], argv[1:3], "not the toolchain's sh -c")
+    asserts.false(env, argv[0].startswith("/"), "the shell is not a declared input: " + argv[0])
     i = argv.index(tree + src[:-2] + ".o")
     asserts.equals(env, tree + "llvm-nm", argv[i - 1])
     asserts.equals(env, tree + "genksyms", argv[i + 1])
@@ -69,7 +74,7 @@ def _check(env, kind, src):
         for word in ["asm/asm-prototypes.h", "linux/kernel.h", "___EXPORT_SYMBOL", "-xc -"]:
             asserts.true(env, word in script, "the script lacks " + word)
     for w in argv:
-        asserts.false(env, w.startswith("/") and w != "/bin/bash", "absolute path in argv: " + w)
+        asserts.false(env, w.startswith("/"), "absolute path in argv: " + w)
 
 def _c_impl(ctx):
     env = analysistest.begin(ctx)

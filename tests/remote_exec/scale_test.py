@@ -35,6 +35,8 @@ class ScaleTest(unittest.TestCase):
         self.assertEqual(7.0, scale.makespan(dur, self.deps, 2, rest, users))
         # 1 s of worker time per action on the 3-action chain
         self.assertEqual(10.0, scale.makespan(dur, self.deps, 8, rest, users, scale.Overhead(stage=1.0)))
+        # staging holds the worker: on 1 worker each of the 4 actions adds 1 s
+        self.assertEqual(13.0, scale.makespan(dur, self.deps, 1, rest, users, scale.Overhead(stage=1.0)))
         # dispatch and client latency hold no worker: on 1 worker, a and b overlap them
         over = scale.Overhead(dispatch=0.5, client=0.25)
         self.assertEqual(9.0 + 3 * 0.75, scale.makespan(dur, self.deps, 1, rest, users, over))
